@@ -1,0 +1,1 @@
+"""paybridge: one payment ledger, five providers' payment APIs."""

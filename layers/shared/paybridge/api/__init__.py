@@ -1,0 +1,1 @@
+"""API Gateway event → request, content negotiation, responses, authentication."""

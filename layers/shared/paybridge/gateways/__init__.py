@@ -1,0 +1,61 @@
+"""Card gateways behind one interface; `get_gateway` picks one by name."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+from paybridge.gateways.base import (
+    ChargeRequest,
+    Gateway,
+    GatewayError,
+    GatewayOutcome,
+    GatewayRejected,
+    GatewayResult,
+    GatewayTimeout,
+    GatewayTransientError,
+    GatewayUnavailable,
+    UnknownGateway,
+)
+
+__all__ = [
+    "ChargeRequest",
+    "Gateway",
+    "GatewayError",
+    "GatewayOutcome",
+    "GatewayRejected",
+    "GatewayResult",
+    "GatewayTimeout",
+    "GatewayTransientError",
+    "GatewayUnavailable",
+    "UnknownGateway",
+    "get_gateway",
+    "reset_gateways",
+]
+
+# Imported on first use: a function on the sandbox should not pay for importing requests and the real clients.
+_IMPLEMENTATIONS: dict[str, tuple[str, str]] = {
+    "sandbox": ("paybridge.gateways.sandbox", "SandboxGateway"),
+}
+
+# One instance per name per process: the sandbox keeps its payments in memory, across Lambda invocations too.
+_instances: dict[str, Gateway] = {}
+_lock = threading.Lock()
+
+
+def get_gateway(name: str) -> Gateway:
+    with _lock:
+        gateway = _instances.get(name)
+        if gateway is None:
+            if name not in _IMPLEMENTATIONS:
+                raise UnknownGateway(name)
+            module, class_name = _IMPLEMENTATIONS[name]
+            factory: type[Gateway] = getattr(importlib.import_module(module), class_name)
+            gateway = _instances[name] = factory()
+        return gateway
+
+
+def reset_gateways() -> None:
+    """Forget every instance, so each test starts with an empty sandbox."""
+    with _lock:
+        _instances.clear()

@@ -1,0 +1,106 @@
+"""The card gateway interface: sandbox, stripe and spreedly each charge, refund, void and answer status."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+class GatewayOutcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    PENDING = "pending"
+    VOIDED = "voided"
+    REFUNDED = "refunded"
+
+
+def require_amount(amount: object) -> Decimal:
+    """A positive, finite Decimal; floats are a TypeError because they cannot hold money exactly."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"amount must be a Decimal, not {type(amount).__name__}")
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"amount must be a positive finite number, not {amount}")
+    return amount
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    # payment_id is always the gateway's idempotency key, so a retry after a crash can never charge twice.
+    payment_id: str
+    amount: Decimal
+    currency: str
+    token: str
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        require_amount(self.amount)
+        if not self.payment_id or not self.token:
+            raise ValueError("payment_id and token must not be empty")
+        if not _CURRENCY.fullmatch(self.currency):
+            raise ValueError(f"currency must be an upper-case ISO 4217 code, not {self.currency!r}")
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    outcome: GatewayOutcome
+    reference: str
+    amount: Decimal
+    currency: str
+    decline_code: str | None = None
+    message: str = ""
+    avs_result: str | None = None
+    cvv_result: str | None = None
+
+
+class GatewayError(Exception):
+    """Anything a gateway call can fail with."""
+
+
+class GatewayTransientError(GatewayError):
+    """The charge may or may not have happened: ask `status`, and never charge again under a new key."""
+
+
+class GatewayTimeout(GatewayTransientError):
+    pass
+
+
+class GatewayUnavailable(GatewayTransientError):
+    """The gateway answered 5xx."""
+
+
+class GatewayRejected(GatewayError):
+    """The gateway refuses the request itself (a reused payment id with other details, an over-refund).
+
+    Retrying cannot help.
+    """
+
+
+class UnknownGateway(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown gateway {name!r}")
+        self.name = name
+
+
+class Gateway(ABC):
+    name: str
+
+    @abstractmethod
+    def charge(self, req: ChargeRequest) -> GatewayResult:
+        """Charge once per payment id: a repeated call returns the first result and moves no money."""
+
+    @abstractmethod
+    def refund(self, payment_id: str, amount: Decimal, refund_id: str) -> GatewayResult:
+        """Refund part or all of an approved charge; refund_id is the refund's idempotency key."""
+
+    @abstractmethod
+    def void(self, payment_id: str) -> GatewayResult:
+        """Cancel an approved or pending charge that has not been refunded."""
+
+    @abstractmethod
+    def status(self, payment_id: str) -> GatewayResult | None:
+        """The charge's current state, or None when the gateway never saw the payment id."""

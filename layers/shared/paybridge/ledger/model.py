@@ -1,0 +1,117 @@
+"""Ledger entities and the one payment life cycle that every provider's status is a view of."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from paybridge.ledger.errors import IllegalTransition
+
+
+class PaymentState(StrEnum):
+    DRAFT = "DRAFT"
+    POSTED = "POSTED"
+    REJECTED = "REJECTED"
+    RECEIVED = "RECEIVED"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+    CANCELLED = "CANCELLED"
+    VOID = "VOID"
+    SETTLED = "SETTLED"
+
+
+_S = PaymentState
+# DESIGN.md "Life cycle": DRAFT → POSTED | REJECTED; RECEIVED → PROCESSING → SUCCEEDED | FAILED | PENDING;
+# PENDING → SUCCEEDED | FAILED at settlement; SUCCEEDED/POSTED → CANCELLED | VOID; SUCCEEDED → SETTLED.
+# RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are).
+TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
+    _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED}),
+    _S.RECEIVED: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.PENDING}),
+    _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.PENDING}),
+    _S.PENDING: frozenset({_S.SUCCEEDED, _S.FAILED}),
+    _S.SUCCEEDED: frozenset({_S.CANCELLED, _S.VOID, _S.SETTLED}),
+    _S.POSTED: frozenset({_S.CANCELLED, _S.VOID}),
+}
+
+
+class ReceivableKind(StrEnum):
+    INVOICE = "invoice"
+    ORDER = "order"
+    PROFORMA = "proforma"
+    BILL = "bill"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+    currency: str
+    # Per-provider reference data, e.g. {"caliq": {"payment_types": {...}}}; providers read their own part.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    tenant_id: str
+    account_id: str
+    name: str
+    status: str = "ACTIVE"
+    # The identifiers providers address this account by, e.g. {"caliq.CustomerID": "1", "caliq.AccountNo": "C001"}.
+    references: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receivable:
+    tenant_id: str
+    receivable_id: str
+    account_id: str
+    kind: ReceivableKind
+    total: Decimal
+    outstanding: Decimal
+    currency: str
+    status: str = "OPEN"
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "OPEN" and self.outstanding > 0
+
+
+@dataclass(frozen=True)
+class Allocation:
+    receivable_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Payment:
+    tenant_id: str
+    payment_id: str
+    account_id: str
+    provider: str
+    amount: Decimal
+    currency: str
+    method: str
+    state: PaymentState
+    created_at: datetime
+    allocations: tuple[Allocation, ...] = ()
+    # What the provider said about the payment: TransactionID, AuthNumber, VendorTXCode, ...
+    references: Mapping[str, str] = field(default_factory=dict)
+    gateway_reference: str | None = None
+    history: tuple[tuple[str, str], ...] = ()
+
+    def to(self, target: PaymentState, at: datetime) -> Payment:
+        """The payment moved to `target`; refuses a move the life cycle does not have."""
+        if target not in TRANSITIONS.get(self.state, frozenset()):
+            raise IllegalTransition(self.state, target)
+        return replace(self, state=target, history=(*self.history, (target.value, at.isoformat())))
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((a.amount for a in self.allocations), Decimal(0))

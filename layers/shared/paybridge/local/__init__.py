@@ -1,0 +1,1 @@
+"""Development only: the local stack (`make run`). Lambda never imports this package."""

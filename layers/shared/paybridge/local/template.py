@@ -1,0 +1,130 @@
+"""template.yaml as the single source of the local stack: its tables, its routes, its environment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[4]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...) as their long forms."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@cache
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as handle:
+        document: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return document
+
+
+def resources(kind: str, template: Mapping[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in (template or load())["Resources"].items():
+        if resource["Type"] == kind:
+            yield name, resource
+
+
+def resolve(value: Any, names: Mapping[str, str], template: Mapping[str, Any] | None = None) -> Any:
+    """A property with its Refs resolved: resources to their local names, parameters to their defaults."""
+    template = template or load()
+    if isinstance(value, dict) and "Ref" in value:
+        ref = value["Ref"]
+        if ref in names:
+            return names[ref]
+        return str(template.get("Parameters", {}).get(ref, {}).get("Default", ref))
+    if isinstance(value, dict):
+        return {k: resolve(v, names, template) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, names, template) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str  # "/caliq": the provider's RestApi, mounted locally under its name
+    method: str
+    path: str  # as API Gateway sees it, "/api/v1/MakePayment"
+    function: str  # logical id
+    code_dir: Path
+    handler: str  # "app.handler"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method and self.method != "ANY":
+            return None
+        pattern = re.sub(r"\\{(\w+)\\+\\}", r"(?P<\1>.+)", re.escape(self.prefix + self.path))
+        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+def routes(template: Mapping[str, Any] | None = None) -> list[Route]:
+    """Every Api event of every function. A RestApi named `<Provider>Api` is mounted at `/<provider>`."""
+    found = []
+    for name, function in resources("AWS::Serverless::Function", template):
+        props = function["Properties"]
+        for event in props.get("Events", {}).values():
+            if event["Type"] != "Api":
+                continue
+            api = event["Properties"]["RestApiId"]["Ref"]
+            found.append(
+                Route(
+                    prefix="/" + api.removesuffix("Api").lower(),
+                    method=event["Properties"]["Method"].upper(),
+                    path=event["Properties"]["Path"],
+                    function=name,
+                    code_dir=ROOT / props["CodeUri"],
+                    handler=props["Handler"],
+                )
+            )
+    return found
+
+
+def environment(names: Mapping[str, str], template: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The functions' shared environment (Globals), resolved for the local stack."""
+    variables = (template or load()).get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    return {k: str(resolve(v, names, template)) for k, v in variables.items()}
+
+
+def create_tables(client: Any, names: Mapping[str, str], template: Mapping[str, Any] | None = None) -> None:
+    """Create every DynamoDB table of the template with its own definition (keys, GSIs, TTL, PITR)."""
+    for name, resource in resources("AWS::DynamoDB::Table", template):
+        props = resource["Properties"]
+        table = names[name]
+        client.create_table(
+            TableName=table,
+            BillingMode=props["BillingMode"],
+            AttributeDefinitions=props["AttributeDefinitions"],
+            KeySchema=props["KeySchema"],
+            GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+            SSESpecification={"Enabled": props.get("SSESpecification", {}).get("SSEEnabled", False)},
+        )
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            client.update_time_to_live(TableName=table, TimeToLiveSpecification=ttl)
+        pitr = props.get("PointInTimeRecoverySpecification")
+        if pitr:
+            client.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification=pitr)

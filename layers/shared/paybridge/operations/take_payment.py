@@ -1,0 +1,180 @@
+"""Take a payment idempotently (DESIGN.md "Idempotency"): one consistent read, reserve, complete.
+
+The provider supplies the command and a `render` function that turns the outcome into its own response; that
+response is stored with the completion so a retry with the same key gets it back byte for byte.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from paybridge.ledger import (
+    Allocation,
+    AllocationRequest,
+    BusinessProblem,
+    LedgerRejected,
+    Payment,
+    PaymentState,
+    ProblemCode,
+    Receivable,
+    Tenant,
+    plan_allocations,
+)
+from paybridge.observability import count, logger
+from paybridge.store import (
+    AllocationConflict,
+    CompletionConflict,
+    IdempotencyKey,
+    IdempotencyRecord,
+    PaymentSnapshot,
+    ReservationConflict,
+    Store,
+    StoredResponse,
+    Verdict,
+    judge,
+)
+from paybridge.store import store as default_store
+
+# Re-reads after losing a race for a key or a receivable, before answering "try again".
+_ATTEMPTS = 3
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was used for a different request (422; nothing written)."""
+
+
+class RequestInFlight(Exception):
+    """The first request with this key is still being processed (409; nothing written)."""
+
+
+class TryAgain(Exception):
+    """Contention did not settle within a few attempts; nothing was applied, the client may retry."""
+
+
+@dataclass(frozen=True)
+class TakePayment:
+    tenant: Tenant
+    provider: str
+    idempotency_keys: Sequence[IdempotencyKey]
+    request_hash: str
+    # Every reference the request names the account by; all must name the same account.
+    account_refs: Sequence[tuple[str, str]]
+    amount: Decimal
+    method: str
+    allocations: Sequence[AllocationRequest] = ()
+    references: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    problems: tuple[BusinessProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    response: StoredResponse
+    replayed: bool
+
+
+Render = Callable[[PaymentOutcome], StoredResponse]
+
+
+def take_payment(cmd: TakePayment, render: Render, db: Store | None = None) -> Reply:
+    db = db or default_store()
+    tenant_id = cmd.tenant.tenant_id
+    receivable_ids = [a.receivable_id for a in cmd.allocations]
+    for _ in range(_ATTEMPTS):
+        now = int(time.time())
+        snapshot = db.snapshot(tenant_id, cmd.idempotency_keys, cmd.account_refs, receivable_ids)
+        verdict, live = judge(snapshot.records.values(), cmd.request_hash, now)
+        if verdict is Verdict.REPLAY:
+            assert live[0].response is not None
+            return Reply(live[0].response, replayed=True)
+        if verdict is Verdict.MISMATCH:
+            raise IdempotencyKeyReused
+        if verdict is Verdict.IN_FLIGHT:
+            raise RequestInFlight
+        account_id = _account_of(cmd, snapshot)
+        try:
+            if verdict is Verdict.RESUME:
+                held = db.take_over(tenant_id, live, now)
+                payment = db.payment(tenant_id, held[0].payment_id)
+                if payment is None or payment.state is not PaymentState.RECEIVED:
+                    continue
+                logger.info("resuming an abandoned reservation", extra={"payment_id": payment.payment_id})
+            else:
+                # Decide before writing anything: a request the ledger refuses leaves no trace.
+                allocations = plan_allocations(account_id, cmd.amount, cmd.allocations, snapshot.receivables)
+                payment = _new_payment(cmd, account_id, allocations)
+                held = db.reserve(payment, cmd.idempotency_keys, cmd.request_hash, now)
+        except ReservationConflict:
+            continue  # another request took a key between our read and our write: judge again
+        try:
+            return _complete(db, cmd, payment, held, snapshot.receivables, render)
+        except CompletionConflict:
+            continue  # a resumed twin completed it first: judging again replays its answer
+    raise RequestInFlight
+
+
+def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
+    found = {snapshot.account_refs.get(ref) for ref in cmd.account_refs}
+    if None in found or not found:
+        raise LedgerRejected([BusinessProblem(ProblemCode.UNKNOWN_ACCOUNT)])
+    if len(found) > 1:
+        raise LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_MISMATCH)])
+    account_id = found.pop()
+    assert account_id is not None
+    return account_id
+
+
+def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocation, ...]) -> Payment:
+    now = datetime.now(UTC)
+    return Payment(
+        tenant_id=cmd.tenant.tenant_id,
+        payment_id=str(uuid.uuid4()),
+        account_id=account_id,
+        provider=cmd.provider,
+        amount=cmd.amount,
+        currency=cmd.tenant.currency,
+        method=cmd.method,
+        state=PaymentState.RECEIVED,
+        created_at=now,
+        allocations=allocations,
+        references=cmd.references,
+        history=((PaymentState.RECEIVED.value, now.isoformat()),),
+    )
+
+
+def _complete(
+    db: Store,
+    cmd: TakePayment,
+    payment: Payment,
+    held: Sequence[IdempotencyRecord],
+    receivables: Mapping[str, Receivable | None],
+    render: Render,
+) -> Reply:
+    for _ in range(_ATTEMPTS):
+        now = datetime.now(UTC)
+        try:
+            allocations = plan_allocations(payment.account_id, payment.amount, cmd.allocations, receivables)
+            outcome = PaymentOutcome(replace(payment, allocations=allocations).to(PaymentState.SUCCEEDED, now))
+        except LedgerRejected as rejected:
+            # Lost a race for a receivable: the payment is refused as a whole, and that answer is kept.
+            failed = replace(payment, allocations=()).to(PaymentState.FAILED, now)
+            outcome = PaymentOutcome(failed, tuple(rejected.problems))
+        response = render(outcome)
+        try:
+            db.complete(outcome.payment, PaymentState.RECEIVED, held, response)
+        except AllocationConflict:
+            receivables = db.receivables(payment.tenant_id, [a.receivable_id for a in cmd.allocations])
+            continue
+        count("PaymentsCreated" if not outcome.problems else "PaymentsFailed", cmd.provider)
+        return Reply(response, replayed=False)
+    # The reservation stays; a retry with the same key resumes it once its lease runs out.
+    raise TryAgain

@@ -1,0 +1,1 @@
+"""One package per provider: its models, its mapping to ledger commands, its error catalogue."""

@@ -1,0 +1,148 @@
+"""Caliq's error catalogue and its one error map: every exception a Caliq operation can meet, and its answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from pydantic import ValidationError
+
+from paybridge.api.http import HttpResponse
+from paybridge.codecs import MalformedDocument
+from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
+from paybridge.observability import logger
+from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
+from paybridge.providers.caliq import wire
+from paybridge.store import StoreUnavailable
+
+# MakePaymentIssue IDs: the seed shows the shape (ID, Message, ExtraData) but no catalogue; this one is ours,
+# documented in docs/decisions.md.
+ISSUES: Mapping[ProblemCode, tuple[int, str]] = {
+    ProblemCode.UNKNOWN_ACCOUNT: (1, "Customer not found"),
+    ProblemCode.ACCOUNT_MISMATCH: (2, "CustomerID and AccountNo do not identify the same customer"),
+    ProblemCode.UNKNOWN_RECEIVABLE: (3, "Transaction not found for this customer"),
+    ProblemCode.RECEIVABLE_NOT_OPEN: (4, "Transaction is not open"),
+    ProblemCode.OVER_ALLOCATED_RECEIVABLE: (5, "Amount exceeds the outstanding amount of the transaction"),
+    ProblemCode.ALLOCATIONS_EXCEED_PAYMENT: (6, "PayTransactions total exceeds the payment amount"),
+}
+
+
+def issue(problem: BusinessProblem) -> dict[str, Any]:
+    number, message = ISSUES[problem.code]
+    extra = " ".join(p for p in (problem.subject, problem.detail and f"({problem.detail})") if p)
+    return {"ID": number, "Message": message, "ExtraData": extra}
+
+
+@dataclass
+class InvalidRequest(Exception):
+    """400: the parameters cannot be interpreted. `model_state` names each field, as Web API's ModelState does."""
+
+    model_state: dict[str, list[str]]
+
+
+class Unauthorised(Exception):
+    """401: the apiKey is missing or is not a key of any tenant."""
+
+
+_MESSAGES: Mapping[str, str] = {
+    "missing": "The {field} field is required.",
+    "string_too_long": "The field {field} must be a string with a maximum length of {max_length}.",
+    "greater_than_equal": "The field {field} must be at least {ge}.",
+    "less_than_equal": "The field {field} must be at most {le}.",
+    "too_long": "The field {field} may hold at most {max_length} items.",
+    "not_positive": "The field {field} must be greater than 0.",
+    "not_finite": "The value is not valid for {field}.",
+    "transaction_type": "The field {field} must be one of order, proforma, invoice.",
+    "customer_required": "The AccountNo field is required when CustomerID is omitted.",
+}
+
+
+def model_state(error: ValidationError, root: str) -> dict[str, list[str]]:
+    state: dict[str, list[str]] = {}
+    for detail in error.errors():
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in detail["loc"])
+        kind = detail["type"]
+        context = dict(detail.get("ctx") or {})
+        if kind == "value_error":
+            kind = str(context.get("error", ""))
+        if kind == "customer_required":
+            path = ".AccountNo"
+        field = path.rsplit(".", 1)[-1]
+        template = _MESSAGES.get(kind, "The value is not valid for {field}.")
+        state.setdefault(f"{root}{path}", []).append(template.format(field=field, **context))
+    return state
+
+
+def _message(status: int, message: str, headers: Mapping[str, str] | None = None) -> Callable[[Exception, str], HttpResponse]:
+    # Web API's HttpError: {"Message": ...}, in XML <Error><Message>...</Message></Error>.
+    def answer(_: Exception, kind: str) -> HttpResponse:
+        if wire.is_xml(kind):
+            body = f"<Error><Message>{escape(message)}</Message></Error>".encode()
+            return HttpResponse(status, body, f"{kind}; charset=utf-8", headers or {})
+        return wire.respond(status, kind, {"Message": message}, "Error", headers=headers)
+
+    return answer
+
+
+def _invalid(exc: Exception, kind: str) -> HttpResponse:
+    assert isinstance(exc, InvalidRequest)
+    if wire.is_xml(kind):
+        # HttpError writes each ModelState key as an element name, encoded as XmlConvert.EncodeLocalName does.
+        fields = "".join(
+            f"<{_xml_name(name)}>{''.join(escape(m) for m in messages)}</{_xml_name(name)}>"
+            for name, messages in exc.model_state.items()
+        )
+        body = f"<Error><Message>The request is invalid.</Message><ModelState>{fields}</ModelState></Error>"
+        return HttpResponse(400, body.encode(), f"{kind}; charset=utf-8")
+    return wire.respond(400, kind, {"Message": "The request is invalid.", "ModelState": exc.model_state}, "Error")
+
+
+def _xml_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else f"_x{ord(c):04X}_" for c in name)
+
+
+def _rejected(exc: Exception, kind: str) -> HttpResponse:
+    # seed 000: business problems are a 200 with OK false and the MakePaymentIssues; nothing was written.
+    assert isinstance(exc, LedgerRejected)
+    return wire.respond(200, kind, make_payment_content([issue(p) for p in exc.problems]), "MakePaymentResults", ITEMS)
+
+
+def _malformed(exc: Exception, kind: str) -> HttpResponse:
+    return _invalid(InvalidRequest({"MakePaymentParams": [str(exc)]}), kind)
+
+
+def _unsupported(exc: Exception, kind: str) -> HttpResponse:
+    message = f"The request entity's media type '{exc}' is not supported for this resource."
+    return _message(415, message)(exc, kind)
+
+
+ITEMS = {"MakePaymentIssues": "MakePaymentIssue", "PaymentTypes": "PaymentType"}
+
+
+def make_payment_content(issues: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"MakePaymentDataData": {"OK": not issues, "MakePaymentIssues": issues}}
+
+
+_RETRY = {"Retry-After": "1"}
+ERROR_MAP: Mapping[type[Exception], Callable[[Exception, str], HttpResponse]] = {
+    InvalidRequest: _invalid,
+    MalformedDocument: _malformed,
+    wire.UnsupportedMediaType: _unsupported,
+    Unauthorised: _message(401, "Authorization has been denied for this request."),
+    LedgerRejected: _rejected,
+    IdempotencyKeyReused: _message(422, "The Idempotency-Key was already used for a different request."),
+    RequestInFlight: _message(409, "A request with this Idempotency-Key is still being processed.", _RETRY),
+    StoreUnavailable: _message(503, "Service Unavailable", _RETRY),
+    TryAgain: _message(503, "Service Unavailable", _RETRY),
+}
+
+
+def answer(exc: Exception, kind: str) -> HttpResponse:
+    """The Caliq answer to an exception; anything unforeseen is logged and answered 500, never leaked."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_MAP:
+            return ERROR_MAP[cls](exc, kind)
+    logger.exception("unexpected error")
+    return _message(500, "An error has occurred.")(exc, kind)

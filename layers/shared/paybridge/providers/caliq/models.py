@@ -1,0 +1,72 @@
+"""Caliq's documents (seed 000), with the field names, casing and limits of the seed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+INT32_MAX = 2**31 - 1
+TRANSACTION_TYPES = ("order", "proforma", "invoice")
+
+
+def _transaction_type(value: str) -> str:
+    # seed 000 (issue 2): PayTransactions Type is one of order, proforma, invoice; matched without case.
+    if value.lower() not in TRANSACTION_TYPES:
+        raise ValueError("transaction_type")
+    return value.lower()
+
+
+def _money(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("not_finite")
+    if value <= 0:
+        raise ValueError("not_positive")
+    return value
+
+
+Money = Annotated[Decimal, AfterValidator(_money)]
+
+
+class _Model(BaseModel):
+    # Json.NET and XmlSerializer ignore properties they do not know, and write numbers into strings when asked.
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+
+class PayTransactionModel(_Model):
+    TransID: int = Field(ge=1, le=INT32_MAX)
+    SubID: int = Field(default=0, ge=0, le=INT32_MAX)
+    Type: Annotated[str, AfterValidator(_transaction_type)]
+    Amount: Money
+
+
+class PayTransactionsModel(_Model):
+    PayTransaction: list[PayTransactionModel] = Field(default_factory=list, max_length=100)
+
+
+class MakePaymentParams(_Model):
+    # apiKey is checked by authentication (401), not by validation.
+    apiKey: str | None = None
+    CustomerID: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    AccountNo: str | None = Field(default=None, max_length=10)
+    PaymentTypeID: int = Field(ge=-INT32_MAX, le=INT32_MAX)
+    Amount: Money
+    TransactionID: str | None = Field(default=None, max_length=255)
+    AuthNumber: str | None = Field(default=None, max_length=50)
+    SecurityKey: str | None = Field(default=None, max_length=50)
+    VendorTXCode: str | None = Field(default=None, max_length=50)
+    PayTransactions: PayTransactionsModel | None = None
+
+    @model_validator(mode="after")
+    def _customer(self) -> MakePaymentParams:
+        # seed 000: CustomerID "Must be supplied if AccountNo is omitted", and the reverse.
+        if self.CustomerID is None and not self.AccountNo:
+            raise ValueError("customer_required")
+        return self
+
+
+# The names a JSON body may use, in any case (Json.NET matches property names without case).
+FIELD_NAMES = frozenset(
+    {*MakePaymentParams.model_fields, *PayTransactionsModel.model_fields, *PayTransactionModel.model_fields}
+)

@@ -1,0 +1,158 @@
+"""Caliq's operations: MakePayment (seed 000) and the PaymentTypes call the seed points to."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from paybridge.api.auth import authenticate
+from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.ledger import AllocationRequest, Tenant
+from paybridge.money import InvalidAmount, to_amount
+from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
+from paybridge.providers.caliq import wire
+from paybridge.providers.caliq.errors import (
+    ITEMS,
+    InvalidRequest,
+    Unauthorised,
+    answer,
+    issue,
+    make_payment_content,
+    model_state,
+)
+from paybridge.providers.caliq.models import FIELD_NAMES, MakePaymentParams
+from paybridge.store import IdempotencyKey, StoredResponse, store
+
+PROVIDER = "caliq"
+OPERATION = "caliq.MakePayment"
+ROOT = "MakePaymentParams"
+
+
+def _answering(operation: Callable[[HttpRequest, str], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Run an operation; whatever it raises is answered by Caliq's error map, in the negotiated format."""
+
+    def run(request: HttpRequest) -> HttpResponse:
+        kind = wire.reply_type(request)
+        try:
+            return operation(request, kind)
+        except Exception as exc:  # noqa: BLE001 - the error map is the one place exceptions become answers
+            return answer(exc, kind)
+
+    return run
+
+
+def _tenant(api_key: object) -> Tenant:
+    if not isinstance(api_key, str) or not api_key:
+        raise Unauthorised
+    tenant = authenticate(store(), PROVIDER, api_key)
+    if tenant is None:
+        raise Unauthorised
+    return tenant
+
+
+@_answering
+def make_payment(request: HttpRequest, kind: str) -> HttpResponse:
+    raw = wire.decode(request.body, wire.request_type(request), ROOT, {"PayTransaction"}, FIELD_NAMES)
+    try:
+        params = MakePaymentParams.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidRequest(model_state(exc, ROOT)) from None
+    header_key = request.header("idempotency-key")
+    if header_key is not None and not 1 <= len(header_key) <= 255:
+        raise InvalidRequest({"Idempotency-Key": ["The Idempotency-Key header must be 1 to 255 characters."]})
+    tenant = _tenant(params.apiKey)
+    command = _command(params, tenant, header_key)
+
+    def render(outcome: PaymentOutcome) -> StoredResponse:
+        content = make_payment_content([issue(p) for p in outcome.problems])
+        response = wire.respond(200, kind, content, "MakePaymentResults", ITEMS)
+        return StoredResponse(200, response.media_type, response.body, wire.view(content))
+
+    reply = take_payment(command, render)
+    stored = reply.response
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+    if stored.media_type.split(";")[0] == kind:
+        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
+    # Replayed in the other format: the same answer, encoded anew.
+    return wire.respond(stored.status, kind, wire.from_view(stored.view), "MakePaymentResults", ITEMS, headers)
+
+
+def _command(params: MakePaymentParams, tenant: Tenant, header_key: str | None) -> TakePayment:
+    payment_types: dict[str, Any] = tenant.settings.get(PROVIDER, {}).get("payment_types", {})
+    payment_type = payment_types.get(str(params.PaymentTypeID))
+    if payment_type is None:
+        raise InvalidRequest({f"{ROOT}.PaymentTypeID": [f"The PaymentTypeID {params.PaymentTypeID} does not exist."]})
+    amount = _amount(params.Amount, tenant.currency, f"{ROOT}.Amount")
+    wishes = [
+        AllocationRequest(
+            receivable_id=f"{t.Type}-{t.TransID}-{t.SubID}",
+            reference=f"{t.Type} {t.TransID}/{t.SubID}",
+            amount=_amount(t.Amount, tenant.currency, f"{ROOT}.PayTransactions.PayTransaction[{i}].Amount"),
+        )
+        for i, t in enumerate(params.PayTransactions.PayTransaction if params.PayTransactions else [])
+    ]
+    references = {
+        name: value
+        for name in ("TransactionID", "AuthNumber", "SecurityKey", "VendorTXCode")
+        if (value := getattr(params, name))
+    }
+    # The same request in JSON or XML, with any key order or whitespace, hashes the same.
+    canonical = "|".join(
+        [
+            f"customer={params.CustomerID}/{params.AccountNo}",
+            f"type={params.PaymentTypeID}",
+            f"amount={amount}",
+            *(f"{k}={v}" for k, v in sorted(references.items())),
+            *(f"pay={w.receivable_id}:{w.amount}" for w in wishes),
+        ]
+    )
+    keys = [IdempotencyKey(OPERATION, header_key)] if header_key else []
+    # A card payment already authorised elsewhere is known by its vendor code (else its transaction id): the same
+    # code twice is the same payment, whatever Idempotency-Key came with it.
+    natural = params.VendorTXCode or params.TransactionID
+    if natural:
+        keys.append(IdempotencyKey(f"{OPERATION}.natural", natural))
+    refs = []
+    if params.CustomerID is not None:
+        refs.append(("caliq.CustomerID", str(params.CustomerID)))
+    if params.AccountNo:
+        refs.append(("caliq.AccountNo", params.AccountNo))
+    return TakePayment(
+        tenant=tenant,
+        provider=PROVIDER,
+        idempotency_keys=keys,
+        request_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        account_refs=refs,
+        amount=amount,
+        method=str(payment_type.get("method", "other")),
+        allocations=wishes,
+        references=references,
+    )
+
+
+def _amount(value: Decimal, currency: str, field: str) -> Decimal:
+    try:
+        return to_amount(value, currency)
+    except InvalidAmount as exc:
+        raise InvalidRequest({field: [f"The value is not a valid amount in {currency}: {exc}."]}) from None
+
+
+@_answering
+def payment_types(request: HttpRequest, kind: str) -> HttpResponse:
+    """GET api/v1/PaymentTypes?apiKey=...: the tenant's payment types, the IDs MakePayment's PaymentTypeID takes."""
+    tenant = _tenant(request.query.get("apiKey"))
+    types = tenant.settings.get(PROVIDER, {}).get("payment_types", {})
+    content = {
+        "PaymentTypesDataData": {
+            "OK": True,
+            "PaymentTypes": [
+                {"PaymentTypeID": int(type_id), "Description": entry["description"]}
+                for type_id, entry in sorted(types.items(), key=lambda item: int(item[0]))
+            ],
+        }
+    }
+    return wire.respond(200, kind, content, "PaymentTypesResults", ITEMS)

@@ -1,0 +1,27 @@
+"""The only code that talks to DynamoDB."""
+
+from paybridge.store.errors import (
+    AllocationConflict,
+    CompletionConflict,
+    ReservationConflict,
+    StoreError,
+    StoreUnavailable,
+)
+from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
+from paybridge.store.ledger_store import PaymentSnapshot, Store, store
+
+__all__ = [
+    "AllocationConflict",
+    "CompletionConflict",
+    "IdempotencyKey",
+    "IdempotencyRecord",
+    "PaymentSnapshot",
+    "ReservationConflict",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredResponse",
+    "Verdict",
+    "judge",
+    "store",
+]

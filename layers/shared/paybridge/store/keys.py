@@ -1,0 +1,70 @@
+"""Single-table keys. Every key but a credential's starts with the tenant: a credential is what names the tenant.
+
+| item        | PK                                   | SK       |
+|-------------|--------------------------------------|----------|
+| credential  | CRED#<scheme>#<sha256 of secret>     | CRED     |
+| tenant      | T#<tenant>                           | TENANT   |
+| account     | T#<tenant>#ACCT#<account>            | ACCOUNT  |
+| account ref | T#<tenant>#REF#<name>#<value>        | REF      |
+| receivable  | T#<tenant>#RCV#<receivable>          | RCV      |
+| payment     | T#<tenant>#PAY#<payment>             | PAYMENT  |
+| idempotency | T#<tenant>#IDEM#<operation>#<sha256> | IDEM     |
+
+GSI1 (payments by state): GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <updated at>#<payment>.
+GSI2 (payments by account): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+Key = dict[str, dict[str, str]]
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def credential(scheme: str, secret: str) -> Key:
+    return _key(f"CRED#{scheme}#{digest(secret)}", "CRED")
+
+
+def tenant(tenant_id: str) -> Key:
+    return _key(f"T#{tenant_id}", "TENANT")
+
+
+def account(tenant_id: str, account_id: str) -> Key:
+    return _key(f"T#{tenant_id}#ACCT#{account_id}", "ACCOUNT")
+
+
+def account_ref(tenant_id: str, name: str, value: str) -> Key:
+    return _key(f"T#{tenant_id}#REF#{name}#{value}", "REF")
+
+
+def receivable(tenant_id: str, receivable_id: str) -> Key:
+    return _key(f"T#{tenant_id}#RCV#{receivable_id}", "RCV")
+
+
+def payment(tenant_id: str, payment_id: str) -> Key:
+    return _key(f"T#{tenant_id}#PAY#{payment_id}", "PAYMENT")
+
+
+def idempotency(tenant_id: str, operation: str, key: str) -> Key:
+    # Hashed: a client's key is up to 255 characters of anything, and must not be readable in the table.
+    return _key(f"T#{tenant_id}#IDEM#{operation}#{digest(key)}", "IDEM")
+
+
+def payments_by_state(tenant_id: str, state: str) -> str:
+    return f"T#{tenant_id}#STATE#{state}"
+
+
+def payments_by_account(tenant_id: str, account_id: str) -> str:
+    return f"T#{tenant_id}#ACCT#{account_id}"
+
+
+def as_tuple(key: Key) -> tuple[str, str]:
+    return key["PK"]["S"], key["SK"]["S"]

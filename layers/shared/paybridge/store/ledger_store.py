@@ -1,0 +1,411 @@
+"""Single-table access to the ledger: the reads a payment needs in one round trip, and its two transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from paybridge.config import settings
+from paybridge.ledger import Account, Allocation, Payment, PaymentState, Receivable, ReceivableKind, Tenant
+from paybridge.store import keys
+from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
+from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict
+from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+# BatchGetItem takes at most 100 keys a call.
+_BATCH = 100
+
+
+def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(raw: Mapping[str, Any]) -> Item:
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class PaymentSnapshot:
+    """What one consistent BatchGetItem saw before a payment: its keys' records, the account references the
+    request named (reference → account id) and the receivables it wants to allocate to."""
+
+    records: dict[IdempotencyKey, IdempotencyRecord | None]
+    account_refs: dict[tuple[str, str], str | None]
+    receivables: dict[str, Receivable | None]
+
+
+class Store:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    # ---- reads -------------------------------------------------------------------------------------------
+
+    def _batch_get(self, wanted: Iterable[keys.Key]) -> dict[tuple[str, str], Item]:
+        unique = {keys.as_tuple(k): k for k in wanted}
+        found: dict[tuple[str, str], Item] = {}
+        pending = list(unique.values())
+        client = dynamodb()
+        while pending:
+            chunk, pending = pending[:_BATCH], pending[_BATCH:]
+            request: Any = {self.table_name: {"Keys": chunk, "ConsistentRead": True}}
+            while request:
+                with sdk_errors():
+                    answer = client.batch_get_item(RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self.table_name, []):
+                    item = _load(raw)
+                    found[(item["PK"], item["SK"])] = item
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
+    def _get(self, key: keys.Key) -> Item | None:
+        with sdk_errors():
+            raw = dynamodb().get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        return _load(raw) if raw else None
+
+    def credential_tenant(self, scheme: str, secret: str) -> str | None:
+        item = self._get(keys.credential(scheme, secret))
+        return str(item["tenant_id"]) if item else None
+
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        item = self._get(keys.tenant(tenant_id))
+        if item is None:
+            return None
+        return Tenant(tenant_id, item["name"], item["currency"], item.get("settings", {}))
+
+    def payment(self, tenant_id: str, payment_id: str) -> Payment | None:
+        item = self._get(keys.payment(tenant_id, payment_id))
+        return _payment_from(item) if item else None
+
+    def receivables(self, tenant_id: str, receivable_ids: Iterable[str]) -> dict[str, Receivable | None]:
+        wanted = {rid: keys.receivable(tenant_id, rid) for rid in receivable_ids}
+        found = self._batch_get(wanted.values())
+        return {rid: _receivable_from(found.get(keys.as_tuple(k))) for rid, k in wanted.items()}
+
+    def snapshot(
+        self,
+        tenant_id: str,
+        idempotency_keys: Sequence[IdempotencyKey],
+        account_refs: Sequence[tuple[str, str]],
+        receivable_ids: Sequence[str],
+    ) -> PaymentSnapshot:
+        record_keys = {k: keys.idempotency(tenant_id, k.operation, k.key) for k in idempotency_keys}
+        ref_keys = {r: keys.account_ref(tenant_id, *r) for r in account_refs}
+        receivable_keys = {rid: keys.receivable(tenant_id, rid) for rid in receivable_ids}
+        found = self._batch_get([*record_keys.values(), *ref_keys.values(), *receivable_keys.values()])
+
+        def at(key: keys.Key) -> Item | None:
+            return found.get(keys.as_tuple(key))
+
+        refs: dict[tuple[str, str], str | None] = {}
+        for ref, key in ref_keys.items():
+            ref_item = at(key)
+            refs[ref] = str(ref_item["account_id"]) if ref_item else None
+        return PaymentSnapshot(
+            records={k: _record_from(k, at(key)) for k, key in record_keys.items()},
+            account_refs=refs,
+            receivables={rid: _receivable_from(at(key)) for rid, key in receivable_keys.items()},
+        )
+
+    # ---- the two transactions of a payment ---------------------------------------------------------------
+
+    def reserve(
+        self,
+        payment: Payment,
+        idempotency_keys: Sequence[IdempotencyKey],
+        request_hash: str,
+        now: int,
+    ) -> list[IdempotencyRecord]:
+        """Write the payment and its keys' records in one transaction; a live record of any key → conflict."""
+        config = settings()
+        records = [
+            IdempotencyRecord(
+                key=k,
+                request_hash=request_hash,
+                payment_id=payment.payment_id,
+                lease_until=now + config.in_flight_seconds,
+                expires_at=now + config.idempotency_ttl_seconds,
+            )
+            for k in idempotency_keys
+        ]
+        items: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(_payment_item(payment)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ]
+        for record in records:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _dump(_record_item(payment.tenant_id, record)),
+                        # An expired record is as good as none: TTL deletes it only eventually.
+                        "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                    }
+                }
+            )
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            raise ReservationConflict(",".join(cancellation_codes(exc))) from exc
+        return records
+
+    def take_over(self, tenant_id: str, records: Sequence[IdempotencyRecord], now: int) -> list[IdempotencyRecord]:
+        """Renew the lease of an abandoned reservation; only one of several racing retries wins."""
+        lease_until = now + settings().in_flight_seconds
+        items: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": keys.idempotency(tenant_id, r.key.operation, r.key.key),
+                    "UpdateExpression": "SET lease_until = :new",
+                    "ConditionExpression": "lease_until = :old AND attribute_not_exists(response_status)",
+                    "ExpressionAttributeValues": {":new": {"N": str(lease_until)}, ":old": {"N": str(r.lease_until)}},
+                }
+            }
+            for r in records
+        ]
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            raise ReservationConflict(",".join(cancellation_codes(exc))) from exc
+        return [
+            IdempotencyRecord(r.key, r.request_hash, r.payment_id, lease_until, r.expires_at) for r in records
+        ]
+
+    def complete(
+        self,
+        payment: Payment,
+        previous_state: PaymentState,
+        records: Sequence[IdempotencyRecord],
+        response: StoredResponse,
+    ) -> None:
+        """Write the payment's new state, its allocations' effect on the receivables and the response to replay,
+        in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
+        the decision stands only if what it was based on still holds (optimistic concurrency)."""
+        tenant_id = payment.tenant_id
+        item = _payment_item(payment)
+        changed = {
+            k: item[k] for k in ("state", "allocations", "history", "gateway_reference", "updated_at", "GSI1PK", "GSI1SK")
+        }
+        names = {f"#{k}": k for k in changed}
+        values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items() if v is not None}
+        values[":previous"] = {"S": previous_state.value}
+        sets = ", ".join(f"#{k} = :{k}" for k, v in changed.items() if v is not None)
+        items: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": keys.payment(tenant_id, payment.payment_id),
+                    "UpdateExpression": f"SET {sets}",
+                    "ConditionExpression": "#state = :previous",
+                    "ExpressionAttributeNames": {k: v for k, v in names.items() if changed[v] is not None},
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        for allocation in payment.allocations:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": keys.receivable(tenant_id, allocation.receivable_id),
+                        "UpdateExpression": "SET outstanding = outstanding - :amount ADD version :one",
+                        "ConditionExpression": "attribute_exists(PK) AND #status = :open AND outstanding >= :amount",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":amount": {"N": str(allocation.amount)},
+                            ":open": {"S": "OPEN"},
+                            ":one": {"N": "1"},
+                        },
+                    }
+                }
+            )
+        for record in records:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": keys.idempotency(tenant_id, record.key.operation, record.key.key),
+                        "UpdateExpression": "SET response_status = :status, response_type = :type, "
+                        "response_body = :body, response_view = :view REMOVE lease_until",
+                        "ConditionExpression": "payment_id = :pid",
+                        "ExpressionAttributeValues": {
+                            ":status": {"N": str(response.status)},
+                            ":type": {"S": response.media_type},
+                            ":body": {"B": response.body},
+                            ":view": {"S": response.view},
+                            ":pid": {"S": payment.payment_id},
+                        },
+                    }
+                }
+            )
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            allocation_codes = codes[1 : 1 + len(payment.allocations)]
+            if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
+                raise AllocationConflict(",".join(codes)) from exc
+            raise CompletionConflict(",".join(codes)) from exc
+
+    # ---- reference data (demo data, tests, administration) -----------------------------------------------
+
+    def _put(self, item: Mapping[str, Any]) -> None:
+        with sdk_errors():
+            dynamodb().put_item(TableName=self.table_name, Item=_dump(item))
+
+    def put_credential(self, scheme: str, secret: str, tenant_id: str, label: str = "") -> None:
+        pk, sk = keys.as_tuple(keys.credential(scheme, secret))
+        self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "scheme": scheme, "label": label})
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        pk, sk = keys.as_tuple(keys.tenant(tenant.tenant_id))
+        self._put(
+            {"PK": pk, "SK": sk, "name": tenant.name, "currency": tenant.currency, "settings": dict(tenant.settings)}
+        )
+
+    def put_account(self, account: Account) -> None:
+        pk, sk = keys.as_tuple(keys.account(account.tenant_id, account.account_id))
+        self._put(
+            {"PK": pk, "SK": sk, "name": account.name, "status": account.status, "references": dict(account.references)}
+        )
+        for name, value in account.references.items():
+            ref_pk, ref_sk = keys.as_tuple(keys.account_ref(account.tenant_id, name, value))
+            self._put({"PK": ref_pk, "SK": ref_sk, "account_id": account.account_id})
+
+    def put_receivable(self, receivable: Receivable) -> None:
+        pk, sk = keys.as_tuple(keys.receivable(receivable.tenant_id, receivable.receivable_id))
+        self._put(
+            {
+                "PK": pk,
+                "SK": sk,
+                "account_id": receivable.account_id,
+                "kind": receivable.kind.value,
+                "total": receivable.total,
+                "outstanding": receivable.outstanding,
+                "currency": receivable.currency,
+                "status": receivable.status,
+                "version": receivable.version,
+            }
+        )
+
+
+# ---- items ↔ ledger entities --------------------------------------------------------------------------------
+
+
+def _receivable_from(item: Item | None) -> Receivable | None:
+    if item is None:
+        return None
+    tenant_id, receivable_id = item["PK"].split("#RCV#", 1)
+    return Receivable(
+        tenant_id=tenant_id.removeprefix("T#"),
+        receivable_id=receivable_id,
+        account_id=item["account_id"],
+        kind=ReceivableKind(item["kind"]),
+        total=Decimal(item["total"]),
+        outstanding=Decimal(item["outstanding"]),
+        currency=item["currency"],
+        status=item["status"],
+        version=int(item.get("version", 0)),
+    )
+
+
+def _payment_item(payment: Payment) -> Item:
+    pk, sk = keys.as_tuple(keys.payment(payment.tenant_id, payment.payment_id))
+    updated_at = payment.history[-1][1] if payment.history else payment.created_at.isoformat()
+    return {
+        "PK": pk,
+        "SK": sk,
+        "account_id": payment.account_id,
+        "provider": payment.provider,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "method": payment.method,
+        "state": payment.state.value,
+        "created_at": payment.created_at.isoformat(),
+        "updated_at": updated_at,
+        "allocations": [{"receivable_id": a.receivable_id, "amount": a.amount} for a in payment.allocations],
+        "references": dict(payment.references),
+        "gateway_reference": payment.gateway_reference,
+        "history": [list(h) for h in payment.history],
+        "GSI1PK": keys.payments_by_state(payment.tenant_id, payment.state.value),
+        "GSI1SK": f"{updated_at}#{payment.payment_id}",
+        "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
+        "GSI2SK": f"PAY#{payment.created_at.isoformat()}#{payment.payment_id}",
+    }
+
+
+def _payment_from(item: Item) -> Payment:
+    tenant_id, payment_id = item["PK"].split("#PAY#", 1)
+    return Payment(
+        tenant_id=tenant_id.removeprefix("T#"),
+        payment_id=payment_id,
+        account_id=item["account_id"],
+        provider=item["provider"],
+        amount=Decimal(item["amount"]),
+        currency=item["currency"],
+        method=item["method"],
+        state=PaymentState(item["state"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        allocations=tuple(Allocation(a["receivable_id"], Decimal(a["amount"])) for a in item.get("allocations", [])),
+        references=item.get("references", {}),
+        gateway_reference=item.get("gateway_reference"),
+        history=tuple((h[0], h[1]) for h in item.get("history", [])),
+    )
+
+
+def _record_item(tenant_id: str, record: IdempotencyRecord) -> Item:
+    pk, sk = keys.as_tuple(keys.idempotency(tenant_id, record.key.operation, record.key.key))
+    return {
+        "PK": pk,
+        "SK": sk,
+        "request_hash": record.request_hash,
+        "payment_id": record.payment_id,
+        "lease_until": record.lease_until,
+        "expires_at": record.expires_at,
+    }
+
+
+def _record_from(key: IdempotencyKey, item: Item | None) -> IdempotencyRecord | None:
+    if item is None:
+        return None
+    response = None
+    if "response_status" in item:
+        response = StoredResponse(
+            status=int(item["response_status"]),
+            media_type=item["response_type"],
+            body=bytes(item["response_body"]),
+            view=item["response_view"],
+        )
+    return IdempotencyRecord(
+        key=key,
+        request_hash=item["request_hash"],
+        payment_id=item["payment_id"],
+        lease_until=int(item.get("lease_until", 0)),
+        expires_at=int(item["expires_at"]),
+        response=response,
+    )
+
+
+@cache
+def store() -> Store:
+    """The store of this process's table (TABLE_NAME), made on first use."""
+    return Store(settings().table_name)
