@@ -6,8 +6,18 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # ISO 4217 minor units of the currencies a tenant may keep its ledger in.
 MINOR_UNITS: dict[str, int] = {
-    "AUD": 2, "CAD": 2, "CHF": 2, "EUR": 2, "GBP": 2, "NZD": 2, "USD": 2, "ZAR": 2,
-    "JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "NZD": 2,
+    "USD": 2,
+    "ZAR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "BHD": 3,
+    "KWD": 3,
 }
 # Twelve integer digits is more than any single payment: larger numbers are input errors, not money.
 MAX_INTEGER_DIGITS = 12
@@ -26,7 +36,7 @@ def minor_unit(currency: str) -> int:
 
 def to_amount(value: object, currency: str) -> Decimal:
     """Parse an amount exactly: Decimal, int or a numeric string; no float, no NaN, no excess decimals."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidAmount("amounts must not be floats")
     if isinstance(value, int):
         value = Decimal(value)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+
 from paybridge.gateways import (
     ChargeRequest,
     GatewayOutcome,
@@ -96,9 +97,7 @@ def test_token_decides_the_outcome(
     assert sandbox.charge_count("pay_1") == charged
 
 
-@pytest.mark.parametrize(
-    ("token", "error"), [("tok_timeout", GatewayTimeout), ("tok_5xx", GatewayUnavailable)]
-)
+@pytest.mark.parametrize(("token", "error"), [("tok_timeout", GatewayTimeout), ("tok_5xx", GatewayUnavailable)])
 def test_failing_tokens_fail_every_time_and_charge_nothing(
     sandbox: SandboxGateway, token: str, error: type[Exception]
 ) -> None:
@@ -179,9 +178,7 @@ def test_repeated_declined_charge_replays_the_decline(sandbox: SandboxGateway) -
         {"token": "tok_other"},
     ],
 )
-def test_same_payment_id_with_other_details_is_rejected(
-    sandbox: SandboxGateway, changed: dict[str, str]
-) -> None:
+def test_same_payment_id_with_other_details_is_rejected(sandbox: SandboxGateway, changed: dict[str, str]) -> None:
     # Given
     first = sandbox.charge(charge_request())
 
@@ -353,9 +350,7 @@ def test_refund_of_an_unknown_payment_is_rejected(sandbox: SandboxGateway) -> No
         sandbox.refund("pay_unknown", Decimal("1.00"), "ref_1")
 
 
-@pytest.mark.parametrize(
-    ("amount", "error"), [(1.0, TypeError), (Decimal(0), ValueError), (Decimal("-1"), ValueError)]
-)
+@pytest.mark.parametrize(("amount", "error"), [(1.0, TypeError), (Decimal(0), ValueError), (Decimal("-1"), ValueError)])
 def test_refund_amount_must_be_positive_decimal(
     sandbox: SandboxGateway, amount: Decimal, error: type[Exception]
 ) -> None:

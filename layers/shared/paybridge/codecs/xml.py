@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paybridge.codecs import MalformedDocument
 
@@ -35,7 +35,8 @@ def parse(body: bytes) -> etree._Element:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
         raise MalformedDocument(f"not well-formed XML ({exc.msg})") from None
-    if root.getroottree().docinfo.doctype:
+    docinfo: Any = root.getroottree().docinfo  # lxml-stubs do not know DocInfo.doctype
+    if docinfo.doctype:
         raise MalformedDocument("document type declarations are not accepted")
     for element in root.iter():
         if not isinstance(element.tag, str):  # an entity reference left unresolved

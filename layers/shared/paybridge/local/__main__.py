@@ -8,9 +8,9 @@ import sys
 from types import FrameType
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from paybridge.local import demo, server, template
+from paybridge.local.moto_server import SerializedMotoServer
 from paybridge.store import Store
 
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args(argv)
 
-    moto = ThreadedMotoServer(ip_address=args.host, port=args.moto_port, verbose=False)
+    moto = SerializedMotoServer(ip_address=args.host, port=args.moto_port, verbose=False)
     moto.start()
     endpoint = f"http://{args.host}:{args.moto_port}"
     server.configure(endpoint)

@@ -47,7 +47,7 @@ def configure(endpoint: str) -> None:
         {
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's dummy credentials
+            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "eu-west-1",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_SERVICE_NAME": "paybridge-local",
@@ -68,7 +68,13 @@ def load_handler(route: Route) -> Handler:
 
 
 def api_event(
-    route: Route, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, params: dict[str, str]
+    route: Route,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    params: dict[str, str],
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, as API Gateway sends it for this request."""
     resource_path = path.removeprefix(route.prefix)
@@ -120,10 +126,7 @@ class Gateway:
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
-        allowed = False
         for route in self.routes:
-            if route.match(route.method, parts.path) is not None:
-                allowed = True
             params = route.match(method, parts.path)
             if params is None:
                 continue
@@ -135,9 +138,12 @@ class Gateway:
             for name, values in (result.get("multiValueHeaders") or {}).items():
                 out[name] = ", ".join(values)
             return int(result["statusCode"]), out, data
-        # API Gateway's own answers for what no route takes.
-        message = "Missing Authentication Token" if not allowed else "Method Not Allowed"
-        return (403 if not allowed else 405), {"Content-Type": "application/json"}, json.dumps({"message": message}).encode()
+        # API Gateway REST's own answer for a path or method no route takes.
+        return (
+            403,
+            {"Content-Type": "application/json"},
+            json.dumps({"message": "Missing Authentication Token"}).encode(),
+        )
 
 
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
@@ -165,7 +171,7 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+        def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("PAYBRIDGE_ACCESS_LOG"):
                 super().log_message(format, *args)
 

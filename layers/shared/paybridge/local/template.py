@@ -73,7 +73,7 @@ class Route:
     handler: str  # "app.handler"
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        if method != self.method and self.method != "ANY":
+        if self.method not in (method, "ANY"):
             return None
         pattern = re.sub(r"\\{(\w+)\\+\\}", r"(?P<\1>.+)", re.escape(self.prefix + self.path))
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)

@@ -175,7 +175,10 @@ class Store:
                     "Key": keys.idempotency(tenant_id, r.key.operation, r.key.key),
                     "UpdateExpression": "SET lease_until = :new",
                     "ConditionExpression": "lease_until = :old AND attribute_not_exists(response_status)",
-                    "ExpressionAttributeValues": {":new": {"N": str(lease_until)}, ":old": {"N": str(r.lease_until)}},
+                    "ExpressionAttributeValues": {
+                        ":new": {"N": str(lease_until)},
+                        ":old": {"N": str(r.lease_until)},
+                    },
                 }
             }
             for r in records
@@ -185,9 +188,7 @@ class Store:
                 dynamodb().transact_write_items(TransactItems=items)
         except ClientError as exc:
             raise ReservationConflict(",".join(cancellation_codes(exc))) from exc
-        return [
-            IdempotencyRecord(r.key, r.request_hash, r.payment_id, lease_until, r.expires_at) for r in records
-        ]
+        return [IdempotencyRecord(r.key, r.request_hash, r.payment_id, lease_until, r.expires_at) for r in records]
 
     def complete(
         self,
@@ -202,7 +203,16 @@ class Store:
         tenant_id = payment.tenant_id
         item = _payment_item(payment)
         changed = {
-            k: item[k] for k in ("state", "allocations", "history", "gateway_reference", "updated_at", "GSI1PK", "GSI1SK")
+            k: item[k]
+            for k in (
+                "state",
+                "allocations",
+                "history",
+                "gateway_reference",
+                "updated_at",
+                "GSI1PK",
+                "GSI1SK",
+            )
         }
         names = {f"#{k}": k for k in changed}
         values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items() if v is not None}
@@ -279,13 +289,25 @@ class Store:
     def put_tenant(self, tenant: Tenant) -> None:
         pk, sk = keys.as_tuple(keys.tenant(tenant.tenant_id))
         self._put(
-            {"PK": pk, "SK": sk, "name": tenant.name, "currency": tenant.currency, "settings": dict(tenant.settings)}
+            {
+                "PK": pk,
+                "SK": sk,
+                "name": tenant.name,
+                "currency": tenant.currency,
+                "settings": dict(tenant.settings),
+            }
         )
 
     def put_account(self, account: Account) -> None:
         pk, sk = keys.as_tuple(keys.account(account.tenant_id, account.account_id))
         self._put(
-            {"PK": pk, "SK": sk, "name": account.name, "status": account.status, "references": dict(account.references)}
+            {
+                "PK": pk,
+                "SK": sk,
+                "name": account.name,
+                "status": account.status,
+                "references": dict(account.references),
+            }
         )
         for name, value in account.references.items():
             ref_pk, ref_sk = keys.as_tuple(keys.account_ref(account.tenant_id, name, value))

@@ -75,7 +75,9 @@ def model_state(error: ValidationError, root: str) -> dict[str, list[str]]:
     return state
 
 
-def _message(status: int, message: str, headers: Mapping[str, str] | None = None) -> Callable[[Exception, str], HttpResponse]:
+def _message(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Callable[[Exception, str], HttpResponse]:
     # Web API's HttpError: {"Message": ...}, in XML <Error><Message>...</Message></Error>.
     def answer(_: Exception, kind: str) -> HttpResponse:
         if wire.is_xml(kind):

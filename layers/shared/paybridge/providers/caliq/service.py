@@ -32,14 +32,16 @@ OPERATION = "caliq.MakePayment"
 ROOT = "MakePaymentParams"
 
 
-def _answering(operation: Callable[[HttpRequest, str], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def _answering(
+    operation: Callable[[HttpRequest, str], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Run an operation; whatever it raises is answered by Caliq's error map, in the negotiated format."""
 
     def run(request: HttpRequest) -> HttpResponse:
         kind = wire.reply_type(request)
         try:
             return operation(request, kind)
-        except Exception as exc:  # noqa: BLE001 - the error map is the one place exceptions become answers
+        except Exception as exc:
             return answer(exc, kind)
 
     return run

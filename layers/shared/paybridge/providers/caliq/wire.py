@@ -42,7 +42,8 @@ def decode(body: bytes, kind: str, root: str, lists: Collection[str], names: Col
     value = json.decode(body)
     if not isinstance(value, dict):
         raise MalformedDocument(f"the body must be a {root} object")
-    return _canonical(value, {n.lower(): n for n in names})
+    canonical: dict[str, Any] = _canonical(value, {n.lower(): n for n in names})
+    return canonical
 
 
 def _canonical(value: Any, names: Mapping[str, str]) -> Any:

@@ -1,0 +1,53 @@
+# Every target installs what it needs. Python 3.11 is the machine's (and Lambda's python3.11).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# aws-sam-cli pins its own dependencies (it would hold boto3 and pydantic back): it gets a venv of its own.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: run test unit lint validate build bench ci clean
+
+$(BIN)/.installed: pyproject.toml layers/shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+## run: the whole stack on localhost:3000 (moto for AWS, demo data loaded); Ctrl-C stops it
+run: $(BIN)/.installed
+	$(BIN)/python -m paybridge.local --port $${PORT:-3000}
+
+## test: unit, integration (moto) and e2e (the local stack over HTTP) tests
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m unit
+
+## lint: ruff and mypy
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## validate: the template as SAM and cfn-lint read it
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template template.yaml
+
+## build: sam build (the layer with BuildMethod python3.11, each function)
+build: $(SAM_VENV)/.installed
+	$(SAM) build --template template.yaml
+
+ci: test lint validate build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache

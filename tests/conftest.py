@@ -1,0 +1,115 @@
+"""Shared fixtures: the ledger table made from template.yaml's own definition, in moto, with the demo data;
+requests sent through the real handlers with API Gateway's event shape (the local stack's gateway)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from paybridge import config
+from paybridge.api import auth
+from paybridge.gateways import reset_gateways
+from paybridge.local import demo, server, template
+from paybridge.store import Store, client, ledger_store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TABLE = server.NAMES["LedgerTable"]
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "paybridge")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "paybridge-tests")
+
+
+def reset_caches() -> None:
+    config.reset()
+    client.reset()
+    ledger_store.store.cache_clear()
+    auth.forget()
+    reset_gateways()
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in template.environment(server.NAMES).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def ledger(aws_env: None) -> Iterator[Store]:
+    """moto's DynamoDB with the template's table and the demo data."""
+    with mock_aws():
+        reset_caches()
+        template.create_tables(boto3.client("dynamodb"), server.NAMES)
+        db = Store(TABLE)
+        demo.load(db)
+        yield db
+    reset_caches()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+class Api:
+    """Sends requests to the template's routes through the real Lambda handlers."""
+
+    def __init__(self) -> None:
+        self.gateway = server.Gateway(template.routes())
+
+    def send(self, method: str, url: str, body: bytes | str = b"", **headers: str) -> Answer:
+        data = body.encode() if isinstance(body, str) else body
+        named = {k.replace("_", "-"): v for k, v in headers.items()}
+        status, out, payload = self.gateway.dispatch(method, url, named, data)
+        return Answer(status, out, payload)
+
+
+@pytest.fixture(scope="session")
+def api() -> Api:
+    return Api()
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item of the ledger table (tests only: the code never scans)."""
+    dynamodb = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

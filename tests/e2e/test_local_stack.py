@@ -1,0 +1,111 @@
+"""The local stack as a user runs it (`make run`), over HTTP: the README's requests give the documented shapes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import free_port
+from paybridge.local import demo
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    port, moto_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(f"the local stack exited: {process.stdout.read() if process.stdout else ''}")
+                time.sleep(0.2)
+        else:
+            pytest.fail("the local stack did not start within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def readme_body(marker: str) -> str:
+    """The body of the README's curl command that follows `marker`, exactly as a user pastes it."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(marker) :]
+    start = block.index("-d '") + len("-d '")
+    return block[start : block.index("'", start)]
+
+
+def test_the_readmes_json_curl_pays_an_invoice(base_url: str) -> None:
+    answer = requests.post(
+        f"{base_url}/caliq/api/v1/MakePayment",
+        data=readme_body("<!-- curl:json -->"),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert answer.json() == {"MakePaymentDataData": {"OK": True, "MakePaymentIssues": []}}
+
+
+def test_the_readmes_xml_curl_pays_an_order(base_url: str) -> None:
+    answer = requests.post(
+        f"{base_url}/caliq/api/v1/MakePayment",
+        data=readme_body("<!-- curl:xml -->"),
+        headers={"Content-Type": "application/xml"},
+        timeout=10,
+    )
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert answer.text.startswith('<MakePaymentResults xmlns:xsd="http://www.w3.org/2001/XMLSchema"')
+    assert "<OK>true</OK>" in answer.text
+
+
+def test_a_replay_over_http_is_byte_identical(base_url: str) -> None:
+    body = json.dumps({"apiKey": demo.CALIQ_API_KEY, "AccountNo": "BRIGHT02", "PaymentTypeID": 1, "Amount": 10})
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "e2e-replay"}
+
+    first = requests.post(f"{base_url}/caliq/api/v1/MakePayment", data=body, headers=headers, timeout=10)
+    again = requests.post(f"{base_url}/caliq/api/v1/MakePayment", data=body, headers=headers, timeout=10)
+
+    assert first.content == again.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_payment_types_and_unknown_routes(base_url: str) -> None:
+    types = requests.get(f"{base_url}/caliq/api/v1/PaymentTypes", params={"apiKey": demo.CALIQ_API_KEY}, timeout=10)
+    missing = requests.get(f"{base_url}/caliq/api/v1/Nothing", timeout=10)
+    wrong_method = requests.get(f"{base_url}/caliq/api/v1/MakePayment", timeout=10)
+
+    assert types.json()["PaymentTypesDataData"]["PaymentTypes"][0] == {
+        "PaymentTypeID": 1,
+        "Description": "Cash",
+    }
+    # API Gateway REST's answer for a path or a method no route has
+    assert missing.status_code == wrong_method.status_code == 403
+    assert missing.json() == {"message": "Missing Authentication Token"}

@@ -1,0 +1,25 @@
+"""Each function's handler, called as Lambda calls it, with its real API Gateway event from events/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paybridge.local import server, template
+from paybridge.store import Store
+
+pytestmark = pytest.mark.integration
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.mark.parametrize("route", template.routes(), ids=lambda r: r.function)
+def test_the_handler_answers_its_event(ledger: Store, route: template.Route) -> None:
+    event = json.loads((EVENTS / f"{route.code_dir.name}.json").read_text())
+
+    result = server.load_handler(route)(event, server.LocalContext(route.function))
+
+    assert result["statusCode"] == 200, result
+    assert result["isBase64Encoded"] is False
+    assert "OK" in result["body"]

@@ -1,0 +1,95 @@
+"""Concurrent requests against moto's server (real HTTP, threads): one key → one payment; one invoice is never
+over-allocated."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from conftest import Api, free_port, reset_caches, table_items
+from paybridge.local import demo, server, template
+from paybridge.local.moto_server import SerializedMotoServer
+from paybridge.store import Store
+
+pytestmark = pytest.mark.integration
+URL = "/caliq/api/v1/MakePayment"
+
+
+@pytest.fixture
+def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    port = free_port()
+    moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    reset_caches()
+    try:
+        template.create_tables(boto3.client("dynamodb"), server.NAMES)
+        db = Store(server.NAMES["LedgerTable"])
+        demo.load(db)
+        yield db
+    finally:
+        # The threaded server shares this process's moto backends: empty them for the next test.
+        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
+        moto.stop()
+        reset_caches()
+
+
+def params(amount: str, vendor_code: str, trans_id: int = 5001, allocate: str | None = None) -> str:
+    return json.dumps(
+        {
+            "apiKey": demo.CALIQ_API_KEY,
+            "CustomerID": 1001,
+            "PaymentTypeID": 3,
+            "Amount": amount,
+            "VendorTXCode": vendor_code,
+            "PayTransactions": {
+                "PayTransaction": [{"TransID": trans_id, "Type": "invoice", "Amount": allocate or amount}]
+            },
+        }
+    )
+
+
+def run_all(api: Api, bodies: list[tuple[str, dict[str, str]]]) -> list[Any]:
+    def send(item: tuple[str, dict[str, str]]) -> Any:
+        body, headers = item
+        return api.send("POST", URL, body, Content_Type="application/json", **headers)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_fifty_identical_requests_with_one_key_make_one_payment(moto_ledger: Store, api: Api) -> None:
+    answers = run_all(api, [(params("30", "race-1"), {"Idempotency_Key": "one-key"})] * 50)
+
+    statuses = Counter(a.status for a in answers)
+    assert set(statuses) <= {200, 409}, statuses
+    assert statuses[200] >= 1
+    assert {a.body for a in answers if a.status == 200} == {
+        b'{"MakePaymentDataData":{"OK":true,"MakePaymentIssues":[]}}'
+    }
+    assert len([i for i in table_items() if i["SK"]["S"] == "PAYMENT"]) == 1
+    outstanding = moto_ledger.receivables("demo", ["invoice-5001-0"])["invoice-5001-0"]
+    assert outstanding is not None and outstanding.outstanding == Decimal("90.00")
+
+
+def test_payments_racing_for_one_invoice_never_allocate_more_than_it_owes(moto_ledger: Store, api: Api) -> None:
+    # Invoice 5002 owes 80.50: ten payments of 30 each race for it; at most two fit.
+    answers = run_all(api, [(params("30", f"racer-{n}", trans_id=5002), {}) for n in range(10)])
+
+    accepted = [a for a in answers if a.status == 200 and json.loads(a.body)["MakePaymentDataData"]["OK"]]
+    assert all(a.status in (200, 409, 503) for a in answers)
+    receivable = moto_ledger.receivables("demo", ["invoice-5002-0"])["invoice-5002-0"]
+    assert receivable is not None
+    assert receivable.outstanding >= 0
+    assert receivable.outstanding == Decimal("80.50") - 30 * len(accepted)
+    assert len(accepted) == 2
+    succeeded = [i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["state"]["S"] == "SUCCEEDED"]
+    assert len(succeeded) == len(accepted)

@@ -1,0 +1,40 @@
+"""The project's own files agree with each other: dependencies, template routes, events."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from paybridge.local import template
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_layers_requirements_are_the_projects_runtime_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [line for line in (ROOT / "layers/shared/requirements.txt").read_text().splitlines() if line.strip()]
+
+    assert sorted(layer) == sorted(project)
+
+
+def test_caliqs_routes_are_the_documented_paths() -> None:
+    routes = {(r.prefix, r.method, r.path) for r in template.routes()}
+
+    assert ("/caliq", "POST", "/api/v1/MakePayment") in routes  # seed 000: POST api/v1/MakePayment
+    assert ("/caliq", "GET", "/api/v1/PaymentTypes") in routes
+
+
+def test_every_function_has_a_real_event_for_its_route() -> None:
+    for route in template.routes():
+        event = json.loads((ROOT / "events" / f"{route.code_dir.name}.json").read_text())
+        assert (event["httpMethod"], event["resource"]) == (route.method, route.path)
+        assert event["requestContext"]["stage"] == "live"
+
+
+def test_functions_are_thin() -> None:
+    for app in (ROOT / "functions").glob("*/app.py"):
+        assert len(app.read_text().splitlines()) <= 80, app
