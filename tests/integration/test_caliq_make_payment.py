@@ -156,6 +156,8 @@ INVALID = [
     ({"CustomerID": 0}, "MakePaymentParams.CustomerID"),
     ({"CustomerID": 1.5}, "MakePaymentParams.CustomerID"),
     ({"CustomerID": 2**31}, "MakePaymentParams.CustomerID"),
+    ({"CustomerID": True}, "MakePaymentParams.CustomerID"),
+    ({"PaymentTypeID": True}, "MakePaymentParams.PaymentTypeID"),
     ({"PaymentTypeID": ...}, "MakePaymentParams.PaymentTypeID"),
     ({"PaymentTypeID": "cash"}, "MakePaymentParams.PaymentTypeID"),
     ({"PaymentTypeID": 99}, "MakePaymentParams.PaymentTypeID"),
@@ -510,3 +512,26 @@ def test_payment_types_in_json_and_xml(ledger: Store, api: Api) -> None:
 @pytest.mark.parametrize("query", ["", "?apiKey=", "?apiKey=wrong"])
 def test_payment_types_need_a_key(ledger: Store, api: Api, query: str) -> None:
     assert api.send("GET", f"/caliq/api/v1/PaymentTypes{query}").status == 401
+
+
+# ---- metrics -----------------------------------------------------------------------------------------------
+
+
+def emitted(output: str) -> list[str]:
+    """The business metrics of the EMF lines the handler printed, as "<name>/<provider>"."""
+    found = []
+    for line in output.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                found.append(f"{metric['Name']}/{document['provider']}")
+    return found
+
+
+def test_created_and_failed_payments_are_counted_by_provider(
+    ledger: Store, api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post(api, body())
+    post(api, body(CustomerID=4242, AccountNo=..., VendorTXCode="VTX-0002"))
+
+    assert emitted(capsys.readouterr().out) == ["PaymentsCreated/caliq", "PaymentsFailed/caliq"]

@@ -86,7 +86,14 @@ Render = Callable[[PaymentOutcome], StoredResponse]
 
 
 def take_payment(cmd: TakePayment, render: Render, db: Store | None = None) -> Reply:
-    db = db or default_store()
+    try:
+        return _take_payment(cmd, render, db or default_store())
+    except LedgerRejected:
+        count("PaymentsFailed", cmd.provider)
+        raise
+
+
+def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
     tenant_id = cmd.tenant.tenant_id
     receivable_ids = [a.receivable_id for a in cmd.allocations]
     for _ in range(_ATTEMPTS):

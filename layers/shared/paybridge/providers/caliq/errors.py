@@ -53,7 +53,6 @@ _MESSAGES: Mapping[str, str] = {
     "less_than_equal": "The field {field} must be at most {le}.",
     "too_long": "The field {field} may hold at most {max_length} items.",
     "not_positive": "The field {field} must be greater than 0.",
-    "not_finite": "The value is not valid for {field}.",
     "transaction_type": "The field {field} must be one of order, proforma, invoice.",
     "customer_required": "The AccountNo field is required when CustomerID is omitted.",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 INT32_MAX = 2**31 - 1
 TRANSACTION_TYPES = ("order", "proforma", "invoice")
@@ -26,7 +26,15 @@ def _money(value: Decimal) -> Decimal:
     return value
 
 
+def _not_bool(value: object) -> object:
+    # pydantic would read true as 1; Json.NET refuses a boolean where an Int32 is expected.
+    if isinstance(value, bool):
+        raise ValueError("not_a_number")
+    return value
+
+
 Money = Annotated[Decimal, AfterValidator(_money)]
+Int = Annotated[int, BeforeValidator(_not_bool)]
 
 
 class _Model(BaseModel):
@@ -35,8 +43,8 @@ class _Model(BaseModel):
 
 
 class PayTransactionModel(_Model):
-    TransID: int = Field(ge=1, le=INT32_MAX)
-    SubID: int = Field(default=0, ge=0, le=INT32_MAX)
+    TransID: Int = Field(ge=1, le=INT32_MAX)
+    SubID: Int = Field(default=0, ge=0, le=INT32_MAX)
     Type: Annotated[str, AfterValidator(_transaction_type)]
     Amount: Money
 
@@ -48,9 +56,9 @@ class PayTransactionsModel(_Model):
 class MakePaymentParams(_Model):
     # apiKey is checked by authentication (401), not by validation.
     apiKey: str | None = None
-    CustomerID: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    CustomerID: Int | None = Field(default=None, ge=1, le=INT32_MAX)
     AccountNo: str | None = Field(default=None, max_length=10)
-    PaymentTypeID: int = Field(ge=-INT32_MAX, le=INT32_MAX)
+    PaymentTypeID: Int = Field(ge=-INT32_MAX, le=INT32_MAX)
     Amount: Money
     TransactionID: str | None = Field(default=None, max_length=255)
     AuthNumber: str | None = Field(default=None, max_length=50)
