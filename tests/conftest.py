@@ -4,6 +4,11 @@ requests sent through the real handlers with API Gateway's event shape (the loca
 from __future__ import annotations
 
 import os
+
+# Powertools reads these when Logger/Metrics/Tracer are made, at import: set them before anything imports paybridge.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "paybridge")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "paybridge-tests")
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +27,6 @@ from paybridge.store import Store, client, ledger_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLE = server.NAMES["LedgerTable"]
-
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "paybridge")
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "paybridge-tests")
 
 
 def reset_caches() -> None:

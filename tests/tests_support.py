@@ -26,3 +26,47 @@ def new_payment(**changes: Any) -> Payment:
     }
     values.update(changes)
     return Payment(**values)
+
+
+def bank_transfer(db: Any, amount: Decimal) -> str:
+    """A Caliq-tenant bank transfer that clears later, taken through take_payment: its payment id."""
+    import hashlib
+
+    from paybridge.operations.take_payment import TakePayment, take_payment
+    from paybridge.store import IdempotencyKey, StoredResponse
+
+    tenant = db.tenant("demo")
+    command = TakePayment(
+        tenant=tenant,
+        provider="caliq",
+        idempotency_keys=[IdempotencyKey("test", str(uuid.uuid4()))],
+        request_hash=hashlib.sha256(str(amount).encode()).hexdigest(),
+        account_refs=[("caliq.CustomerID", "1001")],
+        amount=amount,
+        method="bank_transfer",
+        clears_later=True,
+    )
+    seen: list[str] = []
+
+    def render(outcome: Any) -> StoredResponse:
+        seen.append(outcome.payment.payment_id)
+        return StoredResponse(200, "application/json", b"{}", "{}")
+
+    take_payment(command, render)
+    return seen[-1]
+
+
+def succeeded_payment(db: Any, amount: Decimal, day: Any) -> str:
+    """A SUCCEEDED card payment of the demo tenant that succeeded on `day`, written as the store writes them."""
+    from paybridge.store import IdempotencyKey, StoredResponse
+
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    payment = new_payment(amount=amount, created_at=at, history=(("RECEIVED", at.isoformat()),))
+    held = db.reserve(payment, [IdempotencyKey("t", payment.payment_id)], "h", int(at.timestamp()))
+    db.complete(
+        payment.to(PaymentState.SUCCEEDED, at),
+        PaymentState.RECEIVED,
+        held,
+        StoredResponse(200, "application/json", b"{}", "{}"),
+    )
+    return payment.payment_id

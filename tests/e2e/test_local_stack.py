@@ -109,3 +109,29 @@ def test_payment_types_and_unknown_routes(base_url: str) -> None:
     # API Gateway REST's answer for a path or a method no route has
     assert missing.status_code == wrong_method.status_code == 403
     assert missing.json() == {"message": "Missing Authentication Token"}
+
+
+def wait_for_state(base_url: str, payment_id: str, state: str, seconds: float = 30) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
+    while True:
+        view: dict[str, object] = requests.get(f"{base_url}/_local/payments/{payment_id}", timeout=5).json()
+        if view["state"] == state or time.monotonic() > deadline:
+            return view
+        time.sleep(0.5)
+
+
+def test_a_timed_out_charge_is_retried_from_the_local_queue_then_settled(base_url: str) -> None:
+    # Given a card payment whose gateway times out once (the README's retry demo)
+    started = requests.post(
+        f"{base_url}/_local/charge",
+        json={"CustomerID": 1002, "amount": "25.00", "token": "tok_flaky_1"},
+        timeout=10,
+    ).json()
+    assert started["state"] == "PROCESSING"
+    # When the local retry worker picks it up from the queue
+    view = wait_for_state(base_url, started["payment_id"], "SUCCEEDED")
+    assert view["state"] == "SUCCEEDED" and view["attempts"] == 2
+    # Then settling today puts it in a batch
+    report = requests.post(f"{base_url}/_local/settle", timeout=30).json()
+    assert report["settled"] >= 1
+    assert wait_for_state(base_url, started["payment_id"], "SETTLED", 1)["state"] == "SETTLED"

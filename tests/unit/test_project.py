@@ -38,3 +38,27 @@ def test_every_function_has_a_real_event_for_its_route() -> None:
 def test_functions_are_thin() -> None:
     for app in (ROOT / "functions").glob("*/app.py"):
         assert len(app.read_text().splitlines()) <= 80, app
+
+
+def test_the_retry_queue_is_wired_to_its_dead_letter_queue_alarm_and_worker() -> None:
+    resources = template.load()["Resources"]
+
+    redrive = resources["RetryQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["RetryDeadLetterQueue", "Arn"]}
+    alarm = resources["RetryDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["RetryDeadLetterQueue", "QueueName"]}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    retry = resources["RetryWorkerFunction"]["Properties"]["Events"]["Retry"]["Properties"]
+    assert retry["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Lambda's advice for SQS triggers: visibility at least six times the function's timeout.
+    assert (
+        resources["RetryQueue"]["Properties"]["VisibilityTimeout"]
+        >= 6 * resources["RetryWorkerFunction"]["Properties"]["Timeout"]
+    )
+
+
+def test_settlement_runs_on_a_clearing_rate_and_a_daily_cron() -> None:
+    events = template.load()["Resources"]["SettlementFunction"]["Properties"]["Events"]
+    schedules = {e["Properties"]["Schedule"]: json.loads(e["Properties"]["Input"]) for e in events.values()}
+
+    assert schedules == {"rate(15 minutes)": {"action": "clear"}, "cron(30 2 * * ? *)": {"action": "settle"}}

@@ -16,14 +16,24 @@ class Settings(BaseModel):
     # the function's timeout, so a live invocation is never overtaken.
     in_flight_seconds: int = Field(default=30, gt=0)
     credential_cache_seconds: int = Field(default=60, ge=0)
+    # Retries of transient gateway failures (DESIGN.md "Async work").
+    retry_queue_url: str = ""
+    retry_dlq_url: str = ""
+    retry_max_attempts: int = Field(default=6, ge=1)
+    retry_base_seconds: int = Field(default=30, ge=1)
+    retry_max_wait_seconds: int = Field(default=3600, ge=1)
+    # A payment left RECEIVED or PROCESSING this long (a Lambda that died) is recovered by settlement.
+    stuck_after_seconds: int = Field(default=900, ge=1)
+    # Bank transfers and direct debits clear after this many days.
+    clearing_days: int = Field(default=3, ge=0)
 
 
 @cache
 def settings() -> Settings:
     env = os.environ
     values: dict[str, str] = {"table_name": env.get("TABLE_NAME", "")}
-    for name in ("idempotency_ttl_seconds", "in_flight_seconds", "credential_cache_seconds"):
-        if name.upper() in env:
+    for name in Settings.model_fields:
+        if name != "table_name" and name.upper() in env:
             values[name] = env[name.upper()]
     return Settings.model_validate(values)
 

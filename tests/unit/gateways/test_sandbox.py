@@ -442,3 +442,14 @@ def test_get_gateway_refuses_unknown_names(name: str) -> None:
         get_gateway(name)
 
     assert raised.value.name == name
+
+
+def test_a_pending_charge_that_clears_is_approved_when_next_asked() -> None:
+    # Given a charge left pending by its gateway
+    gateway = SandboxGateway()
+    first = gateway.charge(ChargeRequest("pay-clears", Decimal("5.00"), "GBP", "tok_pending_clears"))
+    assert first.outcome is GatewayOutcome.PENDING
+    # When settlement asks for its status, it has cleared
+    status = gateway.status("pay-clears")
+    assert status is not None and status.outcome is GatewayOutcome.APPROVED
+    assert gateway.charge_count("pay-clears") == 1

@@ -36,6 +36,8 @@ class ChargeRequest:
     currency: str
     token: str
     description: str | None = None
+    # The merchant account at the gateway to charge through (Spreedly's gateway token); None for the default.
+    gateway_account: str | None = None
 
     def __post_init__(self) -> None:
         require_amount(self.amount)

@@ -39,6 +39,8 @@ class _Card:
     error_attempts: int | None = None
     # Charged, and then the answer is lost on its way back to the caller.
     answer_lost: bool = False
+    # Pending at the charge, approved when the gateway is next asked (a charge that clears, as settlement sees it).
+    clears: bool = False
 
     def fails(self, attempt: int) -> bool:
         return self.error is not None and (self.error_attempts is None or attempt <= self.error_attempts)
@@ -52,6 +54,7 @@ _CARDS: dict[str, _Card] = {
     "tok_avs_fail": _Card(DECLINED, "incorrect_zip", "The postal code failed verification.", avs_result="N"),
     "tok_cvv_fail": _Card(DECLINED, "incorrect_cvc", "The security code is incorrect.", cvv_result="N"),
     "tok_pending": _Card(PENDING, message="The charge is pending."),
+    "tok_pending_clears": _Card(PENDING, message="The charge is pending.", clears=True),
     "tok_timeout": _Card(error=GatewayTimeout),
     "tok_timeout_after_charge": _Card(answer_lost=True),
     "tok_5xx": _Card(error=GatewayUnavailable),
@@ -160,7 +163,12 @@ class SandboxGateway(Gateway):
     def status(self, payment_id: str) -> GatewayResult | None:
         with self._lock:
             payment = self._payments.get(payment_id)
-            return None if payment is None else replace(payment.result, outcome=payment.state)
+            if payment is None:
+                return None
+            if payment.state is PENDING and _card(payment.request.token).clears:
+                payment.state = APPROVED
+                return replace(payment.result, outcome=APPROVED, message="Approved.")
+            return replace(payment.result, outcome=payment.state)
 
     def charge_count(self, payment_id: str) -> int:
         """How many times money moved (or, for a pending charge, started to move) for the payment id."""

@@ -105,12 +105,22 @@ class Payment:
     references: Mapping[str, str] = field(default_factory=dict)
     gateway_reference: str | None = None
     history: tuple[tuple[str, str], ...] = ()
+    # Card payments: the gateway, the gateway's tokens (never a card number), the charge attempts made so far, and
+    # what the gateway last answered (outcome, decline code, AVS and CVV results) for the providers' views.
+    gateway: str | None = None
+    instrument: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 0
+    gateway_result: Mapping[str, str] = field(default_factory=dict)
 
     def to(self, target: PaymentState, at: datetime) -> Payment:
         """The payment moved to `target`; refuses a move the life cycle does not have."""
         if target not in TRANSITIONS.get(self.state, frozenset()):
             raise IllegalTransition(self.state, target)
         return replace(self, state=target, history=(*self.history, (target.value, at.isoformat())))
+
+    def at(self, state: str) -> str | None:
+        """When the payment (last) entered `state`, as ISO 8601."""
+        return next((at for name, at in reversed(self.history) if name == state), None)
 
     @property
     def allocated(self) -> Decimal:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from types import FrameType
 
 import boto3
 
 from paybridge.local import demo, server, template
+from paybridge.local.console import Console
 from paybridge.local.moto_server import SerializedMotoServer
 from paybridge.store import Store
 
@@ -24,28 +26,45 @@ def main(argv: list[str] | None = None) -> int:
     moto = SerializedMotoServer(ip_address=args.host, port=args.moto_port, verbose=False)
     moto.start()
     endpoint = f"http://{args.host}:{args.moto_port}"
-    server.configure(endpoint)
-    template.create_tables(boto3.client("dynamodb"), server.NAMES)
-    demo.load(Store(server.NAMES["LedgerTable"]))
+    server.point_at(endpoint)
+    names = dict(server.NAMES)
+    template.create_tables(boto3.client("dynamodb"), names)
+    template.create_queues(boto3.client("sqs"), names)
+    server.configure(names)
+    demo.load(Store(names["LedgerTable"]))
 
     routes = template.routes()
+    triggers = template.triggers()
     gateway = server.Gateway(routes)
+    # Import every function now, so a broken one fails at start.
     for route in routes:
-        gateway.handler(route)  # import every function now, so a broken one fails at start
-    http = server.serve(gateway, args.host, args.port)
+        server.load_handler(route)
+    for trigger in triggers:
+        server.load_handler(trigger)
+    stop = threading.Event()
+    for trigger in triggers:
+        target = server.poll_queue if trigger.kind == "SQS" else server.run_schedule
+        extra = (names,) if trigger.kind == "SQS" else ()
+        threading.Thread(target=target, args=(trigger, *extra, stop), daemon=True).start()
+    settlement = next(t for t in triggers if t.function == "SettlementFunction")
+    http = server.serve(gateway, args.host, args.port, Console(settlement, server.invoke))
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, interrupt)
     print(f"paybridge local stack on http://{args.host}:{args.port} (AWS on {endpoint})", flush=True)
     for route in routes:
         print(f"  {route.method:6} http://{args.host}:{args.port}{route.prefix}{route.path}", flush=True)
+    for trigger in triggers:
+        print(f"  {trigger.function} <- {trigger.kind} {trigger.source} {trigger.payload}", flush=True)
+    print(f"  development console: http://{args.host}:{args.port}/_local/ (see README)", flush=True)
     try:
         http.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         http.server_close()
         moto.stop()
     return 0

@@ -1,4 +1,4 @@
-"""moto's server with DynamoDB's isolation: one request at a time.
+"""moto's server with DynamoDB's isolation: one DynamoDB request at a time.
 
 moto applies a TransactWriteItems by snapshotting every table and, when the transaction is cancelled, restoring the
 snapshot, which also undoes whatever other threads committed in between. DynamoDB runs each request atomically and
@@ -23,6 +23,9 @@ class SerializedMotoServer(ThreadedMotoServer):
         lock = Lock()
 
         def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            # Only DynamoDB needs it; an SQS long poll must not hold every table call behind it.
+            if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+                return list(app(environ, start_response))
             with lock:
                 return list(app(environ, start_response))
 

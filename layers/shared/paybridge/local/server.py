@@ -10,16 +10,19 @@ import base64
 import importlib.util
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from paybridge.local import template
-from paybridge.local.template import Route
+from paybridge.local.console import Console
+from paybridge.local.template import Route, Trigger
 
 # Local physical names of the template's resources.
 NAMES = {"LedgerTable": "paybridge-ledger"}
@@ -41,22 +44,111 @@ class LocalContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def configure(endpoint: str) -> None:
-    """The environment the functions see locally: the template's Globals, AWS pointed at moto."""
+def point_at(endpoint: str) -> None:
+    """AWS for this process is moto's server (dummy credentials)."""
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "eu-west-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_SERVICE_NAME": "paybridge-local",
-            **template.environment(NAMES),
         }
     )
 
 
-def load_handler(route: Route) -> Handler:
+# Shorter waits than in the cloud, so a user can watch a retry and a recovery happen (README "Try it").
+LOCAL_DEFAULTS = {"RETRY_BASE_SECONDS": "4", "STUCK_AFTER_SECONDS": "60"}
+
+
+def configure(names: Mapping[str, str]) -> None:
+    """The environment the functions see locally: the template's Globals, resolved to the local resources."""
+    os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "paybridge-local"})
+    os.environ.update(template.environment(names))
+    for name, value in LOCAL_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def sqs_event(messages: list[Any], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS trigger sends for a batch of received messages."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
+            }
+            for m in messages
+        ]
+    }
+
+
+def poll_queue(trigger: Trigger, names: Mapping[str, str], stop: threading.Event) -> None:
+    """Feed a queue's messages to its function as Lambda's event source mapping does, partial failures included."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url, arn = names[trigger.source], names[f"{trigger.source}.Arn"]
+    handler = load_handler(trigger)
+    while not stop.is_set():
+        try:
+            answer = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                continue
+            result = handler(sqs_event(messages, arn), LocalContext(trigger.function))
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        except Exception as exc:
+            print(f"{trigger.function}: {exc}", flush=True)
+            stop.wait(1)
+
+
+def rate_seconds(expression: str) -> int | None:
+    """rate(15 minutes) → 900; None for a cron expression (run on demand locally)."""
+    if not expression.startswith("rate("):
+        return None
+    amount, unit = expression[5:-1].split()
+    return int(amount) * {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}[unit]
+
+
+def run_schedule(trigger: Trigger, stop: threading.Event) -> None:
+    period = rate_seconds(trigger.source)
+    if period is None:
+        return
+    while not stop.wait(period):
+        invoke(trigger, json.loads(trigger.payload or "{}"))
+
+
+def invoke(trigger: Trigger, event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return load_handler(trigger)(event, LocalContext(trigger.function))
+    except Exception as exc:
+        return {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+
+
+_handlers: dict[Path, Handler] = {}
+_handlers_lock = threading.Lock()
+
+
+def load_handler(route: Route | Trigger) -> Handler:
+    """A function's handler, imported once per process from its code directory (as a Lambda container does)."""
+    with _handlers_lock:
+        if route.code_dir not in _handlers:
+            _handlers[route.code_dir] = _import_handler(route)
+        return _handlers[route.code_dir]
+
+
+def _import_handler(route: Route | Trigger) -> Handler:
     module_name, function = route.handler.rsplit(".", 1)
     path = route.code_dir / f"{module_name}.py"
     spec = importlib.util.spec_from_file_location(f"paybridge_fn_{route.code_dir.name}", path)
@@ -115,12 +207,9 @@ class Gateway:
 
     def __init__(self, routes: list[Route]) -> None:
         self.routes = routes
-        self.handlers: dict[str, Handler] = {}
 
     def handler(self, route: Route) -> Handler:
-        if route.function not in self.handlers:
-            self.handlers[route.function] = load_handler(route)
-        return self.handlers[route.function]
+        return load_handler(route)
 
     def dispatch(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -146,7 +235,7 @@ class Gateway:
         )
 
 
-def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+def serve(gateway: Gateway, host: str, port: int, console: Console | None = None) -> ThreadingHTTPServer:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -157,6 +246,12 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 return
             body = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items()}
+            parts = urlsplit(self.path)
+            if console is not None and parts.path.startswith("/_local/"):
+                lowered = {k.lower(): v for k, v in headers.items()}
+                answer = console.handle(self.command, parts.path, dict(parse_qsl(parts.query)), lowered, body)
+                self._send(answer.status, {"Content-Type": answer.media_type}, answer.body)
+                return
             status, out, data = gateway.dispatch(self.command, self.path, headers, body)
             self._send(status, out, data)
 

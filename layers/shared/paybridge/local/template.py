@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -107,6 +108,56 @@ def environment(names: Mapping[str, str], template: Mapping[str, Any] | None = N
     """The functions' shared environment (Globals), resolved for the local stack."""
     variables = (template or load()).get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     return {k: str(resolve(v, names, template)) for k, v in variables.items()}
+
+
+def create_queues(client: Any, names: dict[str, str], template: Mapping[str, Any] | None = None) -> None:
+    """Create every SQS queue of the template (dead-letter queues first); `names` gets each queue's URL, as Ref
+    gives it, and `<Queue>.Arn` its ARN."""
+    queues = dict(resources("AWS::SQS::Queue", template))
+    ordered = sorted(queues, key=lambda n: "RedrivePolicy" in queues[n].get("Properties", {}))
+    for name in ordered:
+        props = queues[name].get("Properties", {})
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            policy = {"deadLetterTargetArn": names[f"{target}.Arn"], "maxReceiveCount": redrive["maxReceiveCount"]}
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        names[name] = url
+        names[f"{name}.Arn"] = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A function's non-HTTP event: an SQS queue it is fed from, or a schedule with its input."""
+
+    function: str
+    code_dir: Path
+    handler: str
+    kind: str  # "SQS" or "Schedule"
+    source: str  # the queue's logical id, or the schedule expression
+    payload: str = ""  # a schedule's Input
+
+
+def triggers(template: Mapping[str, Any] | None = None) -> list[Trigger]:
+    found = []
+    for name, function in resources("AWS::Serverless::Function", template):
+        props = function["Properties"]
+        for event in props.get("Events", {}).values():
+            kind, event_props = event["Type"], event["Properties"]
+            if kind == "SQS":
+                source = event_props["Queue"]["Fn::GetAtt"][0]
+            elif kind == "Schedule":
+                source = event_props["Schedule"]
+            else:
+                continue
+            found.append(
+                Trigger(name, ROOT / props["CodeUri"], props["Handler"], kind, source, event_props.get("Input", ""))
+            )
+    return found
 
 
 def create_tables(client: Any, names: Mapping[str, str], template: Mapping[str, Any] | None = None) -> None:

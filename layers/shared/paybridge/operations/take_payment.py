@@ -26,6 +26,9 @@ from paybridge.ledger import (
     plan_allocations,
 )
 from paybridge.observability import count, logger
+from paybridge.operations import charging, retry, seams
+from paybridge.operations.charging import Charge, instrument
+from paybridge.operations.seams import reach
 from paybridge.store import (
     AllocationConflict,
     CompletionConflict,
@@ -68,6 +71,10 @@ class TakePayment:
     method: str
     allocations: Sequence[AllocationRequest] = ()
     references: Mapping[str, str] = field(default_factory=dict)
+    # A card to charge through a gateway; None for a payment already made (Caliq's are authorised elsewhere).
+    charge: Charge | None = None
+    # A payment without a gateway that clears later (bank transfer, direct debit): PENDING until settlement.
+    clears_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,13 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
             if verdict is Verdict.RESUME:
                 held = db.take_over(tenant_id, live, now)
                 payment = db.payment(tenant_id, held[0].payment_id)
-                if payment is None or payment.state is not PaymentState.RECEIVED:
+                if payment is None:
                     continue
+                if payment.state is not PaymentState.RECEIVED:
+                    # Finished meanwhile by the retry worker or by recovery: answer with what it became.
+                    response = render(PaymentOutcome(payment))
+                    db.complete_records(tenant_id, held, response)
+                    return Reply(response, replayed=False)
                 logger.info("resuming an abandoned reservation", extra={"payment_id": payment.payment_id})
             else:
                 # Decide before writing anything: a request the ledger refuses leaves no trace.
@@ -142,6 +154,9 @@ def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
 
 def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocation, ...]) -> Payment:
     now = datetime.now(UTC)
+    held = instrument(cmd.charge) if cmd.charge else {}
+    if cmd.clears_later:
+        held["clears"] = "later"
     return Payment(
         tenant_id=cmd.tenant.tenant_id,
         payment_id=str(uuid.uuid4()),
@@ -155,6 +170,8 @@ def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocatio
         allocations=allocations,
         references=cmd.references,
         history=((PaymentState.RECEIVED.value, now.isoformat()),),
+        gateway=cmd.charge.gateway if cmd.charge else None,
+        instrument=held,
     )
 
 
@@ -166,22 +183,49 @@ def _complete(
     receivables: Mapping[str, Receivable | None],
     render: Render,
 ) -> Reply:
+    reach(seams.AFTER_RESERVE)
+    if payment.gateway is not None:
+        target, payment = charging.attempt(payment)
+        reach(seams.AFTER_GATEWAY)
+    else:
+        target = PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED
     for _ in range(_ATTEMPTS):
-        now = datetime.now(UTC)
-        try:
-            allocations = plan_allocations(payment.account_id, payment.amount, cmd.allocations, receivables)
-            outcome = PaymentOutcome(replace(payment, allocations=allocations).to(PaymentState.SUCCEEDED, now))
-        except LedgerRejected as rejected:
-            # Lost a race for a receivable: the payment is refused as a whole, and that answer is kept.
-            failed = replace(payment, allocations=()).to(PaymentState.FAILED, now)
-            outcome = PaymentOutcome(failed, tuple(rejected.problems))
+        outcome = _decide(cmd, payment, target, receivables)
         response = render(outcome)
+        reach(seams.BEFORE_COMPLETE)
         try:
             db.complete(outcome.payment, PaymentState.RECEIVED, held, response)
         except AllocationConflict:
             receivables = db.receivables(payment.tenant_id, [a.receivable_id for a in cmd.allocations])
             continue
-        count("PaymentsCreated" if not outcome.problems else "PaymentsFailed", cmd.provider)
+        if outcome.payment.state is PaymentState.PROCESSING:
+            retry.schedule(outcome.payment)
+        count("PaymentsFailed" if outcome.payment.state is PaymentState.FAILED else "PaymentsCreated", cmd.provider)
         return Reply(response, replayed=False)
     # The reservation stays; a retry with the same key resumes it once its lease runs out.
     raise TryAgain
+
+
+def _decide(
+    cmd: TakePayment, payment: Payment, target: PaymentState, receivables: Mapping[str, Receivable | None]
+) -> PaymentOutcome:
+    now = datetime.now(UTC)
+    if target is PaymentState.FAILED:
+        return PaymentOutcome(move(replace(payment, allocations=()), target, now))
+    try:
+        allocations = plan_allocations(payment.account_id, payment.amount, cmd.allocations, receivables)
+        return PaymentOutcome(move(replace(payment, allocations=allocations), target, now))
+    except LedgerRejected as rejected:
+        problems = tuple(rejected.problems)
+        if payment.gateway is not None:
+            # The card was charged (or is being): the money is kept, on account, and the problems reported.
+            return PaymentOutcome(move(replace(payment, allocations=()), target, now), problems)
+        # Lost a race for a receivable: the payment is refused as a whole, and that answer is kept.
+        return PaymentOutcome(move(replace(payment, allocations=()), PaymentState.FAILED, now), problems)
+
+
+def move(payment: Payment, target: PaymentState, now: datetime) -> Payment:
+    """RECEIVED → target, through PROCESSING when a gateway was involved (the life cycle of DESIGN.md)."""
+    if payment.gateway is not None and payment.state is PaymentState.RECEIVED:
+        payment = payment.to(PaymentState.PROCESSING, now)
+    return payment if payment.state is target else payment.to(target, now)

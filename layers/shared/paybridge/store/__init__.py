@@ -8,10 +8,11 @@ from paybridge.store.errors import (
     StoreUnavailable,
 )
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
-from paybridge.store.ledger_store import PaymentSnapshot, Store, store
+from paybridge.store.ledger_store import BatchPart, PaymentSnapshot, Store, store
 
 __all__ = [
     "AllocationConflict",
+    "BatchPart",
     "CompletionConflict",
     "IdempotencyKey",
     "IdempotencyRecord",

@@ -9,6 +9,8 @@
 | receivable  | T#<tenant>#RCV#<receivable>          | RCV      |
 | payment     | T#<tenant>#PAY#<payment>             | PAYMENT  |
 | idempotency | T#<tenant>#IDEM#<operation>#<sha256> | IDEM     |
+| tenant dir. | TENANTS                              | <tenant> |
+| settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
 
 GSI1 (payments by state): GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <updated at>#<payment>.
 GSI2 (payments by account): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
@@ -56,6 +58,13 @@ def payment(tenant_id: str, payment_id: str) -> Key:
 def idempotency(tenant_id: str, operation: str, key: str) -> Key:
     # Hashed: a client's key is up to 255 characters of anything, and must not be readable in the table.
     return _key(f"T#{tenant_id}#IDEM#{operation}#{digest(key)}", "IDEM")
+
+
+TENANTS = "TENANTS"
+
+
+def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:
+    return _key(f"T#{tenant_id}#BATCH#{provider}#{business_date}", "BATCH")
 
 
 def payments_by_state(tenant_id: str, state: str) -> str:

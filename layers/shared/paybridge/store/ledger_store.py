@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +32,19 @@ def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _load(raw: Mapping[str, Any]) -> Item:
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """Totals of the payments one settlement transaction adds to a batch."""
+
+    tenant_id: str
+    provider: str
+    business_date: str
+    currency: str
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,115 @@ class Store:
             receivables={rid: _receivable_from(at(key)) for rid, key in receivable_keys.items()},
         )
 
+    def tenant_ids(self) -> list[str]:
+        """Every tenant, from the tenants' directory partition (a Query, not a Scan)."""
+        return [
+            item["SK"]
+            for item in self._query(
+                {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": {"S": keys.TENANTS}}}
+            )
+        ]
+
+    def payments_in_state(
+        self, tenant_id: str, state: PaymentState, since: str = "0", until: str = "\uffff"
+    ) -> Iterator[Payment]:
+        """The tenant's payments in `state` that entered it between `since` and `until` (ISO 8601), oldest
+        first, page by page through GSI1."""
+        query = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :since AND :until",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.payments_by_state(tenant_id, state.value)},
+                ":since": {"S": since},
+                ":until": {"S": until},
+            },
+        }
+        for item in self._query(query):
+            yield _payment_from(item)
+
+    def _query(self, query: dict[str, Any]) -> Iterator[Item]:
+        client = dynamodb()
+        page: dict[str, Any] = {"TableName": self.table_name, **query}
+        while True:
+            with sdk_errors():
+                answer = client.query(**page)
+            for raw in answer.get("Items", []):
+                yield _load(raw)
+            if "LastEvaluatedKey" not in answer:
+                return
+            page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    # ---- settlement ----------------------------------------------------------------------------------------
+
+    def settle(self, batch: BatchPart, payments: Sequence[Payment], settled_at: str) -> None:
+        """Mark `payments` SETTLED and add them to their batch, in one transaction: the part (named by its first
+        payment, so a re-run cannot add it twice) and the batch's totals move together with the payments."""
+        tenant_id = batch.tenant_id
+        header = keys.settlement_batch(tenant_id, batch.provider, batch.business_date)
+        items: list[Any] = []
+        for payment in payments:
+            settled = payment.to(PaymentState.SETTLED, datetime.fromisoformat(settled_at))
+            update = self._payment_update(settled, PaymentState.SUCCEEDED)
+            update["Update"]["UpdateExpression"] += ", settlement_batch = :batch"
+            update["Update"]["ExpressionAttributeValues"][":batch"] = {"S": header["PK"]["S"]}
+            items.append(update)
+        part_pk, _ = keys.as_tuple(header)
+        items.append(
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(
+                        {
+                            "PK": part_pk,
+                            "SK": f"PART#{payments[0].payment_id}",
+                            "payment_ids": [p.payment_id for p in payments],
+                            "count": len(payments),
+                            "gross": batch.gross,
+                            "fees": batch.fees,
+                            "net": batch.net,
+                            "settled_at": settled_at,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        )
+        items.append(
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": header,
+                    "UpdateExpression": "SET tenant_id = :t, provider = :p, business_date = :d, currency = :c "
+                    "ADD #count :n, gross :g, fees :f, net :net",
+                    "ExpressionAttributeNames": {"#count": "count"},
+                    "ExpressionAttributeValues": {
+                        ":t": {"S": tenant_id},
+                        ":p": {"S": batch.provider},
+                        ":d": {"S": batch.business_date},
+                        ":c": {"S": batch.currency},
+                        ":n": {"N": str(len(payments))},
+                        ":g": {"N": str(batch.gross)},
+                        ":f": {"N": str(batch.fees)},
+                        ":net": {"N": str(batch.net)},
+                    },
+                }
+            }
+        )
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+
+    def settlement_batch(self, tenant_id: str, provider: str, business_date: str) -> tuple[Item | None, list[Item]]:
+        """A batch's totals and its parts."""
+        pk, _ = keys.as_tuple(keys.settlement_batch(tenant_id, provider, business_date))
+        items = list(
+            self._query({"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}})
+        )
+        header = next((i for i in items if i["SK"] == "BATCH"), None)
+        return header, [i for i in items if i["SK"].startswith("PART#")]
+
     # ---- the two transactions of a payment ---------------------------------------------------------------
 
     def reserve(
@@ -195,77 +317,17 @@ class Store:
         payment: Payment,
         previous_state: PaymentState,
         records: Sequence[IdempotencyRecord],
-        response: StoredResponse,
+        response: StoredResponse | None,
     ) -> None:
         """Write the payment's new state, its allocations' effect on the receivables and the response to replay,
         in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
         the decision stands only if what it was based on still holds (optimistic concurrency)."""
         tenant_id = payment.tenant_id
-        item = _payment_item(payment)
-        changed = {
-            k: item[k]
-            for k in (
-                "state",
-                "allocations",
-                "history",
-                "gateway_reference",
-                "updated_at",
-                "GSI1PK",
-                "GSI1SK",
-            )
-        }
-        names = {f"#{k}": k for k in changed}
-        values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items() if v is not None}
-        values[":previous"] = {"S": previous_state.value}
-        sets = ", ".join(f"#{k} = :{k}" for k, v in changed.items() if v is not None)
-        items: list[Any] = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": keys.payment(tenant_id, payment.payment_id),
-                    "UpdateExpression": f"SET {sets}",
-                    "ConditionExpression": "#state = :previous",
-                    "ExpressionAttributeNames": {k: v for k, v in names.items() if changed[v] is not None},
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        ]
-        for allocation in payment.allocations:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": keys.receivable(tenant_id, allocation.receivable_id),
-                        "UpdateExpression": "SET outstanding = outstanding - :amount ADD version :one",
-                        "ConditionExpression": "attribute_exists(PK) AND #status = :open AND outstanding >= :amount",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":amount": {"N": str(allocation.amount)},
-                            ":open": {"S": "OPEN"},
-                            ":one": {"N": "1"},
-                        },
-                    }
-                }
-            )
+        items: list[Any] = [self._payment_update(payment, previous_state)]
+        items.extend(self._allocate(tenant_id, a) for a in payment.allocations)
         for record in records:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": keys.idempotency(tenant_id, record.key.operation, record.key.key),
-                        "UpdateExpression": "SET response_status = :status, response_type = :type, "
-                        "response_body = :body, response_view = :view REMOVE lease_until",
-                        "ConditionExpression": "payment_id = :pid",
-                        "ExpressionAttributeValues": {
-                            ":status": {"N": str(response.status)},
-                            ":type": {"S": response.media_type},
-                            ":body": {"B": response.body},
-                            ":view": {"S": response.view},
-                            ":pid": {"S": payment.payment_id},
-                        },
-                    }
-                }
-            )
+            assert response is not None  # a request's keys always get its answer
+            items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
         try:
             with sdk_errors():
                 dynamodb().transact_write_items(TransactItems=items)
@@ -275,6 +337,101 @@ class Store:
             if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
                 raise AllocationConflict(",".join(codes)) from exc
             raise CompletionConflict(",".join(codes)) from exc
+
+    def complete_records(self, tenant_id: str, records: Sequence[IdempotencyRecord], response: StoredResponse) -> None:
+        """Store the answer of a payment that was finished elsewhere (retry worker, recovery) for its keys."""
+        items: list[Any] = [self._record_completion(tenant_id, r, response, r.payment_id) for r in records]
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+
+    def transition(
+        self,
+        payment: Payment,
+        previous_state: PaymentState,
+        previous_attempts: int,
+        release: Sequence[Allocation] = (),
+    ) -> None:
+        """Write a payment's later move (retry, clearing, recovery) if nobody moved it first; a payment that ends
+        without its money gives its allocations back to the receivables, in the same transaction."""
+        update = self._payment_update(payment, previous_state)
+        update["Update"]["ConditionExpression"] += " AND attempts = :previous_attempts"
+        update["Update"]["ExpressionAttributeValues"][":previous_attempts"] = {"N": str(previous_attempts)}
+        items: list[Any] = [update]
+        items.extend(self._release(payment.tenant_id, a) for a in release)
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+
+    # ---- transaction items -------------------------------------------------------------------------------
+
+    def _payment_update(self, payment: Payment, previous_state: PaymentState) -> dict[str, Any]:
+        item = _payment_item(payment)
+        fields = ("state", "allocations", "history", "gateway_reference", "attempts", "gateway_result", "updated_at")
+        changed = {k: item[k] for k in (*fields, "GSI1PK", "GSI1SK") if item.get(k) is not None}
+        values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items()}
+        values[":previous"] = {"S": previous_state.value}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": keys.payment(payment.tenant_id, payment.payment_id),
+                "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in changed),
+                "ConditionExpression": "#state = :previous",
+                "ExpressionAttributeNames": {f"#{k}": k for k in changed},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _allocate(self, tenant_id: str, allocation: Allocation) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": keys.receivable(tenant_id, allocation.receivable_id),
+                "UpdateExpression": "SET outstanding = outstanding - :amount ADD version :one",
+                "ConditionExpression": "attribute_exists(PK) AND #status = :open AND outstanding >= :amount",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":amount": {"N": str(allocation.amount)},
+                    ":open": {"S": "OPEN"},
+                    ":one": {"N": "1"},
+                },
+            }
+        }
+
+    def _release(self, tenant_id: str, allocation: Allocation) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": keys.receivable(tenant_id, allocation.receivable_id),
+                "UpdateExpression": "SET outstanding = outstanding + :amount ADD version :one",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": {":amount": {"N": str(allocation.amount)}, ":one": {"N": "1"}},
+            }
+        }
+
+    def _record_completion(
+        self, tenant_id: str, record: IdempotencyRecord, response: StoredResponse, payment_id: str
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": keys.idempotency(tenant_id, record.key.operation, record.key.key),
+                "UpdateExpression": "SET response_status = :status, response_type = :type, "
+                "response_body = :body, response_view = :view REMOVE lease_until",
+                "ConditionExpression": "payment_id = :pid",
+                "ExpressionAttributeValues": {
+                    ":status": {"N": str(response.status)},
+                    ":type": {"S": response.media_type},
+                    ":body": {"B": response.body},
+                    ":view": {"S": response.view},
+                    ":pid": {"S": payment_id},
+                },
+            }
+        }
 
     # ---- reference data (demo data, tests, administration) -----------------------------------------------
 
@@ -287,6 +444,7 @@ class Store:
         self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "scheme": scheme, "label": label})
 
     def put_tenant(self, tenant: Tenant) -> None:
+        self._put({"PK": keys.TENANTS, "SK": tenant.tenant_id})
         pk, sk = keys.as_tuple(keys.tenant(tenant.tenant_id))
         self._put(
             {
@@ -368,6 +526,10 @@ def _payment_item(payment: Payment) -> Item:
         "references": dict(payment.references),
         "gateway_reference": payment.gateway_reference,
         "history": [list(h) for h in payment.history],
+        "gateway": payment.gateway,
+        "instrument": dict(payment.instrument) or None,
+        "attempts": payment.attempts,
+        "gateway_result": dict(payment.gateway_result) or None,
         "GSI1PK": keys.payments_by_state(payment.tenant_id, payment.state.value),
         "GSI1SK": f"{updated_at}#{payment.payment_id}",
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
@@ -391,6 +553,10 @@ def _payment_from(item: Item) -> Payment:
         references=item.get("references", {}),
         gateway_reference=item.get("gateway_reference"),
         history=tuple((h[0], h[1]) for h in item.get("history", [])),
+        gateway=item.get("gateway"),
+        instrument=item.get("instrument", {}),
+        attempts=int(item.get("attempts", 0)),
+        gateway_result=item.get("gateway_result", {}),
     )
 
 

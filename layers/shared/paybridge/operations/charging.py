@@ -1,0 +1,83 @@
+"""A card payment's gateway steps, in ledger terms: charge once per attempt, or ask what the gateway did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from paybridge.gateways import (
+    ChargeRequest,
+    GatewayOutcome,
+    GatewayRejected,
+    GatewayResult,
+    GatewayTransientError,
+    get_gateway,
+)
+from paybridge.ledger import Payment, PaymentState
+from paybridge.observability import logger
+
+_STATES = {
+    GatewayOutcome.APPROVED: PaymentState.SUCCEEDED,
+    GatewayOutcome.PENDING: PaymentState.PENDING,
+    GatewayOutcome.DECLINED: PaymentState.FAILED,
+    GatewayOutcome.VOIDED: PaymentState.FAILED,
+    GatewayOutcome.REFUNDED: PaymentState.FAILED,
+}
+# What a payment's gateway_result says when the gateway never answered (Emersion 110, Paylock NoGatewayResponse).
+NO_RESPONSE = "no_response"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """How a provider asks for a card to be charged: which gateway, and the gateway's tokens for the card."""
+
+    gateway: str
+    token: str
+    gateway_account: str | None = None
+
+
+def instrument(charge: Charge) -> dict[str, str]:
+    found = {"token": charge.token, "gateway_account": charge.gateway_account or ""}
+    return {k: v for k, v in found.items() if v}
+
+
+def _recorded(payment: Payment, result: GatewayResult) -> Payment:
+    answer = {
+        "outcome": result.outcome.value,
+        "reference": result.reference,
+        "decline_code": result.decline_code or "",
+        "message": result.message,
+        "avs_result": result.avs_result or "",
+        "cvv_result": result.cvv_result or "",
+    }
+    return replace(payment, gateway_reference=result.reference, gateway_result={k: v for k, v in answer.items() if v})
+
+
+def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
+    """One charge attempt, keyed by the payment id; PROCESSING when the gateway could not be heard (it may or may
+    not have charged: the next step asks `status`, and a repeated charge with the same key never charges twice)."""
+    assert payment.gateway is not None
+    made = replace(payment, attempts=payment.attempts + 1)
+    request = ChargeRequest(
+        payment_id=payment.payment_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        token=payment.instrument["token"],
+        gateway_account=payment.instrument.get("gateway_account"),
+    )
+    try:
+        result = get_gateway(payment.gateway).charge(request)
+    except GatewayTransientError as exc:
+        logger.warning("gateway did not answer", extra={"payment_id": payment.payment_id, "error": str(exc)})
+        return PaymentState.PROCESSING, replace(made, gateway_result={"outcome": NO_RESPONSE, "message": str(exc)})
+    except GatewayRejected as exc:
+        return PaymentState.FAILED, replace(made, gateway_result={"outcome": "rejected", "message": str(exc)})
+    return _STATES[result.outcome], _recorded(made, result)
+
+
+def recorded_outcome(payment: Payment) -> tuple[PaymentState | None, Payment]:
+    """What the gateway did with this payment id, without charging: None when it never saw it."""
+    assert payment.gateway is not None
+    result = get_gateway(payment.gateway).status(payment.payment_id)
+    if result is None:
+        return None, payment
+    return _STATES[result.outcome], _recorded(payment, result)

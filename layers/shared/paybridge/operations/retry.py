@@ -1,0 +1,89 @@
+"""Retries of card charges the gateway did not answer (DESIGN.md "Async work").
+
+A payment left PROCESSING gets a message {tenant, payment, attempt, not_before} on the retry queue. Waits grow
+exponentially with jitter; SQS delays a message 15 minutes at most, so a longer wait is carried in `not_before` and
+the message re-queued until then. Each attempt first asks the gateway what it did with the payment id, and charges
+(with the same id as idempotency key) only if it saw nothing. A message is acted on only while the payment is
+PROCESSING with exactly the attempts before it, so a redelivered message does nothing new.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from paybridge.config import settings
+from paybridge.ledger import Payment, PaymentState
+from paybridge.observability import count, logger
+from paybridge.operations import charging
+from paybridge.store import CompletionConflict, Store, queue
+from paybridge.store import store as default_store
+
+
+def backoff(attempt: int, rng: Callable[[], float] = random.random) -> int:
+    """Seconds to wait before attempt number `attempt` (2, 3, ...): doubling, capped, half of it jittered."""
+    config = settings()
+    wait = min(config.retry_max_wait_seconds, config.retry_base_seconds * 2 ** max(0, attempt - 2))
+    return int(wait / 2 + rng() * wait / 2)
+
+
+def schedule(payment: Payment, now: float | None = None) -> None:
+    """Queue the next attempt. A failure to queue is logged, not raised: settlement recovers stuck payments."""
+    config = settings()
+    next_attempt = payment.attempts + 1
+    wait = backoff(next_attempt)
+    message = {
+        "tenant_id": payment.tenant_id,
+        "payment_id": payment.payment_id,
+        "attempt": next_attempt,
+        "not_before": int((now or time.time()) + wait),
+    }
+    if not config.retry_queue_url:
+        logger.error("no retry queue configured; settlement will recover the payment", extra=message)
+        return
+    try:
+        queue.send(config.retry_queue_url, message, wait)
+    except Exception:
+        logger.exception("could not queue a retry; settlement will recover the payment", extra=message)
+
+
+def process(message: dict[str, Any], db: Store | None = None, now: float | None = None) -> str:
+    """Act on one retry message; returns what was done (for logs and tests)."""
+    db = db or default_store()
+    config = settings()
+    now = now or time.time()
+    if message["not_before"] > now:
+        queue.send(config.retry_queue_url, message, int(message["not_before"] - now))
+        return "deferred"
+    payment = db.payment(message["tenant_id"], message["payment_id"])
+    if payment is None or payment.state is not PaymentState.PROCESSING or payment.attempts != message["attempt"] - 1:
+        return "stale"
+    known, payment = charging.recorded_outcome(payment)
+    if known is None:
+        target, tried = charging.attempt(payment)
+    else:
+        target, tried = known, replace(payment, attempts=payment.attempts + 1)
+    previous = payment.attempts
+    at = datetime.fromtimestamp(now, UTC)
+    try:
+        if target is PaymentState.PROCESSING and tried.attempts < config.retry_max_attempts:
+            db.transition(tried, PaymentState.PROCESSING, previous)
+            schedule(tried, now)
+            return "retry"
+        if target is PaymentState.PROCESSING:
+            target = PaymentState.FAILED
+        final = tried.to(target, at)
+        release = payment.allocations if target is PaymentState.FAILED else ()
+        db.transition(replace(final, allocations=()) if release else final, PaymentState.PROCESSING, previous, release)
+    except CompletionConflict:
+        return "stale"  # moved by someone else meanwhile (a twin delivery, recovery)
+    if target is PaymentState.FAILED:
+        count("PaymentsFailed", payment.provider)
+        if final.gateway_result.get("outcome") == charging.NO_RESPONSE and config.retry_dlq_url:
+            # After the last attempt the message goes to the dead-letter queue, where the alarm sees it.
+            queue.send(config.retry_dlq_url, {**message, "reason": "no gateway response after the last attempt"})
+    return target.value

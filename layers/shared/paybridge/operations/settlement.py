@@ -1,0 +1,169 @@
+"""Settlement (DESIGN.md "Async work"): recover stuck payments, clear pending ones, and write one batch per tenant,
+provider and business date. Every step is conditional on the state it read, so running it twice changes nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from paybridge.config import settings
+from paybridge.ledger import Payment, PaymentState, Tenant
+from paybridge.money import minor_unit
+from paybridge.observability import logger
+from paybridge.operations import charging
+from paybridge.operations.take_payment import move
+from paybridge.store import BatchPart, CompletionConflict, Store
+from paybridge.store import store as default_store
+
+# Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
+CHUNK = 98
+# The seam where a provider adds its own step to a settled batch (Billiecart's payouts will):
+# provider → step(tenant, business date, the payments settled in this run).
+SETTLEMENT_STEPS: dict[str, Callable[[Tenant, str, list[Payment]], None]] = {}
+
+
+@dataclass
+class SettlementReport:
+    recovered: int = 0
+    cleared: int = 0
+    failed: int = 0
+    settled: int = 0
+    batches: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "recovered": self.recovered,
+            "cleared": self.cleared,
+            "failed": self.failed,
+            "settled": self.settled,
+            "batches": self.batches,
+        }
+
+
+def run(event: Mapping[str, Any], now: datetime | None = None, db: Store | None = None) -> SettlementReport:
+    """The scheduled entry: {"action": "clear"} every few minutes, {"action": "settle"} daily for yesterday,
+    or {"action": "settle", "business_date": "YYYY-MM-DD"} on demand."""
+    now = now or datetime.now(UTC)
+    business_date = None
+    if event.get("action") == "settle":
+        business_date = (
+            date.fromisoformat(event["business_date"])
+            if event.get("business_date")
+            else (now - timedelta(days=1)).date()
+        )
+    return settle(business_date, now, db or default_store())
+
+
+def settle(business_date: date | None, now: datetime, db: Store) -> SettlementReport:
+    report = SettlementReport()
+    for tenant_id in db.tenant_ids():
+        tenant = db.tenant(tenant_id)
+        if tenant is None:
+            continue
+        recover(tenant, now, db, report)
+        clear(tenant, now, db, report)
+        if business_date is not None:
+            batch(tenant, business_date, now, db, report)
+    logger.info("settlement done", extra=report.as_dict())
+    return report
+
+
+def _finish(db: Store, payment: Payment, target: PaymentState, now: datetime, report: SettlementReport) -> None:
+    """Move a payment from where it is to `target`, applying or giving back its allocations as that requires."""
+    previous = payment.state
+    try:
+        if previous is PaymentState.RECEIVED and target is not PaymentState.FAILED:
+            # Reserved but never completed: its allocations were never applied; apply them now.
+            db.complete(move(payment, target, now), PaymentState.RECEIVED, [], None)
+        elif previous is PaymentState.RECEIVED:
+            db.transition(move(replace(payment, allocations=()), target, now), previous, payment.attempts)
+        else:
+            release = payment.allocations if target is PaymentState.FAILED else ()
+            final = payment.to(target, now)
+            db.transition(replace(final, allocations=()) if release else final, previous, payment.attempts, release)
+    except CompletionConflict:
+        return  # moved meanwhile by a retry or a resumed request
+    if target is PaymentState.FAILED:
+        report.failed += 1
+    else:
+        report.recovered += previous in (PaymentState.RECEIVED, PaymentState.PROCESSING)
+        report.cleared += previous is PaymentState.PENDING
+
+
+def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) -> None:
+    """Payments a Lambda left RECEIVED or PROCESSING: finished from the gateway's own record, never charged again."""
+    stuck_before = (now - timedelta(seconds=settings().stuck_after_seconds)).isoformat()
+    for state in (PaymentState.RECEIVED, PaymentState.PROCESSING):
+        for stuck in list(db.payments_in_state(tenant.tenant_id, state, until=stuck_before)):
+            payment = stuck
+            if stuck.gateway is None:
+                target = PaymentState.PENDING if stuck.instrument.get("clears") else PaymentState.SUCCEEDED
+            else:
+                known, payment = charging.recorded_outcome(stuck)
+                # Never seen by the gateway: nothing was charged, and nothing will be.
+                target = known or PaymentState.FAILED
+                if target is PaymentState.PROCESSING:
+                    continue
+            _finish(db, payment, target, now, report)
+
+
+def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) -> None:
+    """PENDING payments: cards by the gateway's status, bank transfers and direct debits after the clearing days."""
+    cleared_before = (now - timedelta(days=settings().clearing_days)).isoformat()
+    for pending in list(db.payments_in_state(tenant.tenant_id, PaymentState.PENDING)):
+        payment = pending
+        if pending.gateway is not None:
+            known, payment = charging.recorded_outcome(pending)
+            target = known or PaymentState.FAILED
+        elif (pending.at(PaymentState.PENDING.value) or "") <= cleared_before:
+            target = PaymentState.SUCCEEDED
+        else:
+            continue
+        if target is not PaymentState.PENDING:
+            _finish(db, payment, target, now, report)
+
+
+def fee(tenant: Tenant, payment: Payment) -> Decimal:
+    """The tenant's fee for the payment's method: settings {"fees": {method: {"percent", "fixed"}}}."""
+    rule = tenant.settings.get("fees", {}).get(payment.method)
+    if not rule:
+        return Decimal(0)
+    raw = payment.amount * Decimal(str(rule.get("percent", "0"))) / 100 + Decimal(str(rule.get("fixed", "0")))
+    return raw.quantize(Decimal(1).scaleb(-minor_unit(payment.currency)), rounding=ROUND_HALF_EVEN)
+
+
+def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report: SettlementReport) -> None:
+    """Every payment that SUCCEEDED on the business date → SETTLED, in its provider's batch for that date."""
+    day = business_date.isoformat()
+    succeeded = db.payments_in_state(
+        tenant.tenant_id, PaymentState.SUCCEEDED, since=day, until=(business_date + timedelta(days=1)).isoformat()
+    )
+    by_provider: dict[str, list[Payment]] = defaultdict(list)
+    for payment in succeeded:
+        by_provider[payment.provider].append(payment)
+    for provider, payments in sorted(by_provider.items()):
+        settled: list[Payment] = []
+        for chunk in _chunks(payments):
+            fees = sum((fee(tenant, p) for p in chunk), Decimal(0))
+            gross = sum((p.amount for p in chunk), Decimal(0))
+            part = BatchPart(tenant.tenant_id, provider, day, tenant.currency, gross, fees, gross - fees)
+            try:
+                db.settle(part, chunk, now.isoformat())
+            except CompletionConflict:
+                logger.warning("a payment changed while settling; it is left for the next run", extra={"day": day})
+                continue
+            settled.extend(chunk)
+        report.settled += len(settled)
+        report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = len(settled)
+        step = SETTLEMENT_STEPS.get(provider)
+        if step is not None and settled:
+            step(tenant, day, settled)
+
+
+def _chunks(payments: list[Payment]) -> Iterable[list[Payment]]:
+    for start in range(0, len(payments), CHUNK):
+        yield payments[start : start + CHUNK]

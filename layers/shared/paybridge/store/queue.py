@@ -1,0 +1,40 @@
+"""The retry queue and its dead-letter queue (SQS). Here because store/ is where the AWS SDK is used."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from paybridge.store.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+# SQS delays a message by at most 15 minutes.
+MAX_DELAY_SECONDS = 900
+
+
+@cache
+def sqs() -> SQSClient:
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+    return boto3.client("sqs", config=config)
+
+
+def reset() -> None:
+    sqs.cache_clear()
+
+
+def send(queue_url: str, message: dict[str, Any], delay_seconds: int = 0) -> None:
+    try:
+        sqs().send_message(
+            QueueUrl=queue_url,
+            MessageBody=json.dumps(message, separators=(",", ":")),
+            DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailable(f"sqs: {exc}") from exc
