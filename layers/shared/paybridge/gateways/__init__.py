@@ -36,6 +36,8 @@ __all__ = [
 # Imported on first use: a function on the sandbox should not pay for importing requests and the real clients.
 _IMPLEMENTATIONS: dict[str, tuple[str, str]] = {
     "sandbox": ("paybridge.gateways.sandbox", "SandboxGateway"),
+    "stripe": ("paybridge.gateways.stripe", "StripeGateway"),
+    "spreedly": ("paybridge.gateways.spreedly", "SpreedlyGateway"),
 }
 
 # One instance per name per process: the sandbox keeps its payments in memory, across Lambda invocations too.

@@ -1,0 +1,277 @@
+"""Stripe: one PaymentIntent per payment, created and confirmed in one call (https://docs.stripe.com/api/payment_intents).
+
+requests and Powertools Parameters are imported on first use, so a function that never charges a card does not pay
+for them at cold start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from paybridge.gateways.base import (
+    ChargeRequest,
+    Gateway,
+    GatewayOutcome,
+    GatewayRejected,
+    GatewayResult,
+    GatewayTimeout,
+    GatewayUnavailable,
+    require_amount,
+)
+from paybridge.money import minor_unit, to_amount
+
+if TYPE_CHECKING:
+    import requests
+
+APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
+Json = dict[str, Any]
+T = TypeVar("T")
+
+# Stripe's decline_code, else its error code, to ours (docs/gateways.md). Anything else is card_declined: Stripe asks
+# that fraudulent, lost_card, stolen_card and pickup_card be shown to the customer as a generic decline
+# (https://docs.stripe.com/declines/codes).
+_DECLINES = {
+    "insufficient_funds": "insufficient_funds",
+    "incorrect_zip": "incorrect_zip",
+    "incorrect_cvc": "incorrect_cvc",
+    "invalid_cvc": "incorrect_cvc",
+    "expired_card": "expired_card",
+    "incorrect_number": "incorrect_number",
+    "invalid_number": "incorrect_number",
+    "processing_error": "processing_error",
+    "authentication_required": "authentication_required",
+}
+# payment_method_details.card.checks.cvc_check as the CVV result letters the sandbox uses: M match, N no match.
+_CVV = {"pass": "M", "fail": "N", "unavailable": "U", "unchecked": "P"}
+
+
+class StripeSettings(BaseModel):
+    secret_parameter: str = Field(min_length=1, validation_alias="STRIPE_SECRET_PARAMETER")
+    base_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_BASE_URL")
+    # Pinned, so the PaymentIntent shape read here (latest_charge, not charges) cannot change under us.
+    api_version: str = Field(default="2024-06-20", validation_alias="STRIPE_API_VERSION")
+    cache_seconds: int = Field(default=60, ge=0, validation_alias="CREDENTIAL_CACHE_SECONDS")
+    # Below the functions' 15 s timeout, so a slow Stripe ends in GatewayTimeout rather than a killed Lambda.
+    connect_timeout: float = Field(default=3.05, gt=0, validation_alias="GATEWAY_CONNECT_TIMEOUT_SECONDS")
+    read_timeout: float = Field(default=10.0, gt=0, validation_alias="GATEWAY_READ_TIMEOUT_SECONDS")
+
+
+def _minor(amount: Decimal, currency: str) -> int:
+    # Stripe takes integers in the currency's smallest unit: 10.00 USD is 1000, 500 JPY is 500 (zero-decimal).
+    return int(to_amount(amount, currency).scaleb(minor_unit(currency)))
+
+
+def _major(minor: int, currency: str) -> Decimal:
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise TypeError(f"amount {minor!r} is not an integer")
+    return to_amount(Decimal(minor).scaleb(-minor_unit(currency)), currency)
+
+
+def _decline_code(error: Json) -> str:
+    return _DECLINES.get(error.get("decline_code") or "") or _DECLINES.get(error.get("code") or "") or "card_declined"
+
+
+def _avs(checks: Json) -> str | None:
+    street, postal = checks.get("address_line1_check"), checks.get("address_postal_code_check")
+    if postal == "fail":
+        return "A" if street == "pass" else "N"
+    if postal == "pass":
+        return "Z" if street == "fail" else "Y"
+    return "U" if postal == "unavailable" else None
+
+
+def _from_intent(intent: Json) -> GatewayResult:
+    """A PaymentIntent (https://docs.stripe.com/api/payment_intents/object) as a result: docs/gateways.md."""
+    currency = intent["currency"].upper()
+    charge = intent.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else {}  # a bare id when Stripe did not expand it
+    checks = ((charge.get("payment_method_details") or {}).get("card") or {}).get("checks") or {}
+    error: Json = intent.get("last_payment_error") or {}
+    status, outcome, decline = intent["status"], DECLINED, None
+    if status == "succeeded":
+        outcome = GatewayOutcome.REFUNDED if charge.get("refunded") else APPROVED
+    elif status in ("processing", "requires_capture"):
+        outcome = PENDING
+    elif status == "canceled" and not error:
+        outcome = GatewayOutcome.VOIDED
+    elif error:  # requires_payment_method, or canceled, after a failed attempt
+        decline = _decline_code(error)
+    else:  # requires_action: 3-D Secure, which a server-side charge cannot complete; requires_confirmation
+        decline = "authentication_required" if status == "requires_action" else "card_declined"
+    avs, cvv = _avs(checks), _CVV.get(checks.get("cvc_check") or "")
+    return GatewayResult(
+        outcome,
+        intent["id"],
+        _major(intent["amount"], currency),
+        currency,
+        decline,
+        error.get("message") or f"Stripe PaymentIntent {status}.",
+        avs or ("N" if decline == "incorrect_zip" else None),
+        cvv or ("N" if decline == "incorrect_cvc" else None),
+    )
+
+
+def _quoted(value: str) -> str:
+    # Search query strings are single-quoted; a quote or backslash inside is escaped with a backslash.
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _readable(convert: Callable[[Json], T], body: Json) -> T:
+    # A 2xx we cannot read may still have moved money: transient, so the caller asks status instead of failing it.
+    try:
+        return convert(body)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise GatewayUnavailable(f"stripe: unreadable answer ({exc!r})") from exc
+
+
+class StripeGateway(Gateway):
+    name = "stripe"
+
+    def __init__(self, settings: StripeSettings | None = None) -> None:
+        self._settings = settings
+        self._session: requests.Session | None = None
+
+    def charge(self, req: ChargeRequest) -> GatewayResult:
+        form = [
+            ("amount", str(_minor(req.amount, req.currency))),
+            ("currency", req.currency.lower()),
+            ("payment_method", req.token),
+            ("confirm", "true"),
+            # Cards only: a server-side confirm of a redirecting method would need a return_url we do not have.
+            ("payment_method_types[]", "card"),
+            ("metadata[payment_id]", req.payment_id),
+            ("expand[]", "latest_charge"),  # for the AVS and CVC checks
+        ]
+        if req.description:
+            form.append(("description", req.description))
+        # Idempotency-Key = payment id: a retry within 24 h gets the first answer back and never charges twice
+        # (https://docs.stripe.com/api/idempotent_requests).
+        status, body = self._call("POST", "/v1/payment_intents", data=form, key=req.payment_id, declines=True)
+        if status == 402:
+            # A card error is an answer about the card, not a failed request. The error object carries the
+            # PaymentIntent it left behind, and is itself that PaymentIntent's last_payment_error.
+            error = body.get("error") or {}
+            intent = error.get("payment_intent") or {
+                "id": error.get("charge") or req.payment_id,
+                "amount": _minor(req.amount, req.currency),
+                "currency": req.currency,
+                "status": "requires_payment_method",
+            }
+            body = {**intent, "last_payment_error": error}
+        return _readable(_from_intent, body)
+
+    def refund(self, payment_id: str, amount: Decimal, refund_id: str) -> GatewayResult:
+        require_amount(amount)
+        intent = self._intent(payment_id)
+        currency = _readable(lambda i: str(i["currency"]).upper(), intent)
+        form = [
+            ("payment_intent", intent["id"]),
+            ("amount", str(_minor(amount, currency))),
+            ("metadata[payment_id]", payment_id),
+            ("metadata[refund_id]", refund_id),
+        ]
+        _, body = self._call("POST", "/v1/refunds", data=form, key=refund_id)
+        if body.get("status") in ("failed", "canceled"):
+            raise GatewayRejected(f"stripe: refund {refund_id} {body['status']}: {body.get('failure_reason')}")
+        refunded = _readable(lambda b: _major(b["amount"], currency), body)
+        return GatewayResult(GatewayOutcome.REFUNDED, str(body.get("id")), refunded, currency, message="Refunded.")
+
+    def void(self, payment_id: str) -> GatewayResult:
+        intent = self._intent(payment_id)
+        current = _readable(_from_intent, intent)
+        if current.outcome is GatewayOutcome.VOIDED:
+            return current
+        if current.outcome is not PENDING:
+            # Automatic capture: an approved PaymentIntent is captured, and only a refund gives the money back
+            # (https://docs.stripe.com/api/payment_intents/cancel lists the statuses that can be canceled).
+            raise GatewayRejected(f"stripe: payment {payment_id} is {current.outcome} and cannot be voided")
+        _, body = self._call("POST", f"/v1/payment_intents/{intent['id']}/cancel", key=f"{payment_id}:void")
+        return _readable(_from_intent, body)
+
+    def status(self, payment_id: str) -> GatewayResult | None:
+        found = self._search(payment_id)
+        return None if found is None else _readable(_from_intent, found)
+
+    def _intent(self, payment_id: str) -> Json:
+        found = self._search(payment_id)
+        if found is None:
+            raise GatewayRejected(f"stripe: no PaymentIntent for payment {payment_id} (search can lag a minute)")
+        return found
+
+    def _search(self, payment_id: str) -> Json | None:
+        # Stripe has no lookup by our id, and ids cannot be chosen; the Search API finds metadata[payment_id]. It is
+        # eventually consistent (usually under a minute, up to an hour in outages), so None means "not visible
+        # yet", not "never charged". That is safe only because charge() always reuses the payment id as the
+        # Idempotency-Key: charging again within 24 h replays the first PaymentIntent instead of making a second
+        # (https://docs.stripe.com/api/payment_intents/search, .../idempotent_requests).
+        query = f"metadata['payment_id']:{_quoted(payment_id)}"
+        _, body = self._call(
+            "GET", "/v1/payment_intents/search", params=[("query", query), ("expand[]", "data.latest_charge")]
+        )
+        intents = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        # Two only if an idempotency key expired and a late retry made another: the one that took money wins.
+        intents.sort(key=lambda i: i.get("status") != "succeeded")
+        return intents[0] if intents else None
+
+    def _call(
+        self, method: str, path: str, *, key: str | None = None, declines: bool = False, **kwargs: Any
+    ) -> tuple[int, Json]:
+        import requests
+
+        conf = self._conf()
+        headers = {"Authorization": f"Bearer {self._secret(conf)}", "Stripe-Version": conf.api_version}
+        if key:
+            headers["Idempotency-Key"] = key
+        if self._session is None:
+            self._session = requests.Session()
+        try:
+            answer = self._session.request(
+                method,
+                conf.base_url.rstrip("/") + path,
+                headers=headers,
+                timeout=(conf.connect_timeout, conf.read_timeout),
+                **kwargs,
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise GatewayTimeout(f"stripe: no answer to {method} {path}: {exc}") from exc
+        # 409 is another request with the same key still executing: Stripe says such requests may be retried
+        # (https://docs.stripe.com/api/idempotent_requests) and stripe-node retries 409s; the first may yet charge,
+        # so it is transient like 429 and 5xx, never a rejection.
+        if answer.status_code >= 500 or answer.status_code in (409, 429):
+            raise GatewayUnavailable(f"stripe: {method} {path} answered {answer.status_code}")
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise GatewayUnavailable(f"stripe: {method} {path} answered {answer.status_code} without a JSON object")
+        if answer.status_code >= 400 and not (declines and answer.status_code == 402):
+            # 400 (invalid request, or idempotency_error: the same key with other parameters), 401, 403, 404:
+            # retrying cannot help.
+            error = body.get("error") or {}
+            raise GatewayRejected(f"stripe: {answer.status_code} {error.get('type')}: {error.get('message')}")
+        return answer.status_code, body
+
+    def _conf(self) -> StripeSettings:
+        if self._settings is None:
+            try:
+                self._settings = StripeSettings.model_validate(dict(os.environ))
+            except ValidationError as exc:
+                names = ", ".join(str(e["loc"][0]) for e in exc.errors())
+                raise GatewayRejected(f"stripe is not configured: {names}") from exc
+        return self._settings
+
+    @staticmethod
+    def _secret(conf: StripeSettings) -> str:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            # An SSM SecureString, cached by Powertools for cache_seconds: one read per container and interval.
+            return parameters.get_parameter(conf.secret_parameter, decrypt=True, max_age=conf.cache_seconds)
+        except parameters.GetParameterError as exc:
+            raise GatewayUnavailable(f"stripe: cannot read the secret key {conf.secret_parameter}") from exc
