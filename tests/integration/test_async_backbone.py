@@ -355,3 +355,29 @@ def test_batch_totals_equal_the_sum_of_their_payments(aws_env: None, amounts: li
         assert sum(p["count"] for p in parts) == len(amounts)
         assert sorted(i for p in parts for i in p["payment_ids"]) == sorted(ids)
     reset_caches()
+
+
+def test_a_gateway_that_cannot_tell_leaves_payments_for_the_next_run(
+    ledger: Store, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pending payment and a stuck one, and a gateway whose status is out of reach
+    pending = charge("tok_pending_clears")
+    boto3.client("sqs").delete_queue(QueueUrl=queues["RetryQueue"])
+    stuck = charge("tok_timeout_after_charge")
+    from paybridge.gateways import GatewayUnavailable
+
+    def unreachable(payment_id: str) -> None:
+        raise GatewayUnavailable("down")
+
+    monkeypatch.setattr(sandbox(), "status", unreachable)
+    # When settlement runs, nothing is decided and the run itself completes
+    report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
+    assert (report.recovered, report.cleared, report.failed) == (0, 0, 0)
+    assert payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
+    assert payment(ledger, stuck["payment_id"]).state is PaymentState.PROCESSING
+    # And a retry message meanwhile counts an attempt without charging again
+    outcome = retry.process(
+        {"tenant_id": demo.TENANT, "payment_id": stuck["payment_id"], "attempt": 2, "not_before": 0}
+    )
+    assert outcome in ("retry", "stale")
+    assert sandbox().charge_count(stuck["payment_id"]) == 1

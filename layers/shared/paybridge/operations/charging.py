@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from paybridge.gateways import (
     ChargeRequest,
+    GatewayError,
     GatewayOutcome,
     GatewayRejected,
     GatewayResult,
@@ -75,9 +76,14 @@ def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
 
 
 def recorded_outcome(payment: Payment) -> tuple[PaymentState | None, Payment]:
-    """What the gateway did with this payment id, without charging: None when it never saw it."""
+    """What the gateway did with this payment id, without charging: None when it never saw it, PROCESSING when it
+    cannot tell now (down, or unable to find out for sure): the caller leaves the payment as it is and asks later."""
     assert payment.gateway is not None
-    result = get_gateway(payment.gateway).status(payment.payment_id)
+    try:
+        result = get_gateway(payment.gateway).status(payment.payment_id)
+    except GatewayError as exc:
+        logger.warning("gateway status unknown for now", extra={"payment_id": payment.payment_id, "error": str(exc)})
+        return PaymentState.PROCESSING, payment
     if result is None:
         return None, payment
     return _STATES[result.outcome], _recorded(payment, result)

@@ -123,7 +123,7 @@ def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) ->
             target = PaymentState.SUCCEEDED
         else:
             continue
-        if target is not PaymentState.PENDING:
+        if target not in (PaymentState.PENDING, PaymentState.PROCESSING):
             _finish(db, payment, target, now, report)
 
 
