@@ -51,3 +51,8 @@ ci: test lint validate build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache
+
+## bench: cold starts, DynamoDB round trips and units, CPU per request and cost, against two Powertools anchors;
+## prints one table (docs/benchmarks.md). Benchmarks, not tests: nothing fails on speed.
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench

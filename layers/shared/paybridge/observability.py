@@ -3,12 +3,69 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class LazyTracer:
+    """Powertools' Tracer, made when the first invocation needs it, and not at all while tracing is off.
+
+    Making a Tracer imports the X-Ray SDK, whose recorder builds two botocore clients for its sampler at once: about
+    180 ms that every cold start paid at import, even locally and in tests where tracing is off
+    (docs/benchmarks.md). With Tracing: Active the cost moves to the first invocation; it is not avoided.
+    """
+
+    def __init__(self) -> None:
+        self._tracer: Tracer | None = None
+
+    @property
+    def tracer(self) -> Tracer:
+        if self._tracer is None:
+            self._tracer = Tracer()
+        return self._tracer
+
+    def capture_lambda_handler(self, handler: Handler | None = None, **options: Any) -> Any:
+        if handler is None:  # used with options: @tracer.capture_lambda_handler(capture_response=False)
+            return functools.partial(self.capture_lambda_handler, **options)
+        return self._deferred(handler, lambda: self.tracer.capture_lambda_handler(handler, **options))
+
+    def capture_method(self, method: Handler | None = None, **options: Any) -> Any:
+        if method is None:
+            return functools.partial(self.capture_method, **options)
+        if inspect.iscoroutinefunction(method) or inspect.isgeneratorfunction(method):
+            return self.tracer.capture_method(method, **options)  # Powertools wraps these its own way
+        return self._deferred(method, lambda: self.tracer.capture_method(method, **options))
+
+    @staticmethod
+    def _deferred(function: Handler, traced: Callable[[], Callable[..., Any]]) -> Handler:
+        """`function`, traced from its first call on if tracing is on."""
+        chosen: list[Callable[..., Any]] = []
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if not chosen:
+                # Powertools' own rule: off when POWERTOOLS_TRACE_DISABLED is true, outside Lambda, under SAM local.
+                chosen.append(function if Tracer._is_tracer_disabled() else traced())
+            return chosen[0](*args, **kwargs)
+
+        return cast(Handler, run)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else (put_annotation, provider, ...) is the real Tracer's, made when first asked for.
+        return getattr(self.tracer, name)
+
+
+tracer = LazyTracer()
 
 
 def count(name: str, provider: str) -> None:

@@ -1,0 +1,1 @@
+"""`make bench` (`python -m bench`): paybridge against two Powertools anchors, one table. See docs/benchmarks.md."""

@@ -1,0 +1,125 @@
+"""What the benchmark sends: one line per provider operation, and the two anchors.
+
+Adding a provider operation is one `Operation(...)` line in OPERATIONS: its route comes from template.yaml (the
+local stack's own routing), and a payment (`payment=True`) is measured both as a first request and as a replay of
+it. `$n` in a body or header makes each request unique (a fresh payment, a fresh Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import urlsplit
+
+from paybridge.local import demo, server, template
+from paybridge.local.template import Route
+
+ROOT = Path(__file__).resolve().parents[1]
+ANCHORS = ROOT / "bench" / "anchors"
+# The receivable the benchmark's payments go to: large enough for every payment of a run.
+BENCH_RECEIVABLE = ("cust-1001", 8000, 0, Decimal("100000000.00"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # "caliq MakePayment", as the table prints it
+    format: str  # json, xml, soap
+    method: str
+    url: str  # the local stack's URL: /<provider>/<documented path>[?query]
+    body: str = ""  # a string.Template: $n is unique per request
+    headers: Mapping[str, str] = field(default_factory=dict)
+    payment: bool = True  # takes a payment: measured first and replayed
+    card: bool = False  # a card payment: the card-payment budgets apply
+    anchor: str = ""  # "a" or "b" for the anchors; "" for paybridge
+
+
+CALIQ_JSON = (
+    '{"apiKey": "caliq-demo-key-7f3a9c21", "CustomerID": 1001, "PaymentTypeID": 3, "Amount": 1.00, '
+    '"TransactionID": "pp-$n", "AuthNumber": "A12345", "VendorTXCode": "VTX-$n", "PayTransactions": '
+    '{"PayTransaction": [{"TransID": 8000, "SubID": 0, "Type": "invoice", "Amount": 1.00}]}}'
+)
+CALIQ_XML = (
+    '<MakePaymentParams xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><apiKey>caliq-demo-key-7f3a9c21</apiKey>'
+    "<CustomerID>1001</CustomerID><PaymentTypeID>3</PaymentTypeID><Amount>1.00</Amount>"
+    "<TransactionID>pp-$n</TransactionID><AuthNumber>A12345</AuthNumber><VendorTXCode>VTX-$n</VendorTXCode>"
+    "<PayTransactions><PayTransaction><TransID>8000</TransID><SubID>0</SubID><Type>invoice</Type>"
+    "<Amount>1.00</Amount></PayTransaction></PayTransactions></MakePaymentParams>"
+)
+PAYMENT_TYPES = f"/caliq/api/v1/PaymentTypes?apiKey={demo.CALIQ_API_KEY}"
+JSON = {"Content-Type": "application/json", "Idempotency-Key": "bench-$n"}
+XML = {"Content-Type": "application/xml", "Idempotency-Key": "bench-$n"}
+JSON_ONLY = {"Content-Type": "application/json"}
+
+# Caliq payments are authorised elsewhere (docs/decisions.md): not card payments, so card=False.
+OPERATIONS = [
+    Operation("caliq MakePayment", "json", "POST", "/caliq/api/v1/MakePayment", CALIQ_JSON, JSON),
+    Operation("caliq MakePayment", "xml", "POST", "/caliq/api/v1/MakePayment", CALIQ_XML, XML),
+    # Without the Idempotency-Key header: the natural key (VendorTXCode) alone, one idempotency record fewer.
+    Operation("caliq MakePayment, natural key", "json", "POST", "/caliq/api/v1/MakePayment", CALIQ_JSON, JSON_ONLY),
+    Operation("caliq PaymentTypes", "json", "GET", PAYMENT_TYPES, payment=False),
+    Operation("caliq PaymentTypes", "xml", "GET", PAYMENT_TYPES, headers={"Accept": "application/xml"}, payment=False),
+]
+# The anchors take the same JSON body as Caliq's MakePayment.
+ANCHOR_A = Operation("anchor (a) put_item", "json", "POST", "/anchor-a/payments", CALIQ_JSON, JSON, anchor="a")
+ANCHOR_B = Operation("anchor (b) idempotent", "json", "POST", "/anchor-b/payments", CALIQ_JSON, JSON, anchor="b")
+# Each anchor is a function of its own, laid out as paybridge's are (<dir>/app.py, handler app.handler).
+ANCHOR_ROUTES = {
+    "a": Route("/anchor-a", "POST", "/payments", "AnchorPutItem", ANCHORS / "put_item", "app.handler"),
+    "b": Route("/anchor-b", "POST", "/payments", "AnchorIdempotent", ANCHORS / "idempotent", "app.handler"),
+}
+# Their tables: the payments, and Powertools' idempotency table as its documentation defines it (partition key
+# `id`, TTL on `expiration`).
+ANCHOR_TABLES = {"ANCHOR_TABLE": "bench-anchor-payments", "IDEMPOTENCY_TABLE": "bench-idempotency"}
+
+_RUN = uuid.uuid4().hex[:8]  # several processes make requests against one table
+_sequence = itertools.count(1)
+
+
+def route_of(operation: Operation) -> Route:
+    if operation.anchor:
+        return ANCHOR_ROUTES[operation.anchor]
+    path = urlsplit(operation.url).path
+    for route in template.routes():
+        if route.match(operation.method, path) is not None:
+            return route
+    raise LookupError(f"no route in template.yaml takes {operation.method} {path}")
+
+
+def event(operation: Operation) -> dict[str, Any]:
+    """An API Gateway REST event for a new request of the operation, as API Gateway would send it."""
+    unique = f"{_RUN}-{next(_sequence)}"
+    route = route_of(operation)
+    parts = urlsplit(operation.url)
+    headers = {k: Template(v).substitute(n=unique) for k, v in operation.headers.items()}
+    body = Template(operation.body).substitute(n=unique).encode()
+    params = route.match(operation.method, parts.path) or {}
+    return server.api_event(route, operation.method, parts.path, parts.query, headers, body, params)
+
+
+def environment(endpoint: str) -> dict[str, str]:
+    """What every measured process sees: this one's environment, the template's Globals (as the local stack
+    resolves them), AWS on the moto server, tracing off (as locally), and the anchors' table names."""
+    env = dict(os.environ)
+    env.update(template.environment(server.NAMES))
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "paybridge-bench",
+            **ANCHOR_TABLES,
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PYTHONPATH"):
+        env.pop(name, None)
+    return env

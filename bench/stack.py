@@ -1,0 +1,103 @@
+"""DynamoDB for the benchmark: moto's server in a process of its own (its CPU is not the handler's), with the
+template's table, the demo data, a receivable for the benchmark's payments, and the anchors' tables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+
+from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE
+from paybridge import config
+from paybridge.ledger import Receivable, ReceivableKind
+from paybridge.local import demo, server, template
+from paybridge.store import Store, client, ledger_store
+
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """The project's serialised moto server (paybridge.local.moto_server) in a subprocess; yields its endpoint."""
+    port = free_port()
+    code = (
+        "import sys, threading\n"
+        "from paybridge.local.moto_server import SerializedMotoServer\n"
+        f"SerializedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False).start()\n"
+        "threading.Event().wait()\n"
+    )
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+        [PYTHON, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto's server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def prepare(env: Mapping[str, str]) -> None:
+    """Create the tables and load the data, in this process, through the environment the handlers will see."""
+    os.environ.update(env)
+    config.reset()
+    client.reset()
+    ledger_store.store.cache_clear()
+    dynamodb: Any = boto3.client("dynamodb")
+    load_ledger(dynamodb)
+    dynamodb.create_table(
+        TableName=ANCHOR_TABLES["ANCHOR_TABLE"],
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    # Powertools' documented idempotency table: partition key `id` (string), TTL attribute `expiration`.
+    dynamodb.create_table(
+        TableName=ANCHOR_TABLES["IDEMPOTENCY_TABLE"],
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    dynamodb.update_time_to_live(
+        TableName=ANCHOR_TABLES["IDEMPOTENCY_TABLE"],
+        TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True},
+    )
+
+
+def load_ledger(dynamodb: Any) -> None:
+    """The ledger table from template.yaml, the demo data, and the receivable the benchmark's payments go to."""
+    template.create_tables(dynamodb, server.NAMES)
+    db = Store(server.NAMES["LedgerTable"])
+    demo.load(db)
+    account_id, trans_id, sub_id, amount = BENCH_RECEIVABLE
+    receivable_id = f"invoice-{trans_id}-{sub_id}"
+    db.put_receivable(Receivable(demo.TENANT, receivable_id, account_id, ReceivableKind.INVOICE, amount, amount, "GBP"))
+
+
+def reset_ledger(dynamodb: Any) -> None:
+    """A fresh ledger table. moto copies every table a transaction touches before applying it, so its time grows
+    with the table: the CPU measurements keep it small (that time is moto's, not the handler's, either way)."""
+    dynamodb.delete_table(TableName=server.NAMES["LedgerTable"])
+    load_ledger(dynamodb)

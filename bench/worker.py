@@ -1,0 +1,196 @@
+"""The handlers' own process: it imports them as Lambda does and calls them with API Gateway's events, while
+moto's server (another process) serves DynamoDB. First it counts what each request asks of DynamoDB, then, with
+nothing attached, it measures the CPU time each request costs this process.
+
+`python -m bench.worker OUT` writes its figures to OUT as JSON (its stdout, where the handlers print their EMF
+metrics and logs as Lambda would, goes to /dev/null).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import boto3
+
+from bench.counting import Meter, Tally
+from bench.operations import ANCHOR_A, ANCHOR_B, OPERATIONS, Operation, event, route_of
+from bench.stack import reset_ledger
+from paybridge.api import auth
+from paybridge.local.server import LocalContext, load_handler
+from paybridge.store import client as store_client
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))  # a round of one row
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # rounds of every row, interleaved; the median round is kept
+
+
+@dataclass(frozen=True)
+class Row:
+    operation: Operation
+    replay: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.operation.name}{', replay' if self.replay else ''}"
+
+
+@dataclass
+class Figures:
+    """What one request of a row costs, with the caches of a warm container (and, for round trips, a cold one)."""
+
+    label: str
+    format: str
+    anchor: str
+    replay: bool
+    card: bool
+    payment: bool
+    function: str
+    calls: str
+    round_trips: int
+    cold_round_trips: int  # the same request as the first one a container answers
+    reads: int
+    transactions: int
+    scans: int
+    read_units: float
+    write_units: int
+    index_write_units: int
+    cpu_ms: float
+    wall_ms: float
+
+
+def rows() -> list[Row]:
+    found = [Row(ANCHOR_A), Row(ANCHOR_B), Row(ANCHOR_B, replay=True)]
+    for operation in OPERATIONS:
+        found.append(Row(operation))
+        if operation.payment:
+            found.append(Row(operation, replay=True))
+    return found
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.peek: Any = boto3.client("dynamodb")
+        self.meter = Meter(self.peek)
+
+    def handler(self, operation: Operation) -> Handler:
+        route = route_of(operation)
+        if route.function not in self.handlers:
+            self.handlers[route.function] = load_handler(route)
+        return self.handlers[route.function]
+
+    def call(self, operation: Operation, request: dict[str, Any]) -> dict[str, Any]:
+        return self.handler(operation)(request, LocalContext(route_of(operation).function))
+
+    def clients(self) -> list[Any]:
+        """Every DynamoDB client the handlers use: paybridge's store client, and the anchors' (module globals)."""
+        anchor_a = self.handler(ANCHOR_A).__globals__
+        anchor_b = self.handler(ANCHOR_B).__globals__
+        return [store_client.dynamodb(), anchor_a["dynamodb"], anchor_b["dynamodb"], anchor_b["persistence"].client]
+
+    # ---- one request, counted ------------------------------------------------------------------------------------
+
+    def counted(self, row: Row, cold: bool) -> Tally:
+        """Count one request of the row; `cold` forgets the container's cached credentials first."""
+        request = event(row.operation)
+        if row.replay:
+            check(row, self.call(row.operation, request), replayed=False)
+        if cold:
+            auth.forget()
+        self.meter.reset()
+        check(row, self.call(row.operation, request), replayed=row.replay)
+        return self.meter.reset()
+
+    # ---- CPU -------------------------------------------------------------------------------------------------
+
+    def timed(self, row: Row, requests: int) -> tuple[float, float]:
+        """CPU and wall milliseconds per request, over `requests` requests (events built beforehand)."""
+        if row.replay:
+            first = event(row.operation)
+            check(row, self.call(row.operation, first), replayed=False)
+            events = [dict(first) for _ in range(requests)]
+        else:
+            events = [event(row.operation) for _ in range(requests)]
+        handler = self.handler(row.operation)
+        context = LocalContext(route_of(row.operation).function)
+        answers = []
+        cpu, wall = time.process_time(), time.perf_counter()
+        for request in events:
+            answers.append(handler(request, context))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        for answer in answers:
+            check(row, answer, replayed=row.replay)
+        return cpu * 1000 / requests, wall * 1000 / requests
+
+
+def check(row: Row, answer: dict[str, Any], replayed: bool) -> None:
+    """A benchmark of failures would measure nothing: every answer must be the successful one."""
+    body = answer.get("body") or ""
+    ok = answer.get("statusCode") == 200 and ('"OK":true' in body.replace(" ", "") or "<OK>true</OK>" in body)
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    headers.update({k.lower(): ", ".join(v) for k, v in (answer.get("multiValueHeaders") or {}).items()})
+    if replayed and not row.operation.anchor and headers.get("idempotent-replayed") != "true":
+        ok = False
+    if not ok:
+        raise RuntimeError(f"{row.label} ({row.operation.format}): unexpected answer {answer}")
+
+
+def main(out: str) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # the handlers' EMF metrics and logs
+    warnings.simplefilter("ignore")
+    bench = Bench()
+    table = rows()
+    for row in table:
+        bench.handler(row.operation)
+    for client in bench.clients():
+        bench.meter.attach(client)
+    tallies = [(bench.counted(row, cold=True), bench.counted(row, cold=False)) for row in table]
+    bench.meter.detach()
+
+    for row in table:  # every path once before timing
+        bench.timed(row, 3)
+    rounds: list[list[tuple[float, float]]] = [[] for _ in table]
+    for _ in range(ROUNDS):
+        for i, row in enumerate(table):
+            reset_ledger(bench.peek)
+            rounds[i].append(bench.timed(row, REQUESTS))
+
+    figures = []
+    for row, (cold, warm), timings in zip(table, tallies, rounds, strict=True):
+        figures.append(
+            Figures(
+                label=row.label,
+                format=row.operation.format,
+                anchor=row.operation.anchor,
+                replay=row.replay,
+                card=row.operation.card,
+                payment=row.operation.payment,
+                function=route_of(row.operation).function,
+                calls=warm.describe(),
+                round_trips=warm.round_trips,
+                cold_round_trips=cold.round_trips,
+                reads=warm.reads,
+                transactions=warm.transactions,
+                scans=warm.scans + cold.scans,
+                read_units=warm.read_units,
+                write_units=warm.write_units,
+                index_write_units=warm.index_write_units,
+                cpu_ms=statistics.median(c for c, _ in timings),
+                wall_ms=statistics.median(w for _, w in timings),
+            )
+        )
+    with open(out, "w") as handle:
+        json.dump([asdict(f) for f in figures], handle)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
