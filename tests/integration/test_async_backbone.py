@@ -381,3 +381,16 @@ def test_a_gateway_that_cannot_tell_leaves_payments_for_the_next_run(
     )
     assert outcome in ("retry", "stale")
     assert sandbox().charge_count(stuck["payment_id"]) == 1
+
+
+def test_counts_in_one_invocation_keep_each_providers_dimension(capsys: pytest.CaptureFixture[str]) -> None:
+    from paybridge.observability import count
+
+    count("PaymentsFailed", "emersion")
+    count("PaymentsCreated", "caliq")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [(d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], d["provider"]) for d in lines] == [
+        ("PaymentsFailed", "emersion"),
+        ("PaymentsCreated", "caliq"),
+    ]

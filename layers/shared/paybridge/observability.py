@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 metrics = Metrics()
@@ -69,6 +69,10 @@ tracer = LazyTracer()
 
 
 def count(name: str, provider: str) -> None:
-    """Add one to a per-provider business metric (PaymentsCreated, PaymentsFailed, ...)."""
-    metrics.add_dimension(name="provider", value=provider)
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    """Add one to a per-provider business metric (PaymentsCreated, PaymentsFailed, ...).
+
+    Each count is its own metric with its own `provider` dimension: one invocation may count for several providers
+    (the retry worker's batch, settlement), and dimensions added to the shared `metrics` would overwrite each other.
+    """
+    with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="provider", value=provider)
