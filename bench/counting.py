@@ -37,6 +37,7 @@ class Tally:
     read_units: float = 0.0
     write_units: int = 0  # the table's
     index_write_units: int = 0  # its global secondary indexes'
+    failed: Counter[str] = field(default_factory=Counter)  # calls answered with an error (a cancelled transaction)
 
     @property
     def reads(self) -> int:
@@ -173,6 +174,8 @@ class Meter:
         operation, params, before = context.pop("bench", (model.name, {}, []))
         self.tally.calls[operation] += 1
         succeeded = http_response.status_code < 300
+        if not succeeded:
+            self.tally.failed[operation] += 1
         if operation in WRITES:
             self._count_writes(before, succeeded)
         elif succeeded:
@@ -196,9 +199,24 @@ class Meter:
             self._tables[name] = Table(name, keys, indexes)
         return self._tables[name]
 
-    def _get(self, table: Table, key: Item) -> Item | None:
-        found: Item | None = self.peek.get_item(TableName=table.name, Key=key, ConsistentRead=True).get("Item")
-        return found
+    def _get_many(self, wanted: list[tuple[Table, Item]]) -> list[Item | None]:
+        """The items at `wanted`'s keys (None where there is none), read in batches of 100 by the uncounted client."""
+        found: dict[tuple[str, tuple[tuple[str, str], ...]], Item] = {}
+        unique = {(t.name, _frozen(k)): (t, k) for t, k in wanted}
+        pending = list(unique.values())
+        while pending:
+            chunk, pending = pending[:100], pending[100:]
+            request: Any = {}
+            for table, key in chunk:
+                request.setdefault(table.name, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            while request:
+                answer = self.peek.batch_get_item(RequestItems=request)
+                for name, items in answer.get("Responses", {}).items():
+                    table = self._table(name)
+                    for item in items:
+                        found[(name, _frozen(table.key_of(item)))] = item
+                request = answer.get("UnprocessedKeys") or None
+        return [found.get((t.name, _frozen(k))) for t, k in wanted]
 
     def _targets_before(
         self, operation: str, params: dict[str, Any]
@@ -221,17 +239,17 @@ class Meter:
                 # A ConditionCheck is counted as a transactional write of its item (paybridge does not use one).
                 kind, body = next(iter(entry.items()))
                 targets.append((body["TableName"], kind, body, 2))
-        found = []
+        located = []
         for name, kind, body, multiplier in targets:
             table = self._table(name)
             key = table.key_of(body["Item"]) if kind == "Put" else body["Key"]
-            proposed = body["Item"] if kind == "Put" else {}
-            found.append((table, key, self._get(table, key), proposed, multiplier))
-        return found
+            located.append((table, key, body["Item"] if kind == "Put" else {}, multiplier))
+        olds = self._get_many([(table, key) for table, key, _, _ in located])
+        return [(t, k, old, proposed, m) for (t, k, proposed, m), old in zip(located, olds, strict=True)]
 
     def _count_writes(self, before: list[tuple[Table, Item, Item | None, Item, int]], succeeded: bool) -> None:
-        for table, key, old, proposed, multiplier in before:
-            new = self._get(table, key) if succeeded else None
+        news = self._get_many([(table, key) for table, key, *_ in before]) if succeeded else [None] * len(before)
+        for (table, _key, old, proposed, multiplier), new in zip(before, news, strict=True):
             size = max(item_size(old), item_size(new), 0 if succeeded else item_size(proposed))
             self.tally.write_units += multiplier * kb_units(size)
             if succeeded:

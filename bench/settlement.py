@@ -1,17 +1,35 @@
 """Settlement at 1k, 10k and 100k payments in the moto server: DynamoDB calls, write units and wall time, showing
-linear growth and no Scan (issue 3). Settlement itself is issue 4, being built: until then the table says so.
+linear growth and no Scan (issue 3).
 
-To fill it: load N payments into the ledger (bench.stack.reset_ledger gives a fresh one), attach a
-bench.counting.Meter to paybridge.store.client.dynamodb(), run the settlement handler once per N, and return one
-SettlementRow each, with the Tally's calls and all_write_units, and its wall time and Scans (which must stay 0) in
-the note.
+Each size gets a fresh ledger in a moto server of its own, without moto's per-transaction table snapshots
+(bench.stack.NO_SNAPSHOT says why); the run checks that no transaction was cancelled. The payments are loaded as
+SUCCEEDED on one business date with BatchWriteItem (not counted), then the settlement handler's own code settles
+that date with a Meter on the store's client. BENCH_SETTLEMENT_SIZES (e.g. "1000,10000") picks other sizes.
 """
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
-SIZES = (1_000, 10_000, 100_000)
+import boto3
+
+from bench.counting import Meter
+from bench.stack import moto_server
+from paybridge import config
+from paybridge.ledger import Payment, PaymentState
+from paybridge.local import demo, server, template
+from paybridge.operations import settlement
+from paybridge.store import Store, client, ledger_store
+from paybridge.store.ledger_store import _dump, _payment_item
+
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SETTLEMENT_SIZES", "1000,10000,100000").split(","))
+DAY = date(2026, 11, 20)
 
 
 @dataclass(frozen=True)
@@ -25,7 +43,61 @@ class SettlementRow:
     note: str = ""
 
 
+def _load(dynamodb: Any, table: str, count: int) -> None:
+    at = datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC)
+    history = (("RECEIVED", at.isoformat()), ("SUCCEEDED", at.isoformat()))
+    batch: list[dict[str, Any]] = []
+    for n in range(count):
+        payment = Payment(
+            demo.TENANT, str(uuid.uuid4()), "cust-1001", "caliq", Decimal(10 + n % 90), "GBP", "card",
+            PaymentState.SUCCEEDED, at, history=history,
+        )
+        batch.append({"PutRequest": {"Item": _dump(_payment_item(payment))}})
+        if len(batch) == 25 or n == count - 1:
+            request: Any = {table: batch}
+            while request:
+                request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+            batch = []
+
+
+def _one(size: int) -> SettlementRow:
+    with moto_server(snapshots=False) as endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        config.reset()
+        client.reset()
+        ledger_store.store.cache_clear()
+        dynamodb: Any = boto3.client("dynamodb")
+        template.create_tables(dynamodb, server.NAMES)
+        table = server.NAMES["LedgerTable"]
+        db = Store(table)
+        demo.load(db)
+        _load(dynamodb, table, size)
+        meter = Meter(boto3.client("dynamodb"))
+        meter.attach(client.dynamodb())
+        started = time.perf_counter()
+        report = settlement.settle(DAY, datetime(2026, 11, 21, 2, 30, tzinfo=UTC), db)
+        wall = time.perf_counter() - started
+        tally = meter.reset()
+        meter.detach()
+    assert report.settled == size, (report.settled, size)
+    calls = sum(tally.calls.values())
+    units = tally.all_write_units
+    cancelled = tally.failed["TransactWriteItems"]
+    note = (
+        f"{wall:.1f} s ({wall / size * 1000:.2f} ms a payment); {calls / size:.4f} calls and {units / size:.2f} WU "
+        f"a payment; {tally.describe()}; Scans {tally.scans}; cancelled {cancelled}"
+    )
+    return SettlementRow(f"settlement, {size // 1000}k payments", calls, units, note)
+
+
 def settlement_rows(endpoint: str) -> list[SettlementRow]:
-    """Placeholder until issue 4 lands: no figures are made up."""
+    """One row a size; `endpoint` (the other benchmarks' server) is left alone: each size gets its own."""
     del endpoint
-    return [SettlementRow("settlement: not built yet (issue 4)")]
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    try:
+        return [_one(size) for size in SIZES]
+    finally:
+        if saved is not None:
+            os.environ["AWS_ENDPOINT_URL"] = saved
+        config.reset()
+        client.reset()

@@ -62,3 +62,13 @@ def test_settlement_runs_on_a_clearing_rate_and_a_daily_cron() -> None:
     schedules = {e["Properties"]["Schedule"]: json.loads(e["Properties"]["Input"]) for e in events.values()}
 
     assert schedules == {"rate(15 minutes)": {"action": "clear"}, "cron(30 2 * * ? *)": {"action": "settle"}}
+
+
+def test_gateway_credentials_are_granted_only_to_the_functions_that_ask_gateways_when_configured() -> None:
+    resources = template.load()["Resources"]
+
+    for name in ("RetryWorkerFunction", "SettlementFunction"):
+        conditions = [p["Fn::If"][0] for p in resources[name]["Properties"]["Policies"] if "Fn::If" in p]
+        assert conditions == ["HasStripe", "HasSpreedly"], name
+    for name in ("CaliqMakePaymentFunction", "CaliqPaymentTypesFunction"):
+        assert all("Fn::If" not in p for p in resources[name]["Properties"]["Policies"]), name
