@@ -9,12 +9,11 @@ Nor can Spreedly find a transaction by order_id: lookups read the newest transac
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -24,19 +23,14 @@ from paybridge.gateways.base import (
     GatewayOutcome,
     GatewayRejected,
     GatewayResult,
-    GatewayTimeout,
     GatewayUnavailable,
     require_amount,
 )
+from paybridge.gateways.http import GatewayConnection, GatewaySettings, Json
 from paybridge.money import to_amount
-
-if TYPE_CHECKING:
-    import requests
 
 APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
 VOIDED, REFUNDED = GatewayOutcome.VOIDED, GatewayOutcome.REFUNDED
-Json = dict[str, Any]
-T = TypeVar("T")
 
 # Tokens go into URL paths: Spreedly's are letters and digits, so anything else is refused before it is sent.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -57,13 +51,10 @@ _DECLINES = {
 }
 
 
-class SpreedlySettings(BaseModel):
+class SpreedlySettings(GatewaySettings):
     credentials_secret: str = Field(min_length=1, validation_alias="SPREEDLY_CREDENTIALS_SECRET")
     base_url: str = Field(default="https://core.spreedly.com", validation_alias="SPREEDLY_BASE_URL")
     lookup_pages: int = Field(default=5, ge=1, le=50, validation_alias="SPREEDLY_LOOKUP_PAGES")
-    cache_seconds: int = Field(default=60, ge=0, validation_alias="CREDENTIAL_CACHE_SECONDS")
-    connect_timeout: float = Field(default=3.05, gt=0, validation_alias="GATEWAY_CONNECT_TIMEOUT_SECONDS")
-    read_timeout: float = Field(default=10.0, gt=0, validation_alias="GATEWAY_READ_TIMEOUT_SECONDS")
 
 
 class SpreedlyCredentials(BaseModel):
@@ -116,14 +107,6 @@ def _made(kind: str, order_id: str) -> Callable[[Json], bool]:
     return lambda t: t.get("transaction_type") == kind and t.get("order_id") == order_id
 
 
-def _readable(convert: Callable[[Json], T], body: Json) -> T:
-    # An answer we cannot read may still have moved money: transient, so the caller asks status instead of failing.
-    try:
-        return convert(body)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise GatewayUnavailable(f"spreedly: unreadable answer ({exc!r})") from exc
-
-
 def _succeeded(t: Json, what: str) -> Json:
     if t.get("succeeded") is not True:
         raise GatewayRejected(f"spreedly: {what} failed: {(t.get('response') or {}).get('message') or t.get('state')}")
@@ -134,8 +117,7 @@ class SpreedlyGateway(Gateway):
     name = "spreedly"
 
     def __init__(self, settings: SpreedlySettings | None = None) -> None:
-        self._settings = settings
-        self._session: requests.Session | None = None
+        self._http = GatewayConnection(self.name, SpreedlySettings, settings)
 
     def charge(self, req: ChargeRequest) -> GatewayResult:
         gateway = req.gateway_account
@@ -151,12 +133,12 @@ class SpreedlyGateway(Gateway):
             known = self._transact(f"/v1/gateways/{gateway}/purchase.json", purchase)
         elif [known.get(k) for k in ("amount", "currency_code", "gateway_token")] != [cents, req.currency, gateway]:
             raise GatewayRejected(f"spreedly: payment {req.payment_id} was charged before with other details")
-        return _readable(_from_transaction, known)
+        return self._http.readable(_from_transaction, known)
 
     def refund(self, payment_id: str, amount: Decimal, refund_id: str) -> GatewayResult:
         require_amount(amount)
         purchase, newer = self._purchase(payment_id)
-        current = _readable(lambda p: _current(p, newer), purchase)
+        current = self._http.readable(lambda p: _current(p, newer), purchase)
         if current.outcome not in (APPROVED, REFUNDED):
             raise GatewayRejected(f"spreedly: payment {payment_id} is {current.outcome}, not approved")
         cents = _cents(amount, current.currency)
@@ -169,11 +151,11 @@ class SpreedlyGateway(Gateway):
         elif done.get("amount") != cents:
             raise GatewayRejected(f"spreedly: refund {refund_id} was made before with another amount")
         _succeeded(done, f"refund {refund_id}")
-        return _readable(lambda t: replace(_from_transaction(t), outcome=REFUNDED), done)
+        return self._http.readable(lambda t: replace(_from_transaction(t), outcome=REFUNDED), done)
 
     def void(self, payment_id: str) -> GatewayResult:
         purchase, newer = self._purchase(payment_id)
-        current = _readable(lambda p: _current(p, newer), purchase)
+        current = self._http.readable(lambda p: _current(p, newer), purchase)
         if current.outcome is VOIDED:
             return current
         if current.outcome not in (APPROVED, PENDING):
@@ -184,7 +166,7 @@ class SpreedlyGateway(Gateway):
     def status(self, payment_id: str) -> GatewayResult | None:
         purchase, newer, complete = self._scan("/v1/transactions.json", _made("Purchase", payment_id))
         if purchase is not None:
-            return _readable(lambda p: _current(p, newer), purchase)
+            return self._http.readable(lambda p: _current(p, newer), purchase)
         if complete:
             return None
         # None would tell the caller "never charged, fail it"; past lookup_pages pages that cannot be known.
@@ -200,7 +182,7 @@ class SpreedlyGateway(Gateway):
         """Newest first: the first match, the transactions newer than it, and whether the whole list was read."""
         seen: list[Json] = []
         since: str | None = None
-        for _ in range(self._conf().lookup_pages):
+        for _ in range(self._http.settings.lookup_pages):
             params = [("order", "desc")] + ([("since_token", since)] if since else [])
             page = [t for t in self._call("GET", path, params=params).get("transactions") or [] if isinstance(t, dict)]
             for t in page:
@@ -220,49 +202,19 @@ class SpreedlyGateway(Gateway):
         return answer
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Json:
-        import requests
-
-        conf = self._conf()
+        conf = self._http.settings
         creds = self._credentials(conf)
-        if self._session is None:
-            self._session = requests.Session()
-        try:
-            answer = self._session.request(
-                method,
-                conf.base_url.rstrip("/") + path,
-                auth=(creds.environment_key, creds.access_secret),
-                headers={"Accept": "application/json"},
-                timeout=(conf.connect_timeout, conf.read_timeout),
-                **kwargs,
-            )
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise GatewayTimeout(f"spreedly: no answer to {method} {path}: {exc}") from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise GatewayUnavailable(f"spreedly: {method} {path} answered {answer.status_code}")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise GatewayUnavailable(f"spreedly: {method} {path} answered {answer.status_code} without a JSON object")
+        auth, accept = (creds.environment_key, creds.access_secret), {"Accept": "application/json"}
+        status, body = self._http.send(method, path, auth=auth, headers=accept, **kwargs)
         # A failed transaction comes back as 422 with the transaction: a decline, mapped by the caller. 422 with
         # errors, 401, 402 (an inactive Spreedly account, not a card error), 403 and 404 cannot succeed on retry
         # (https://developer.spreedly.com/reference/response-codes).
-        failed_transaction = answer.status_code == 422 and isinstance(body.get("transaction"), dict)
-        if answer.status_code >= 400 and not failed_transaction:
+        failed_transaction = status == 422 and isinstance(body.get("transaction"), dict)
+        if status >= 400 and not failed_transaction:
             errors = body["errors"] if isinstance(body.get("errors"), list) else []
             detail = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
-            raise GatewayRejected(f"spreedly: {method} {path} answered {answer.status_code}: {detail}")
+            raise GatewayRejected(f"spreedly: {method} {path} answered {status}: {detail}")
         return body
-
-    def _conf(self) -> SpreedlySettings:
-        if self._settings is None:
-            try:
-                self._settings = SpreedlySettings.model_validate(dict(os.environ))
-            except ValidationError as exc:
-                names = ", ".join(str(e["loc"][0]) for e in exc.errors())
-                raise GatewayRejected(f"spreedly is not configured: {names}") from exc
-        return self._settings
 
     @staticmethod
     def _credentials(conf: SpreedlySettings) -> SpreedlyCredentials:

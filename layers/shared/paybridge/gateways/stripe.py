@@ -6,12 +6,10 @@ for them at cold start.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
 from paybridge.gateways.base import (
     ChargeRequest,
@@ -19,18 +17,13 @@ from paybridge.gateways.base import (
     GatewayOutcome,
     GatewayRejected,
     GatewayResult,
-    GatewayTimeout,
     GatewayUnavailable,
     require_amount,
 )
+from paybridge.gateways.http import GatewayConnection, GatewaySettings, Json
 from paybridge.money import minor_unit, to_amount
 
-if TYPE_CHECKING:
-    import requests
-
 APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
-Json = dict[str, Any]
-T = TypeVar("T")
 
 # Stripe's decline_code, else its error code, to ours (docs/gateways.md). Anything else is card_declined: Stripe asks
 # that fraudulent, lost_card, stolen_card and pickup_card be shown to the customer as a generic decline
@@ -50,15 +43,11 @@ _DECLINES = {
 _CVV = {"pass": "M", "fail": "N", "unavailable": "U", "unchecked": "P"}
 
 
-class StripeSettings(BaseModel):
+class StripeSettings(GatewaySettings):
     secret_parameter: str = Field(min_length=1, validation_alias="STRIPE_SECRET_PARAMETER")
     base_url: str = Field(default="https://api.stripe.com", validation_alias="STRIPE_BASE_URL")
     # Pinned, so the PaymentIntent shape read here (latest_charge, not charges) cannot change under us.
     api_version: str = Field(default="2024-06-20", validation_alias="STRIPE_API_VERSION")
-    cache_seconds: int = Field(default=60, ge=0, validation_alias="CREDENTIAL_CACHE_SECONDS")
-    # Below the functions' 15 s timeout, so a slow Stripe ends in GatewayTimeout rather than a killed Lambda.
-    connect_timeout: float = Field(default=3.05, gt=0, validation_alias="GATEWAY_CONNECT_TIMEOUT_SECONDS")
-    read_timeout: float = Field(default=10.0, gt=0, validation_alias="GATEWAY_READ_TIMEOUT_SECONDS")
 
 
 def _minor(amount: Decimal, currency: str) -> int:
@@ -121,20 +110,11 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _readable(convert: Callable[[Json], T], body: Json) -> T:
-    # A 2xx we cannot read may still have moved money: transient, so the caller asks status instead of failing it.
-    try:
-        return convert(body)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise GatewayUnavailable(f"stripe: unreadable answer ({exc!r})") from exc
-
-
 class StripeGateway(Gateway):
     name = "stripe"
 
     def __init__(self, settings: StripeSettings | None = None) -> None:
-        self._settings = settings
-        self._session: requests.Session | None = None
+        self._http = GatewayConnection(self.name, StripeSettings, settings)
 
     def charge(self, req: ChargeRequest) -> GatewayResult:
         form = [
@@ -163,12 +143,12 @@ class StripeGateway(Gateway):
                 "status": "requires_payment_method",
             }
             body = {**intent, "last_payment_error": error}
-        return _readable(_from_intent, body)
+        return self._http.readable(_from_intent, body)
 
     def refund(self, payment_id: str, amount: Decimal, refund_id: str) -> GatewayResult:
         require_amount(amount)
         intent = self._intent(payment_id)
-        currency = _readable(lambda i: str(i["currency"]).upper(), intent)
+        currency = self._http.readable(lambda i: str(i["currency"]).upper(), intent)
         form = [
             ("payment_intent", intent["id"]),
             ("amount", str(_minor(amount, currency))),
@@ -178,12 +158,12 @@ class StripeGateway(Gateway):
         _, body = self._call("POST", "/v1/refunds", data=form, key=refund_id)
         if body.get("status") in ("failed", "canceled"):
             raise GatewayRejected(f"stripe: refund {refund_id} {body['status']}: {body.get('failure_reason')}")
-        refunded = _readable(lambda b: _major(b["amount"], currency), body)
+        refunded = self._http.readable(lambda b: _major(b["amount"], currency), body)
         return GatewayResult(GatewayOutcome.REFUNDED, str(body.get("id")), refunded, currency, message="Refunded.")
 
     def void(self, payment_id: str) -> GatewayResult:
         intent = self._intent(payment_id)
-        current = _readable(_from_intent, intent)
+        current = self._http.readable(_from_intent, intent)
         if current.outcome is GatewayOutcome.VOIDED:
             return current
         if current.outcome is not PENDING:
@@ -191,11 +171,11 @@ class StripeGateway(Gateway):
             # (https://docs.stripe.com/api/payment_intents/cancel lists the statuses that can be canceled).
             raise GatewayRejected(f"stripe: payment {payment_id} is {current.outcome} and cannot be voided")
         _, body = self._call("POST", f"/v1/payment_intents/{intent['id']}/cancel", key=f"{payment_id}:void")
-        return _readable(_from_intent, body)
+        return self._http.readable(_from_intent, body)
 
     def status(self, payment_id: str) -> GatewayResult | None:
         found = self._search(payment_id)
-        return None if found is None else _readable(_from_intent, found)
+        return None if found is None else self._http.readable(_from_intent, found)
 
     def _intent(self, payment_id: str) -> Json:
         found = self._search(payment_id)
@@ -221,50 +201,20 @@ class StripeGateway(Gateway):
     def _call(
         self, method: str, path: str, *, key: str | None = None, declines: bool = False, **kwargs: Any
     ) -> tuple[int, Json]:
-        import requests
-
-        conf = self._conf()
+        conf = self._http.settings
         headers = {"Authorization": f"Bearer {self._secret(conf)}", "Stripe-Version": conf.api_version}
         if key:
             headers["Idempotency-Key"] = key
-        if self._session is None:
-            self._session = requests.Session()
-        try:
-            answer = self._session.request(
-                method,
-                conf.base_url.rstrip("/") + path,
-                headers=headers,
-                timeout=(conf.connect_timeout, conf.read_timeout),
-                **kwargs,
-            )
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise GatewayTimeout(f"stripe: no answer to {method} {path}: {exc}") from exc
         # 409 is another request with the same key still executing: Stripe says such requests may be retried
         # (https://docs.stripe.com/api/idempotent_requests) and stripe-node retries 409s; the first may yet charge,
         # so it is transient like 429 and 5xx, never a rejection.
-        if answer.status_code >= 500 or answer.status_code in (409, 429):
-            raise GatewayUnavailable(f"stripe: {method} {path} answered {answer.status_code}")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise GatewayUnavailable(f"stripe: {method} {path} answered {answer.status_code} without a JSON object")
-        if answer.status_code >= 400 and not (declines and answer.status_code == 402):
+        status, body = self._http.send(method, path, transient=(409,), headers=headers, **kwargs)
+        if status >= 400 and not (declines and status == 402):
             # 400 (invalid request, or idempotency_error: the same key with other parameters), 401, 403, 404:
             # retrying cannot help.
             error = body.get("error") or {}
-            raise GatewayRejected(f"stripe: {answer.status_code} {error.get('type')}: {error.get('message')}")
-        return answer.status_code, body
-
-    def _conf(self) -> StripeSettings:
-        if self._settings is None:
-            try:
-                self._settings = StripeSettings.model_validate(dict(os.environ))
-            except ValidationError as exc:
-                names = ", ".join(str(e["loc"][0]) for e in exc.errors())
-                raise GatewayRejected(f"stripe is not configured: {names}") from exc
-        return self._settings
+            raise GatewayRejected(f"stripe: {status} {error.get('type')}: {error.get('message')}")
+        return status, body
 
     @staticmethod
     def _secret(conf: StripeSettings) -> str:
