@@ -3,6 +3,7 @@
 from paybridge.ledger.allocation import AllocationRequest, plan_allocations
 from paybridge.ledger.errors import BusinessProblem, IllegalTransition, LedgerRejected, ProblemCode
 from paybridge.ledger.model import (
+    HOLDS_ALLOCATIONS,
     Account,
     Allocation,
     Payment,
@@ -13,6 +14,7 @@ from paybridge.ledger.model import (
 )
 
 __all__ = [
+    "HOLDS_ALLOCATIONS",
     "Account",
     "Allocation",
     "AllocationRequest",

@@ -29,15 +29,22 @@ class PaymentState(StrEnum):
 _S = PaymentState
 # DESIGN.md "Life cycle": DRAFT → POSTED | REJECTED; RECEIVED → PROCESSING → SUCCEEDED | FAILED | PENDING;
 # PENDING → SUCCEEDED | FAILED at settlement; SUCCEEDED/POSTED → CANCELLED | VOID; SUCCEEDED → SETTLED.
-# RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are).
+# RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are), and a
+# payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create).
 TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
     _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED}),
-    _S.RECEIVED: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.PENDING}),
+    _S.RECEIVED: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.PENDING, _S.DRAFT, _S.POSTED}),
     _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.PENDING}),
     _S.PENDING: frozenset({_S.SUCCEEDED, _S.FAILED}),
     _S.SUCCEEDED: frozenset({_S.CANCELLED, _S.VOID, _S.SETTLED}),
     _S.POSTED: frozenset({_S.CANCELLED, _S.VOID}),
 }
+
+
+# The states in which a payment's allocations are applied to its receivables: money received, on its way, or
+# booked. A DRAFT keeps its planned allocations without applying them; a payment leaving these states for FAILED,
+# CANCELLED or VOID gives them back.
+HOLDS_ALLOCATIONS = frozenset({_S.PROCESSING, _S.PENDING, _S.SUCCEEDED, _S.POSTED, _S.SETTLED})
 
 
 class ReceivableKind(StrEnum):
@@ -111,6 +118,8 @@ class Payment:
     instrument: Mapping[str, str] = field(default_factory=dict)
     attempts: int = 0
     gateway_result: Mapping[str, str] = field(default_factory=dict)
+    # What a provider keeps of its own about the payment (CRM.COM's type, category, numbers, udf fields, ...).
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def to(self, target: PaymentState, at: datetime) -> Payment:
         """The payment moved to `target`; refuses a move the life cycle does not have."""

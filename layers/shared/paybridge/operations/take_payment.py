@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from paybridge.ledger import (
     Allocation,
@@ -75,6 +76,13 @@ class TakePayment:
     charge: Charge | None = None
     # A payment without a gateway that clears later (bank transfer, direct debit): PENDING until settlement.
     clears_later: bool = False
+    # Where a payment without a gateway ends: SUCCEEDED (or PENDING, above) unless a provider books it as a DRAFT
+    # or POSTED (CRM.COM); a DRAFT keeps its allocations planned, not applied.
+    target: PaymentState | None = None
+    # Names the provider finds the payment by, unique per tenant (CRM.COM's reference_number).
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    # The provider's own fields, kept on the payment.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
                 # Decide before writing anything: a request the ledger refuses leaves no trace.
                 allocations = plan_allocations(account_id, cmd.amount, cmd.allocations, snapshot.receivables)
                 payment = _new_payment(cmd, account_id, allocations)
-                held = db.reserve(payment, cmd.idempotency_keys, cmd.request_hash, now)
+                held = db.reserve(payment, cmd.idempotency_keys, cmd.request_hash, now, cmd.aliases)
         except ReservationConflict:
             continue  # another request took a key between our read and our write: judge again
         try:
@@ -172,6 +180,7 @@ def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocatio
         history=((PaymentState.RECEIVED.value, now.isoformat()),),
         gateway=cmd.charge.gateway if cmd.charge else None,
         instrument=held,
+        details=cmd.details,
     )
 
 
@@ -188,7 +197,7 @@ def _complete(
         target, payment = charging.attempt(payment)
         reach(seams.AFTER_GATEWAY)
     else:
-        target = PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED
+        target = cmd.target or (PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED)
     for _ in range(_ATTEMPTS):
         outcome = _decide(cmd, payment, target, receivables)
         response = render(outcome)

@@ -1,4 +1,4 @@
-"""Single-table keys. Every key but a credential's starts with the tenant: a credential is what names the tenant.
+"""Single-table keys. Every key but a credential's and a user's starts with the tenant: they are what names the tenant.
 
 | item        | PK                                   | SK       |
 |-------------|--------------------------------------|----------|
@@ -10,6 +10,10 @@
 | payment     | T#<tenant>#PAY#<payment>             | PAYMENT  |
 | idempotency | T#<tenant>#IDEM#<operation>#<sha256> | IDEM     |
 | tenant dir. | TENANTS                              | <tenant> |
+| payment alias | T#<tenant>#PAYREF#<name>#<value>   | PAYREF   |
+| sequence    | T#<tenant>#SEQ#<name>                | SEQ      |
+| reference   | T#<tenant>#REFDATA#<kind>#<field>#<value> | REFDATA |
+| user        | USER#<username>                      | USER     |
 | settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
 
 GSI1 (payments by state): GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <updated at>#<payment>.
@@ -61,6 +65,23 @@ def idempotency(tenant_id: str, operation: str, key: str) -> Key:
 
 
 TENANTS = "TENANTS"
+
+
+def payment_alias(tenant_id: str, name: str, value: str) -> Key:
+    return _key(f"T#{tenant_id}#PAYREF#{name}#{value}", "PAYREF")
+
+
+def sequence(tenant_id: str, name: str) -> Key:
+    return _key(f"T#{tenant_id}#SEQ#{name}", "SEQ")
+
+
+def reference(tenant_id: str, kind: str, field: str, value: str) -> Key:
+    return _key(f"T#{tenant_id}#REFDATA#{kind}#{field}#{value}", "REFDATA")
+
+
+def user(username: str) -> Key:
+    # A user, like a credential, names its tenant: a login has no tenant to start from.
+    return _key(f"USER#{username}", "USER")
 
 
 def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paybridge.config import settings
-from paybridge.ledger import Account, Allocation, Payment, PaymentState, Receivable, ReceivableKind, Tenant
+from paybridge.ledger import (
+    HOLDS_ALLOCATIONS,
+    Account,
+    Allocation,
+    Payment,
+    PaymentState,
+    Receivable,
+    ReceivableKind,
+    Tenant,
+)
 from paybridge.store import keys
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
 from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict
@@ -85,9 +95,20 @@ class Store:
             raw = dynamodb().get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
         return _load(raw) if raw else None
 
-    def credential_tenant(self, scheme: str, secret: str) -> str | None:
+    def credential(self, scheme: str, secret: str) -> dict[str, Any] | None:
+        """A credential's item (tenant_id, and expires_at for tokens), None if unknown or expired."""
         item = self._get(keys.credential(scheme, secret))
+        if item is None or ("expires_at" in item and int(item["expires_at"]) <= time.time()):
+            return None  # TTL deletes lazily: expiry is checked here
+        return item
+
+    def credential_tenant(self, scheme: str, secret: str) -> str | None:
+        item = self.credential(scheme, secret)
         return str(item["tenant_id"]) if item else None
+
+    def put_credential_item(self, scheme: str, secret: str, attributes: Mapping[str, Any]) -> None:
+        pk, sk = keys.as_tuple(keys.credential(scheme, secret))
+        self._put({"PK": pk, "SK": sk, "scheme": scheme, **attributes})
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         item = self._get(keys.tenant(tenant_id))
@@ -246,6 +267,7 @@ class Store:
         idempotency_keys: Sequence[IdempotencyKey],
         request_hash: str,
         now: int,
+        aliases: Mapping[str, str] | None = None,
     ) -> list[IdempotencyRecord]:
         """Write the payment and its keys' records in one transaction; a live record of any key → conflict."""
         config = settings()
@@ -268,6 +290,7 @@ class Store:
                 }
             }
         ]
+        items.extend(self._alias_put(payment.tenant_id, n, v, payment.payment_id) for n, v in (aliases or {}).items())
         for record in records:
             items.append(
                 {
@@ -323,8 +346,9 @@ class Store:
         in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
         the decision stands only if what it was based on still holds (optimistic concurrency)."""
         tenant_id = payment.tenant_id
+        applied = _applied(payment, previous_state)
         items: list[Any] = [self._payment_update(payment, previous_state)]
-        items.extend(self._allocate(tenant_id, a) for a in payment.allocations)
+        items.extend(self._allocate(tenant_id, a) for a in applied)
         for record in records:
             assert response is not None  # a request's keys always get its answer
             items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
@@ -333,7 +357,7 @@ class Store:
                 dynamodb().transact_write_items(TransactItems=items)
         except ClientError as exc:
             codes = cancellation_codes(exc)
-            allocation_codes = codes[1 : 1 + len(payment.allocations)]
+            allocation_codes = codes[1 : 1 + len(applied)]
             if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
                 raise AllocationConflict(",".join(codes)) from exc
             raise CompletionConflict(",".join(codes)) from exc
@@ -367,11 +391,133 @@ class Store:
         except ClientError as exc:
             raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
 
+    def change(
+        self,
+        payment: Payment,
+        previous_state: PaymentState,
+        records: Sequence[IdempotencyRecord],
+        response: StoredResponse,
+        now: int,
+        aliases: Mapping[str, str] | None = None,
+        puts: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """A change made in one request (post, reject, cancel): the payment's move with its allocations' effect,
+        any new aliases and items, and the request's idempotency records written already completed, all in one
+        transaction. A live record of any key, or a payment no longer in `previous_state`, cancels it all."""
+        tenant_id = payment.tenant_id
+        items: list[Any] = [self._payment_update(payment, previous_state)]
+        applied = _applied(payment, previous_state)
+        items.extend(self._allocate(tenant_id, a) for a in applied)
+        if previous_state in HOLDS_ALLOCATIONS and payment.state not in HOLDS_ALLOCATIONS:
+            items.extend(self._release(tenant_id, a) for a in payment.allocations)
+        items.extend(self._alias_put(tenant_id, n, v, payment.payment_id) for n, v in (aliases or {}).items())
+        items.extend(
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(extra),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for extra in puts
+        )
+        for record in records:
+            item = {**_record_item(tenant_id, record), **_response_attributes(response)}
+            item.pop("lease_until")
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _dump(item),
+                        "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                    }
+                }
+            )
+        try:
+            with sdk_errors():
+                dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            allocation_codes = codes[1 : 1 + len(applied)]
+            if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
+                raise AllocationConflict(",".join(codes)) from exc
+            raise CompletionConflict(",".join(codes)) from exc
+
+    def records(self, tenant_id: str, idempotency_keys: Sequence[IdempotencyKey]) -> list[IdempotencyRecord | None]:
+        """The records of a request's keys, in one consistent read."""
+        wanted = {k: keys.idempotency(tenant_id, k.operation, k.key) for k in idempotency_keys}
+        found = self._batch_get(wanted.values())
+        return [_record_from(k, found.get(keys.as_tuple(key))) for k, key in wanted.items()]
+
+    def payment_by(self, tenant_id: str, name: str, value: str) -> Payment | None:
+        """A payment by one of its aliases (CRM.COM's number or reference_number)."""
+        alias = self._get(keys.payment_alias(tenant_id, name, value))
+        return self.payment(tenant_id, alias["payment_id"]) if alias else None
+
+    def next_number(self, tenant_id: str, sequence: str) -> int:
+        """The next number of a per-tenant sequence (CRM.COM payment numbers, Emersion receipts): an atomic
+        counter, so two requests never get the same number; a number taken by a request that then fails is skipped."""
+        with sdk_errors():
+            answer = dynamodb().update_item(
+                TableName=self.table_name,
+                Key=keys.sequence(tenant_id, sequence),
+                UpdateExpression="ADD #n :one",
+                ExpressionAttributeNames={"#n": "n"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(answer["Attributes"]["n"]["N"])
+
+    def references(
+        self, tenant_id: str, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], dict[str, Any] | None]:
+        """Reference data (a provider's types, methods, users, cards, ...) by (kind, field, value), in one read."""
+        located = {w: keys.reference(tenant_id, *w) for w in wanted}
+        found = self._batch_get(located.values())
+        result: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+        for w, key in located.items():
+            item = found.get(keys.as_tuple(key))
+            result[w] = item["data"] if item else None
+        return result
+
+    def put_reference(self, tenant_id: str, kind: str, data: Mapping[str, Any], lookups: Mapping[str, str]) -> None:
+        """Reference data, findable by each of `lookups` (field → value): each is its own item holding the data."""
+        for field_name, value in lookups.items():
+            pk, sk = keys.as_tuple(keys.reference(tenant_id, kind, field_name, value))
+            self._put({"PK": pk, "SK": sk, "data": dict(data)})
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        return self._get(keys.user(username))
+
+    def put_user(self, username: str, tenant_id: str, user_id: str, password: Mapping[str, str]) -> None:
+        pk, sk = keys.as_tuple(keys.user(username))
+        self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "user_id": user_id, "password": dict(password)})
+
     # ---- transaction items -------------------------------------------------------------------------------
+
+    def _alias_put(self, tenant_id: str, name: str, value: str, payment_id: str) -> dict[str, Any]:
+        pk, sk = keys.as_tuple(keys.payment_alias(tenant_id, name, value))
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": _dump({"PK": pk, "SK": sk, "payment_id": payment_id}),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
 
     def _payment_update(self, payment: Payment, previous_state: PaymentState) -> dict[str, Any]:
         item = _payment_item(payment)
-        fields = ("state", "allocations", "history", "gateway_reference", "attempts", "gateway_result", "updated_at")
+        fields = (
+            "state",
+            "allocations",
+            "history",
+            "gateway_reference",
+            "attempts",
+            "gateway_result",
+            "details",
+            "updated_at",
+        )
         changed = {k: item[k] for k in (*fields, "GSI1PK", "GSI1SK") if item.get(k) is not None}
         values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items()}
         values[":previous"] = {"S": previous_state.value}
@@ -530,6 +676,7 @@ def _payment_item(payment: Payment) -> Item:
         "instrument": dict(payment.instrument) or None,
         "attempts": payment.attempts,
         "gateway_result": dict(payment.gateway_result) or None,
+        "details": dict(payment.details) or None,
         "GSI1PK": keys.payments_by_state(payment.tenant_id, payment.state.value),
         "GSI1SK": f"{updated_at}#{payment.payment_id}",
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
@@ -557,7 +704,24 @@ def _payment_from(item: Item) -> Payment:
         instrument=item.get("instrument", {}),
         attempts=int(item.get("attempts", 0)),
         gateway_result=item.get("gateway_result", {}),
+        details=item.get("details", {}),
     )
+
+
+def _applied(payment: Payment, previous_state: PaymentState) -> tuple[Allocation, ...]:
+    """The allocations a move applies: those of a payment entering a state that holds them."""
+    if payment.state in HOLDS_ALLOCATIONS and previous_state not in HOLDS_ALLOCATIONS:
+        return payment.allocations
+    return ()
+
+
+def _response_attributes(response: StoredResponse) -> Item:
+    return {
+        "response_status": response.status,
+        "response_type": response.media_type,
+        "response_body": response.body,
+        "response_view": response.view,
+    }
 
 
 def _record_item(tenant_id: str, record: IdempotencyRecord) -> Item:
