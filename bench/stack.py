@@ -33,10 +33,7 @@ def free_port() -> int:
 # moto snapshots (deep-copies) a whole table for every item of every TransactWriteItems, to roll back a cancelled
 # one: quadratic in the table's size, moto's cost and not DynamoDB's. The settlement benchmark, whose table holds
 # up to 100k payments, turns the snapshot off and checks that no transaction was cancelled (none needed rolling back).
-NO_SNAPSHOT = (
-    "from moto.dynamodb.models.table import Table\n"
-    "Table.__deepcopy__ = lambda self, memo: self\n"
-)
+NO_SNAPSHOT = "from moto.dynamodb.models.table import Table\nTable.__deepcopy__ = lambda self, memo: self\n"
 
 
 @contextmanager

@@ -16,6 +16,8 @@ class Settings(BaseModel):
     # the function's timeout, so a live invocation is never overtaken.
     in_flight_seconds: int = Field(default=30, gt=0)
     credential_cache_seconds: int = Field(default=60, ge=0)
+    # DynamoDB answers in milliseconds; a longer read timeout is for long queries against moto (the benchmarks).
+    dynamodb_read_timeout_seconds: float = Field(default=5, gt=0)
     # Retries of transient gateway failures (DESIGN.md "Async work").
     retry_queue_url: str = ""
     retry_dlq_url: str = ""

@@ -4,7 +4,7 @@ provider and business date. Every step is conditional on the state it read, so r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -22,7 +22,7 @@ from paybridge.store import store as default_store
 # Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
 CHUNK = 98
 # The seam where a provider adds its own step to a settled batch (Billiecart's payouts will):
-# provider → step(tenant, business date, the payments settled in this run).
+# provider → step(tenant, business date, payments just settled: called once per settled chunk of ≤ 98).
 SETTLEMENT_STEPS: dict[str, Callable[[Tenant, str, list[Payment]], None]] = {}
 
 
@@ -137,33 +137,39 @@ def fee(tenant: Tenant, payment: Payment) -> Decimal:
 
 
 def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report: SettlementReport) -> None:
-    """Every payment that SUCCEEDED on the business date → SETTLED, in its provider's batch for that date."""
+    """Every payment that SUCCEEDED on the business date → SETTLED, in its provider's batch for that date.
+
+    Streams: payments are settled a chunk at a time as the pages arrive, so memory holds at most one chunk per
+    provider whatever the day's volume. Settling a payment takes it out of the SUCCEEDED pages behind the cursor,
+    never ahead of it."""
     day = business_date.isoformat()
     succeeded = db.payments_in_state(
         tenant.tenant_id, PaymentState.SUCCEEDED, since=day, until=(business_date + timedelta(days=1)).isoformat()
     )
-    by_provider: dict[str, list[Payment]] = defaultdict(list)
+    waiting: dict[str, list[Payment]] = defaultdict(list)
+    settled: dict[str, int] = defaultdict(int)
     for payment in succeeded:
-        by_provider[payment.provider].append(payment)
-    for provider, payments in sorted(by_provider.items()):
-        settled: list[Payment] = []
-        for chunk in _chunks(payments):
-            fees = sum((fee(tenant, p) for p in chunk), Decimal(0))
-            gross = sum((p.amount for p in chunk), Decimal(0))
-            part = BatchPart(tenant.tenant_id, provider, day, tenant.currency, gross, fees, gross - fees)
-            try:
-                db.settle(part, chunk, now.isoformat())
-            except CompletionConflict:
-                logger.warning("a payment changed while settling; it is left for the next run", extra={"day": day})
-                continue
-            settled.extend(chunk)
-        report.settled += len(settled)
-        report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = len(settled)
-        step = SETTLEMENT_STEPS.get(provider)
-        if step is not None and settled:
-            step(tenant, day, settled)
+        waiting[payment.provider].append(payment)
+        if len(waiting[payment.provider]) == CHUNK:
+            settled[payment.provider] += _settle_chunk(tenant, day, waiting.pop(payment.provider), now, db)
+    for provider, chunk in waiting.items():
+        settled[provider] += _settle_chunk(tenant, day, chunk, now, db)
+    for provider, count in sorted(settled.items()):
+        report.settled += count
+        report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = count
 
 
-def _chunks(payments: list[Payment]) -> Iterable[list[Payment]]:
-    for start in range(0, len(payments), CHUNK):
-        yield payments[start : start + CHUNK]
+def _settle_chunk(tenant: Tenant, day: str, chunk: list[Payment], now: datetime, db: Store) -> int:
+    provider = chunk[0].provider
+    fees = sum((fee(tenant, p) for p in chunk), Decimal(0))
+    gross = sum((p.amount for p in chunk), Decimal(0))
+    part = BatchPart(tenant.tenant_id, provider, day, tenant.currency, gross, fees, gross - fees)
+    try:
+        db.settle(part, chunk, now.isoformat())
+    except CompletionConflict:
+        logger.warning("a payment changed while settling; it is left for the next run", extra={"day": day})
+        return 0
+    step = SETTLEMENT_STEPS.get(provider)
+    if step is not None:
+        step(tenant, day, chunk)
+    return len(chunk)

@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from paybridge.config import settings
 from paybridge.store.errors import StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded
 @cache
 def dynamodb() -> DynamoDBClient:
     # AWS_ENDPOINT_URL (set by the local stack) is honoured by boto3 itself.
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+    read_timeout = settings().dynamodb_read_timeout_seconds
+    config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3})
     return boto3.client("dynamodb", config=config)
 
 
