@@ -28,7 +28,7 @@ run: $(BIN)/.installed
 
 ## test: unit, integration (moto) and e2e (the local stack over HTTP) tests
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -m unit

@@ -114,3 +114,23 @@ def test_final_states_have_no_way_out() -> None:
         PaymentState.SETTLED,
     ):
         assert final not in TRANSITIONS
+
+
+def test_allocations_without_amounts_pay_in_order_as_much_as_owed_and_left() -> None:
+    wishes = [
+        AllocationRequest("a", "ref a", None),
+        AllocationRequest("b", "ref b", None),
+        AllocationRequest("c", "ref c", None),
+    ]
+    receivables = {"a": receivable("a", "30"), "b": receivable("b", "50"), "c": receivable("c", "40")}
+
+    plan = plan_allocations("acct-1", Decimal("60"), wishes, receivables)
+
+    assert [(a.receivable_id, a.amount) for a in plan] == [("a", Decimal("30")), ("b", Decimal("30"))]
+
+
+def test_an_allocation_without_amount_on_a_settled_receivable_is_refused() -> None:
+    with pytest.raises(LedgerRejected) as rejected:
+        plan_allocations("acct-1", Decimal("10"), [AllocationRequest("a", "ref a", None)], {"a": receivable("a", "0")})
+
+    assert [p.code for p in rejected.value.problems] == [ProblemCode.RECEIVABLE_NOT_OPEN]

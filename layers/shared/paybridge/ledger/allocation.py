@@ -12,11 +12,12 @@ from paybridge.ledger.model import Allocation, Receivable
 
 @dataclass(frozen=True)
 class AllocationRequest:
-    """The client's wish: put `amount` of the payment on the receivable it calls `reference`."""
+    """The client's wish: put `amount` of the payment on the receivable it calls `reference`; no amount means as
+    much as the receivable owes and the payment has left, in the order asked (CRM.COM's invoices_to_pay_set)."""
 
     receivable_id: str
     reference: str
-    amount: Decimal
+    amount: Decimal | None
 
 
 def plan_allocations(
@@ -33,8 +34,19 @@ def plan_allocations(
     merged: dict[str, Decimal] = {}
     references: dict[str, str] = {}
     for wish in requested:
-        merged[wish.receivable_id] = merged.get(wish.receivable_id, Decimal(0)) + wish.amount
+        if wish.amount is not None:
+            merged[wish.receivable_id] = merged.get(wish.receivable_id, Decimal(0)) + wish.amount
         references.setdefault(wish.receivable_id, wish.reference)
+    left = payment_amount - sum(merged.values(), Decimal(0))
+    for wish in requested:
+        receivable = receivables.get(wish.receivable_id)
+        if wish.amount is None and receivable is not None and receivable.is_open and left > 0:
+            share = min(left, receivable.outstanding - merged.get(wish.receivable_id, Decimal(0)))
+            if share > 0:
+                merged[wish.receivable_id] = merged.get(wish.receivable_id, Decimal(0)) + share
+                left -= share
+        elif wish.amount is None:
+            merged.setdefault(wish.receivable_id, Decimal(0))
 
     problems: list[BusinessProblem] = []
     for receivable_id, amount in merged.items():
@@ -53,4 +65,4 @@ def plan_allocations(
         problems.append(BusinessProblem(ProblemCode.ALLOCATIONS_EXCEED_PAYMENT, "", str(total)))
     if problems:
         raise LedgerRejected(problems)
-    return tuple(Allocation(receivable_id, amount) for receivable_id, amount in merged.items())
+    return tuple(Allocation(receivable_id, amount) for receivable_id, amount in merged.items() if amount > 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
+from paybridge.local import crm_demo
 from paybridge.store import Store
 
 TENANT = "demo"
@@ -49,3 +50,5 @@ def load(db: Store) -> None:
     db.put_tenant(Tenant(OTHER_TENANT, "Other Tenant plc", "GBP", settings))
     db.put_credential("caliq", OTHER_CALIQ_API_KEY, OTHER_TENANT, "other tenant's Caliq key")
     db.put_account(Account(OTHER_TENANT, "cust-1001", "Other Acme", references={"caliq.CustomerID": "1001"}))
+    crm_demo.load(db)
+    crm_demo.load_payments(db)

@@ -469,6 +469,11 @@ class Store:
             )
         return int(answer["Attributes"]["n"]["N"])
 
+    def set_sequence(self, tenant_id: str, sequence: str, value: int) -> None:
+        """Start a sequence after `value` (demo data; a tenant moving its numbering over)."""
+        pk, sk = keys.as_tuple(keys.sequence(tenant_id, sequence))
+        self._put({"PK": pk, "SK": sk, "n": value})
+
     def references(
         self, tenant_id: str, wanted: Sequence[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], dict[str, Any] | None]:

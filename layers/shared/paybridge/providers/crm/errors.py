@@ -1,0 +1,118 @@
+"""CRM.COM's error envelope and its one error map (seed 004 shows only the OK envelope; the codes and HTTP statuses
+below are ours, documented in docs/decisions.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from paybridge.api.http import HttpResponse
+from paybridge.codecs import MalformedDocument
+from paybridge.codecs import json as strict_json
+from paybridge.ledger import LedgerRejected, ProblemCode
+from paybridge.observability import logger
+from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
+from paybridge.store import AllocationConflict, StoreUnavailable
+
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass
+class CrmError(Exception):
+    """An answer other than OK: `code` is the envelope's status.code, `message` its message, `description` says
+    more (which parameter, which value)."""
+
+    status: int
+    code: str
+    message: str
+    description: str | None = None
+
+
+def invalid_token() -> CrmError:
+    return CrmError(401, "INVALID_TOKEN", "The token is not valid or has expired", "Log in again to get a token")
+
+
+def missing(parameter: str) -> CrmError:
+    return CrmError(400, "MANDATORY_PARAMETER_MISSING", f"The parameter {parameter} is mandatory", parameter)
+
+
+def invalid(parameter: str, why: str) -> CrmError:
+    return CrmError(400, "INVALID_PARAMETER", f"The parameter {parameter} is not valid", f"{parameter}: {why}")
+
+
+def not_found(parameter: str) -> CrmError:
+    return CrmError(404, "NOT_FOUND", f"No object matches {parameter}", parameter)
+
+
+def wrong_state(action: str, state: str, allowed: str) -> CrmError:
+    return CrmError(
+        409, "INVALID_LIFE_CYCLE_STATE", f"Only a {allowed} payment can be {action}", f"the payment is {state}"
+    )
+
+
+def envelope(status: int, code: str, message: str | None, description: str | None, data: Any = None) -> HttpResponse:
+    body = {"status": {"message": message, "description": description, "code": code}, "data": data}
+    return HttpResponse(status, strict_json.encode(body), JSON)
+
+
+_PROBLEMS: Mapping[ProblemCode, tuple[int, str, str]] = {
+    ProblemCode.UNKNOWN_ACCOUNT: (404, "NOT_FOUND", "The accounts receivable was not found"),
+    ProblemCode.ACCOUNT_MISMATCH: (400, "INVALID_PARAMETER", "The documents belong to another accounts receivable"),
+    ProblemCode.UNKNOWN_RECEIVABLE: (
+        404,
+        "NOT_FOUND",
+        "The invoice or bill was not found for this accounts receivable",
+    ),
+    ProblemCode.RECEIVABLE_NOT_OPEN: (409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding"),
+    ProblemCode.OVER_ALLOCATED_RECEIVABLE: (
+        409,
+        "OUTSTANDING_AMOUNT_EXCEEDED",
+        "The amount to pay exceeds the outstanding amount of the invoice or bill",
+    ),
+    ProblemCode.ALLOCATIONS_EXCEED_PAYMENT: (
+        400,
+        "INVALID_PARAMETER",
+        "The invoices and bills to pay exceed the payment amount",
+    ),
+}
+
+
+def _rejected(exc: Exception) -> HttpResponse:
+    assert isinstance(exc, LedgerRejected)
+    status, code, message = _PROBLEMS[exc.problems[0].code]
+    description = "; ".join(f"{p.code.value} {p.subject} {p.detail}".strip() for p in exc.problems)
+    return envelope(status, code, message, description)
+
+
+def _fixed(status: int, code: str, message: str) -> Callable[[Exception], HttpResponse]:
+    return lambda exc: envelope(status, code, message, str(exc) or None)
+
+
+def _crm(exc: Exception) -> HttpResponse:
+    assert isinstance(exc, CrmError)
+    return envelope(exc.status, exc.code, exc.message, exc.description)
+
+
+ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
+    CrmError: _crm,
+    MalformedDocument: _fixed(400, "INVALID_REQUEST", "The request body is not valid JSON"),
+    LedgerRejected: _rejected,
+    AllocationConflict: _fixed(409, "OUTSTANDING_AMOUNT_EXCEEDED", "The outstanding amount changed; nothing was done"),
+    IdempotencyKeyReused: _fixed(422, "IDEMPOTENCY_KEY_REUSED", "The Idempotency-Key was used for another request"),
+    RequestInFlight: _fixed(409, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still in progress"),
+    StoreUnavailable: _fixed(503, "SERVICE_UNAVAILABLE", "The service is unavailable; try again in a few moments"),
+    TryAgain: _fixed(503, "SERVICE_UNAVAILABLE", "The service is unavailable; try again in a few moments"),
+}
+
+
+def answer(exc: Exception) -> HttpResponse:
+    """The CRM.COM envelope for an exception; anything unforeseen is logged and answered 500, never leaked."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_MAP:
+            response = ERROR_MAP[cls](exc)
+            if isinstance(exc, StoreUnavailable | TryAgain | RequestInFlight):
+                return HttpResponse(response.status, response.body, response.media_type, {"Retry-After": "1"})
+            return response
+    logger.exception("unexpected error")
+    return envelope(500, "INTERNAL_ERROR", "An unexpected error occurred", None)

@@ -1,0 +1,135 @@
+"""Reading CRM.COM requests (seed 004): the token, `*_identifier` objects, mandatory fields, amounts and dates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from paybridge.api.http import HttpRequest
+from paybridge.codecs import MalformedDocument
+from paybridge.money import InvalidAmount, to_amount
+from paybridge.providers.crm import wire
+from paybridge.providers.crm.errors import invalid, missing
+from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One `*_identifier` parameter: which kind of object, by which field, with which value."""
+
+    parameter: str
+    kind: str
+    field: str
+    value: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.kind, self.field, self.value
+
+
+def body(request: HttpRequest) -> dict[str, Any]:
+    """A POST's parameters: its JSON body, read as clients copy the seed's examples (trailing commas)."""
+    parsed = wire.decode_lenient(request.body or b"{}")
+    if not isinstance(parsed, dict):
+        raise MalformedDocument("the body must be a JSON object")
+    return parsed
+
+
+def query(request: HttpRequest) -> dict[str, Any]:
+    """A GET's parameters. An identifier is written `field:value` (CRM.COM's convention) or as a JSON object."""
+    params: dict[str, Any] = {}
+    for name, value in request.query.items():
+        if name.endswith("_identifier"):
+            if value.startswith("{"):
+                try:
+                    params[name] = json.loads(value)
+                except ValueError:
+                    raise invalid(name, "not a JSON object") from None
+            else:
+                field, _, rest = value.partition(":")
+                params[name] = {field: rest} if rest else value
+        else:
+            params[name] = value
+    return params
+
+
+def identifier(params: Mapping[str, Any], parameter: str, kind: str, *, required: bool) -> Identifier | None:
+    """An identifier object naming exactly one of its kind's fields ("semi-optional" in the seed)."""
+    value = params.get(parameter)
+    if value is None:
+        if required:
+            raise missing(parameter)
+        return None
+    allowed = IDENTIFIER_FIELDS[kind]
+    if not isinstance(value, dict):
+        raise invalid(parameter, f"an object with one of {', '.join(allowed)}")
+    given = {k: v for k, v in value.items() if v not in (None, "")}
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise invalid(parameter, f"{', '.join(unknown)} is not one of {', '.join(allowed)}")
+    if len(given) != 1:
+        raise invalid(parameter, f"exactly one of {', '.join(allowed)} must be given, not {len(given)}")
+    ((field, raw),) = given.items()
+    if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+        raise invalid(parameter, f"{field} must be a string")
+    return Identifier(parameter, kind, field, str(raw))
+
+
+def text(params: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = 255) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        if required:
+            raise missing(name)
+        return None
+    if not isinstance(value, str):
+        raise invalid(name, "a string")
+    if len(value) > max_length:
+        raise invalid(name, f"at most {max_length} characters")
+    return value
+
+
+def amount(params: Mapping[str, Any], name: str, currency: str, *, required: bool = False) -> Decimal | None:
+    value = params.get(name)
+    if value is None or value == "":
+        if required:
+            raise missing(name)
+        return None
+    try:
+        parsed = to_amount(value, currency)
+    except InvalidAmount as exc:
+        raise invalid(name, str(exc)) from None
+    if parsed <= 0:
+        raise invalid(name, "must be greater than zero")
+    return parsed
+
+
+def number(params: Mapping[str, Any], name: str) -> Decimal | None:
+    """A udf_float: any finite decimal (a JSON number or a numeric string; never a float)."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise invalid(name, "a number")
+    try:
+        parsed = Decimal(str(value))
+    except ArithmeticError:
+        raise invalid(name, "a number") from None
+    if not parsed.is_finite() or parsed.adjusted() > 15:
+        raise invalid(name, "a number")
+    return parsed
+
+
+def date(params: Mapping[str, Any], name: str) -> str | None:
+    value = text(params, name)
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, DATE_FORMAT).strftime(DATE_FORMAT)
+    except ValueError:
+        raise invalid(name, "a date and time as YYYY-MM-DDTHH:MM:SS") from None

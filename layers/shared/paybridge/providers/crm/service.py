@@ -1,0 +1,383 @@
+"""CRM.COM's operations (seed 004): authentication/login, payments/create and payments/show so far."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from paybridge.api.auth import credential, verify_password
+from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.codecs import json as strict_json
+from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
+from paybridge.operations.charging import Charge
+from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
+from paybridge.providers.crm import views
+from paybridge.providers.crm.errors import (
+    JSON,
+    CrmError,
+    answer,
+    envelope,
+    invalid,
+    invalid_token,
+    missing,
+    not_found,
+)
+from paybridge.providers.crm.requests import (
+    DATE_FORMAT,
+    Identifier,
+    amount,
+    body,
+    date,
+    identifier,
+    number,
+    query,
+    text,
+)
+from paybridge.store import IdempotencyKey, Store, StoredResponse, store
+
+PROVIDER = "crm"
+TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
+TOKEN_SECONDS = 4 * 3600
+UDF_STRINGS = tuple(f"udf_string_{n}" for n in range(1, 9))
+UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
+UDF_DATES = tuple(f"udf_date_{n}" for n in range(1, 5))
+
+
+def _answering(operation: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    def run(request: HttpRequest) -> HttpResponse:
+        try:
+            return operation(request)
+        except Exception as exc:  # the error map is the one place exceptions become answers
+            return answer(exc)
+
+    return run
+
+
+def _ok(data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(200, strict_json.encode(views.envelope(data)), JSON, headers or {})
+
+
+# ---- the caller --------------------------------------------------------------------------------------------
+
+
+class Caller:
+    """Who sent the request: the tenant and user of a live token."""
+
+    def __init__(self, tenant: Tenant, item: Mapping[str, Any]) -> None:
+        self.tenant = tenant
+        self.username = str(item["username"])
+        self.user_id = str(item["user_id"])
+
+
+def _caller(params: Mapping[str, Any]) -> Caller:
+    token = params.get("token")
+    if not isinstance(token, str) or not token:
+        raise missing("token")
+    found = credential(store(), TOKEN_SCHEME, token)
+    if found is None:
+        raise invalid_token()
+    return Caller(*found)
+
+
+@_answering
+def login(request: HttpRequest) -> HttpResponse:
+    """POST authentication/login {"username", "password"} → {"token", "expiration_date"} (the seed's "login
+    method"; its shape is ours: docs/decisions.md)."""
+    params = body(request)
+    username, password = params.get("username"), params.get("password")
+    if not isinstance(username, str) or not username:
+        raise missing("username")
+    if not isinstance(password, str) or not password:
+        raise missing("password")
+    db = store()
+    user = db.user(username)
+    if not verify_password(password, user["password"] if user else None) or user is None:
+        raise CrmError(401, "INVALID_CREDENTIALS", "The username or password is not valid")
+    token = secrets.token_hex(16).upper()  # 32 hex digits, as the seed's tokens
+    expires = datetime.now(UTC) + timedelta(seconds=TOKEN_SECONDS)
+    db.put_credential_item(
+        TOKEN_SCHEME,
+        token,
+        {
+            "tenant_id": user["tenant_id"],
+            "username": username,
+            "user_id": user["user_id"],
+            "expires_at": int(expires.timestamp()),
+        },
+    )
+    return _ok({"token": token, "expiration_date": expires.strftime(DATE_FORMAT)})
+
+
+# ---- payments/create ---------------------------------------------------------------------------------------
+
+
+def _resolve(db: Store, tenant_id: str, wanted: list[Identifier]) -> dict[str, dict[str, Any]]:
+    """Every identifier's object, found in one read; one that finds nothing is named in the error."""
+    found = db.references(tenant_id, [w.key for w in wanted])
+    resolved: dict[str, dict[str, Any]] = {}
+    for w in wanted:
+        data = found.get(w.key)
+        if data is None:
+            raise not_found(w.parameter)
+        resolved[w.parameter] = data
+    return resolved
+
+
+def _documents(params: Mapping[str, Any], name: str, kind: str) -> list[Identifier]:
+    entries = params.get(name)
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise invalid(name, "a list")
+    found = []
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise invalid(f"{name}[{n}]", "an object")
+        document = identifier(entry, f"{kind}_identifier", kind, required=True)
+        assert document is not None
+        found.append(Identifier(f"{name}[{n}].{kind}_identifier", kind, document.field, document.value))
+    return found
+
+
+@_answering
+def create(request: HttpRequest) -> HttpResponse:
+    params = body(request)
+    caller = _caller(params)
+    tenant = caller.tenant
+    state = text(params, "life_cycle_state", required=True)
+    if state not in ("DRAFT", "POSTED"):
+        raise invalid("life_cycle_state", "DRAFT or POSTED")
+    wanted = [
+        w
+        for w in (
+            identifier(params, "accounts_receivable_identifier", "accounts_receivable", required=True),
+            identifier(params, "type_identifier", "type", required=True),
+            identifier(params, "payment_method_identifier", "payment_method", required=True),
+            identifier(params, "category_identifier", "category", required=False),
+            identifier(params, "received_by_user_identifier", "user", required=False),
+            Identifier("token", "user", "id", caller.user_id),
+            identifier(params, "received_by_unit_identifier", "unit", required=False),
+            identifier(params, "card_identifier", "card", required=False),
+        )
+        if w is not None
+    ]
+    invoices = _documents(params, "invoices_to_pay_set", "invoice")
+    bills = _documents(params, "bills_to_pay_set", "bill")
+    payment_amount = amount(params, "payment_amount", tenant.currency, required=True)
+    assert payment_amount is not None
+    fields = {
+        "received_on": date(params, "received_on"),
+        "notes": text(params, "notes", max_length=4000),
+        **{name: text(params, name) for name in UDF_STRINGS},
+        **{name: number(params, name) for name in UDF_FLOATS},
+        **{name: date(params, name) for name in UDF_DATES},
+    }
+    db = store()
+    objects = _resolve(db, tenant.tenant_id, [*wanted, *invoices, *bills])
+    receivable = objects["accounts_receivable_identifier"]
+    method = objects["payment_method_identifier"]
+    # received_by_user/unit default to the caller (seed 004: "It defaults to the issued by user if not specified").
+    creator = objects["token"]
+    user = objects.get("received_by_user_identifier") or creator
+    unit = objects.get("received_by_unit_identifier") or user["unit"]
+    charge = _charge(method, objects.get("card_identifier"), receivable)
+    allocations = _allocations(objects, invoices + bills)
+    now = datetime.now(UTC).strftime(DATE_FORMAT)
+    reference_number = str(db.next_number(tenant.tenant_id, "crm.reference_number"))
+    payment_number = str(db.next_number(tenant.tenant_id, "crm.number")) if state == "POSTED" else None
+    details = {
+        "reference_number": reference_number,
+        "number": payment_number,
+        "type": objects["type_identifier"],
+        "category": objects.get("category_identifier"),
+        "payment_method": {k: v for k, v in method.items() if k != "payment_gateway"},
+        "accounts_receivable": {k: v for k, v in receivable.items() if k != "account_id"},
+        "received_by_user": {k: v for k, v in user.items() if k != "unit"},
+        "received_by_unit": unit,
+        "created_by_user": {k: v for k, v in creator.items() if k != "unit"},
+        "invoices": [objects[i.parameter] for i in invoices],
+        "bills": [objects[b.parameter] for b in bills],
+        **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()},
+        "received_on": fields["received_on"] or now,
+    }
+    aliases = {"crm.reference_number": reference_number}
+    if payment_number:
+        aliases["crm.number"] = payment_number
+    header_key = request.header("idempotency-key")
+    if header_key is not None and not 1 <= len(header_key) <= 255:
+        raise invalid("Idempotency-Key", "1 to 255 characters")
+    canonical = {k: v for k, v in params.items() if k != "token"}
+    command = TakePayment(
+        tenant=tenant,
+        provider=PROVIDER,
+        idempotency_keys=[IdempotencyKey("crm.payments/create", header_key)] if header_key else [],
+        request_hash=hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest(),
+        account_refs=[("crm.accounts_receivable", str(receivable["id"]))],
+        amount=payment_amount,
+        method=str(method.get("alternative_code") or method["name"]),
+        allocations=allocations,
+        charge=charge if state == "POSTED" else None,
+        target=PaymentState.POSTED if state == "POSTED" else PaymentState.DRAFT,
+        aliases=aliases,
+        details=details,
+    )
+    reply = take_payment(command, _render_summary)
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+    return HttpResponse(reply.response.status, reply.response.body, reply.response.media_type, headers)
+
+
+def _charge(method: Mapping[str, Any], card: Mapping[str, Any] | None, receivable: Mapping[str, Any]) -> Charge | None:
+    gateway = method.get("payment_gateway")
+    if not gateway:
+        return None
+    # seed 004: card_identifier is "mandatory if the specified payment method is linked with a payment gateway
+    # system", and "the retrieved cards are filtered based on the cards owned by the accounts receivable owner".
+    if card is None:
+        raise missing("card_identifier")
+    if card.get("owner_id") != receivable["account_owner"]["id"]:
+        raise not_found("card_identifier")
+    return Charge(str(gateway), str(card["token"]))
+
+
+def _allocations(objects: Mapping[str, Mapping[str, Any]], documents: list[Identifier]) -> list[AllocationRequest]:
+    """Each invoice or bill is paid in the listed order, as much as it owes and the payment has left: the seed's
+    sets carry no amounts. The ledger decides with the receivables' outstanding amounts as they are now."""
+    return [AllocationRequest(str(objects[d.parameter]["receivable_id"]), d.parameter, None) for d in documents]
+
+
+# ---- the payment as CRM.COM shows it -----------------------------------------------------------------------
+
+# CRM.COM's life cycle is DRAFT, POSTED, REJECTED; a card payment that went through is POSTED, and a cancelled one
+# stays POSTED with a payment cancellation beside it (seed 004, payments/cancel example).
+_STATES = {
+    PaymentState.DRAFT: "DRAFT",
+    PaymentState.POSTED: "POSTED",
+    PaymentState.SUCCEEDED: "POSTED",
+    PaymentState.SETTLED: "POSTED",
+    PaymentState.CANCELLED: "POSTED",
+    PaymentState.REJECTED: "REJECTED",
+    PaymentState.FAILED: "REJECTED",
+}
+
+
+def crm_id(payment_id: str) -> str:
+    """CRM.COM ids are 32 upper-case hex digits: the payment's UUID without its dashes."""
+    return payment_id.replace("-", "").upper()
+
+
+def payment_id_of(crm: str) -> str:
+    raw = crm.lower()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}" if len(raw) == 32 else crm
+
+
+def _when(iso: str | None) -> str | None:
+    return datetime.fromisoformat(iso).strftime(DATE_FORMAT) if iso else None
+
+
+def as_crm(payment: Payment) -> views.CrmPayment:
+    d = payment.details
+    posted = payment.at("POSTED") or payment.at("SUCCEEDED")
+    issued = payment.created_at.strftime(DATE_FORMAT)
+    updated = _when(payment.history[-1][1]) if payment.history else issued
+    gateway = payment.gateway.upper() if payment.gateway and payment.gateway_reference else None
+    return views.CrmPayment(
+        id=crm_id(payment.payment_id),
+        number=d.get("number"),
+        reference_number=d["reference_number"],
+        life_cycle_state=_STATES.get(payment.state, "DRAFT"),
+        payment_amount=payment.amount,
+        issued_on=issued,
+        posted_on=_when(posted),
+        received_on=d["received_on"],
+        type=d["type"],
+        category=d.get("category"),
+        payment_method=d["payment_method"],
+        accounts_receivable=d["accounts_receivable"],
+        received_by_user=d["received_by_user"],
+        received_by_unit=d["received_by_unit"],
+        invoices_to_pay_set=tuple(_document(i) for i in d.get("invoices", [])),
+        bills_to_pay_set=tuple(_document(b) for b in d.get("bills", [])),
+        notes=d.get("notes"),
+        rejection_reason=d.get("rejection_reason"),
+        created_date=issued,
+        updated_date=updated or issued,
+        created_by_user=d["created_by_user"],
+        updated_by_user=d["created_by_user"],
+        created_by_unit=d["received_by_unit"],
+        updated_by_unit=d["received_by_unit"],
+        payment_gateway_reference_number=payment.gateway_reference,
+        processed_by_payment_gateway=gateway,
+        **_udfs(d),
+    )
+
+
+def _udfs(details: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {k: details.get(k) for k in (*UDF_STRINGS, *UDF_DATES)}
+    found.update({k: Decimal(details[k]) if details.get(k) is not None else None for k in UDF_FLOATS})
+    return found
+
+
+def _document(data: Mapping[str, Any]) -> Any:
+    return {k: v for k, v in data.items() if k not in ("receivable_id", "account_id")}
+
+
+def _render_summary(outcome: PaymentOutcome) -> StoredResponse:
+    """The answer kept for the payment's keys. Never raises: it runs between the reservation and its completion."""
+    payment = outcome.payment
+    if payment.state is PaymentState.FAILED:
+        reason = payment.gateway_result.get("decline_code") or payment.gateway_result.get("outcome")
+        declined = envelope(402, "PAYMENT_DECLINED", "The payment gateway did not take the payment", reason)
+        return StoredResponse(402, JSON, declined.body, declined.body.decode())
+    encoded = strict_json.encode(views.envelope(views.summary(as_crm(payment))))
+    return StoredResponse(200, JSON, encoded, encoded.decode())
+
+
+# ---- payments/show -----------------------------------------------------------------------------------------
+
+
+@_answering
+def show(request: HttpRequest) -> HttpResponse:
+    params = query(request)
+    caller = _caller(params)
+    wanted = identifier(params, "payment_identifier", "payment", required=True)
+    assert wanted is not None
+    db = store()
+    tenant_id = caller.tenant.tenant_id
+    if wanted.field == "id":
+        payment = db.payment(tenant_id, payment_id_of(wanted.value))
+    else:
+        payment = db.payment_by(tenant_id, f"crm.{wanted.field}", wanted.value)
+    if payment is None or payment.provider != PROVIDER:
+        raise not_found("payment_identifier")
+    data: Any = views.payment_object(as_crm(_current(db, payment)))
+    fields_set = params.get("fields_set")
+    if fields_set:
+        try:
+            data = views.project(data, str(fields_set))
+        except views.UnknownField as exc:
+            raise invalid("fields_set", f"{exc.name} is not a field of a payment") from None
+    return _ok(data)
+
+
+def _current(db: Store, payment: Payment) -> Payment:
+    """The payment with its invoices' and bills' outstanding amounts as they are now."""
+    documents = [*payment.details.get("invoices", []), *payment.details.get("bills", [])]
+    if not documents:
+        return payment
+    receivables = db.receivables(payment.tenant_id, [str(d["receivable_id"]) for d in documents])
+    details = dict(payment.details)
+    for name in ("invoices", "bills"):
+        refreshed = []
+        for document in details.get(name, []):
+            found = receivables.get(str(document["receivable_id"]))
+            refreshed.append(
+                {**document, "outstanding_amount": found.outstanding if found else document["outstanding_amount"]}
+            )
+        details[name] = refreshed
+    return replace(payment, details=details)
