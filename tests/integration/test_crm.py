@@ -357,3 +357,86 @@ def test_another_tenants_token_never_reads_or_creates_on_this_tenants_ledger(led
     assert (shown.status, envelope(shown)["status"]["code"]) == (404, "NOT_FOUND")
     assert created.status == 404  # the other tenant has no such accounts receivable, nor the caller's user
     assert ledger_items() == before
+
+
+# ---- payments/pay_invoice and payments/pay_bill ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "receivable", "owed"),
+    [
+        ("pay_invoice", "crm-invoice-5D6E7F8A9B0C1D2E3F4A5B6C7D8E9F0A", Decimal("225")),
+        ("pay_bill", "crm-bill-7F8A9B0C1D2E3F4A5B6C7D8E9F0A1B2C", Decimal("100")),
+    ],
+)
+def test_the_seeds_pay_examples_as_printed_pay_exactly_what_is_owed_once(
+    ledger: Store, api: Api, operation: str, receivable: str, owed: Decimal
+) -> None:
+    example = fixture_bytes(f"crm/{operation}_request.json")
+
+    first = post(api, f"payments/{operation}", example)
+    before_again = ledger_items()
+    again = post(api, f"payments/{operation}", example)
+
+    document = envelope(first)
+    assert first.status == 200, document
+    assert shape(document) == shape(json.loads(fixture_bytes(f"crm/{operation}_response.json")))
+    assert (document["data"]["payment_amount"], document["data"]["life_cycle_state"]) == (int(owed), "POSTED")
+    assert outstanding(ledger, receivable) == Decimal("0")
+    # Paid: a second payment of it cannot take its outstanding amount below zero.
+    assert (again.status, envelope(again)["status"]["code"]) == (409, "NOTHING_OUTSTANDING")
+    assert ledger_items() == before_again
+
+
+@pytest.mark.parametrize(
+    ("operation", "changes", "status", "code", "parameter"),
+    [
+        ("pay_invoice", {"invoice_identifier": ...}, 400, "MANDATORY_PARAMETER_MISSING", "invoice_identifier"),
+        (
+            "pay_invoice",
+            {"invoice_identifier": {"number": "I00000300", "reference_number": "328"}},
+            400,
+            "INVALID_PARAMETER",
+            "invoice_identifier",
+        ),
+        ("pay_invoice", {"invoice_identifier": {"reference_number": "404"}}, 404, "NOT_FOUND", "invoice_identifier"),
+        ("pay_bill", {"bill_identifier": ...}, 400, "MANDATORY_PARAMETER_MISSING", "bill_identifier"),
+        ("pay_bill", {"bill_identifier": {"id": "nope"}}, 404, "NOT_FOUND", "bill_identifier"),
+        ("pay_bill", {"type_identifier": ...}, 400, "MANDATORY_PARAMETER_MISSING", "type_identifier"),
+        (
+            "pay_bill",
+            {"payment_method_identifier": ...},
+            400,
+            "MANDATORY_PARAMETER_MISSING",
+            "payment_method_identifier",
+        ),
+        ("pay_bill", {"token": "WRONG"}, 401, "INVALID_TOKEN", ""),
+    ],
+)
+def test_pay_one_refuses_what_is_wrong(
+    ledger: Store, api: Api, operation: str, changes: dict[str, Any], status: int, code: str, parameter: str
+) -> None:
+    body = json.loads(fixture_bytes(f"crm/{operation}_request.json").decode().replace("},\n}", "}\n}").strip(" \xa0\n"))
+    for name, value in changes.items():
+        if value is ...:
+            body.pop(name)
+        else:
+            body[name] = value
+    before = ledger_items()
+
+    answer = post(api, f"payments/{operation}", body)
+
+    document = envelope(answer)
+    assert (answer.status, document["status"]["code"]) == (status, code), document
+    assert parameter in (document["status"]["description"] or "")
+    assert ledger_items() == before
+
+
+def test_pay_invoice_is_idempotent_with_a_key(ledger: Store, api: Api) -> None:
+    example = fixture_bytes("crm/pay_invoice_request.json")
+
+    first = post(api, "payments/pay_invoice", example, Idempotency_Key="pay-1")
+    again = post(api, "payments/pay_invoice", example, Idempotency_Key="pay-1")
+
+    assert again.status == first.status == 200
+    assert again.body == first.body and again.header("Idempotent-Replayed") == "true"

@@ -149,6 +149,25 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
     raise RequestInFlight
 
 
+def earlier_answer(
+    tenant_id: str, idempotency_keys: Sequence[IdempotencyKey], request_hash: str, db: Store | None = None
+) -> Reply | None:
+    """The answer already given to this request under its keys, if any: for a provider that must refuse on the
+    ledger's current state (an invoice already paid) only after it knows the request is not a retry."""
+    if not idempotency_keys:
+        return None
+    records = (db or default_store()).records(tenant_id, idempotency_keys)
+    verdict, live = judge(records, request_hash, int(time.time()))
+    if verdict is Verdict.REPLAY:
+        assert live[0].response is not None
+        return Reply(live[0].response, replayed=True)
+    if verdict is Verdict.MISMATCH:
+        raise IdempotencyKeyReused
+    if verdict is Verdict.IN_FLIGHT:
+        raise RequestInFlight
+    return None
+
+
 def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
     found = {snapshot.account_refs.get(ref) for ref in cmd.account_refs}
     if None in found or not found:

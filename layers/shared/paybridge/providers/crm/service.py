@@ -1,4 +1,4 @@
-"""CRM.COM's operations (seed 004): authentication/login, payments/create and payments/show so far."""
+"""CRM.COM's operations (seed 004): authentication/login, payments/create, pay_invoice, pay_bill and show."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json as strict_json
 from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, earlier_answer, take_payment
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import (
     JSON,
@@ -147,12 +147,49 @@ def _documents(params: Mapping[str, Any], name: str, kind: str) -> list[Identifi
 
 @_answering
 def create(request: HttpRequest) -> HttpResponse:
+    """POST payments/create: a payment in DRAFT or POSTED, with every documented field (seed 004)."""
     params = body(request)
     caller = _caller(params)
-    tenant = caller.tenant
     state = text(params, "life_cycle_state", required=True)
     if state not in ("DRAFT", "POSTED"):
         raise invalid("life_cycle_state", "DRAFT or POSTED")
+    documents = _documents(params, "invoices_to_pay_set", "invoice") + _documents(params, "bills_to_pay_set", "bill")
+    payment_amount = amount(params, "payment_amount", caller.tenant.currency, required=True)
+    assert payment_amount is not None
+    return _book(request, params, caller, "payments/create", state, documents, payment_amount)
+
+
+def _pay_one(request: HttpRequest, kind: str) -> HttpResponse:
+    """payments/pay_invoice and pay_bill: a POSTED payment of exactly what one invoice or bill owes (seed 004)."""
+    params = body(request)
+    caller = _caller(params)
+    document = identifier(params, f"{kind}_identifier", kind, required=True)
+    assert document is not None
+    return _book(request, params, caller, f"payments/pay_{kind}", "POSTED", [document], None)
+
+
+@_answering
+def pay_invoice(request: HttpRequest) -> HttpResponse:
+    return _pay_one(request, "invoice")
+
+
+@_answering
+def pay_bill(request: HttpRequest) -> HttpResponse:
+    return _pay_one(request, "bill")
+
+
+def _book(
+    request: HttpRequest,
+    params: Mapping[str, Any],
+    caller: Caller,
+    operation: str,
+    state: str,
+    documents: list[Identifier],
+    payment_amount: Decimal | None,
+) -> HttpResponse:
+    """Book a payment: resolve what it names, then take it (charging its card when the method has a gateway).
+    Without `payment_amount` it pays exactly what its one document owes now."""
+    tenant = caller.tenant
     wanted = [
         w
         for w in (
@@ -167,10 +204,6 @@ def create(request: HttpRequest) -> HttpResponse:
         )
         if w is not None
     ]
-    invoices = _documents(params, "invoices_to_pay_set", "invoice")
-    bills = _documents(params, "bills_to_pay_set", "bill")
-    payment_amount = amount(params, "payment_amount", tenant.currency, required=True)
-    assert payment_amount is not None
     fields = {
         "received_on": date(params, "received_on"),
         "notes": text(params, "notes", max_length=4000),
@@ -178,8 +211,11 @@ def create(request: HttpRequest) -> HttpResponse:
         **{name: number(params, name) for name in UDF_FLOATS},
         **{name: date(params, name) for name in UDF_DATES},
     }
+    header_key = request.header("idempotency-key")
+    if header_key is not None and not 1 <= len(header_key) <= 255:
+        raise invalid("Idempotency-Key", "1 to 255 characters")
     db = store()
-    objects = _resolve(db, tenant.tenant_id, [*wanted, *invoices, *bills])
+    objects = _resolve(db, tenant.tenant_id, [*wanted, *documents])
     receivable = objects["accounts_receivable_identifier"]
     method = objects["payment_method_identifier"]
     # received_by_user/unit default to the caller (seed 004: "It defaults to the issued by user if not specified").
@@ -187,7 +223,26 @@ def create(request: HttpRequest) -> HttpResponse:
     user = objects.get("received_by_user_identifier") or creator
     unit = objects.get("received_by_unit_identifier") or user["unit"]
     charge = _charge(method, objects.get("card_identifier"), receivable)
-    allocations = _allocations(objects, invoices + bills)
+    canonical = {k: v for k, v in params.items() if k != "token"}
+    request_hash = hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
+    keys = [IdempotencyKey(f"crm.{operation}", header_key)] if header_key else []
+    if payment_amount is None:
+        owed = _owed(db, tenant.tenant_id, documents[0], objects)
+        if owed is None:
+            earlier = earlier_answer(tenant.tenant_id, keys, request_hash, db)
+            if earlier is None:
+                raise CrmError(
+                    409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding", documents[0].parameter
+                )
+            return _reply(earlier)
+        payment_amount = owed
+        allocations = [
+            AllocationRequest(
+                str(objects[documents[0].parameter]["receivable_id"]), documents[0].parameter, payment_amount
+            )
+        ]
+    else:
+        allocations = _allocations(objects, documents)
     now = datetime.now(UTC).strftime(DATE_FORMAT)
     reference_number = str(db.next_number(tenant.tenant_id, "crm.reference_number"))
     payment_number = str(db.next_number(tenant.tenant_id, "crm.number")) if state == "POSTED" else None
@@ -201,23 +256,19 @@ def create(request: HttpRequest) -> HttpResponse:
         "received_by_user": {k: v for k, v in user.items() if k != "unit"},
         "received_by_unit": unit,
         "created_by_user": {k: v for k, v in creator.items() if k != "unit"},
-        "invoices": [objects[i.parameter] for i in invoices],
-        "bills": [objects[b.parameter] for b in bills],
+        "invoices": [objects[d.parameter] for d in documents if d.kind == "invoice"],
+        "bills": [objects[d.parameter] for d in documents if d.kind == "bill"],
         **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()},
         "received_on": fields["received_on"] or now,
     }
     aliases = {"crm.reference_number": reference_number}
     if payment_number:
         aliases["crm.number"] = payment_number
-    header_key = request.header("idempotency-key")
-    if header_key is not None and not 1 <= len(header_key) <= 255:
-        raise invalid("Idempotency-Key", "1 to 255 characters")
-    canonical = {k: v for k, v in params.items() if k != "token"}
     command = TakePayment(
         tenant=tenant,
         provider=PROVIDER,
-        idempotency_keys=[IdempotencyKey("crm.payments/create", header_key)] if header_key else [],
-        request_hash=hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest(),
+        idempotency_keys=keys,
+        request_hash=request_hash,
         account_refs=[("crm.accounts_receivable", str(receivable["id"]))],
         amount=payment_amount,
         method=str(method.get("alternative_code") or method["name"]),
@@ -227,9 +278,20 @@ def create(request: HttpRequest) -> HttpResponse:
         aliases=aliases,
         details=details,
     )
-    reply = take_payment(command, _render_summary)
+    return _reply(take_payment(command, _render_summary))
+
+
+def _reply(reply: Reply) -> HttpResponse:
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
     return HttpResponse(reply.response.status, reply.response.body, reply.response.media_type, headers)
+
+
+def _owed(db: Store, tenant_id: str, document: Identifier, objects: Mapping[str, Mapping[str, Any]]) -> Decimal | None:
+    """What the document owes now, None if nothing (the ledger's condition on the write still guards a payment made
+    between this read and it)."""
+    receivable_id = str(objects[document.parameter]["receivable_id"])
+    found = db.receivables(tenant_id, [receivable_id])[receivable_id]
+    return found.outstanding if found is not None and found.is_open else None
 
 
 def _charge(method: Mapping[str, Any], card: Mapping[str, Any] | None, receivable: Mapping[str, Any]) -> Charge | None:
