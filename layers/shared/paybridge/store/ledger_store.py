@@ -176,6 +176,28 @@ class Store:
         for item in self._query(query):
             yield _payment_from(item)
 
+    def payments_of_account(
+        self, tenant_id: str, account_id: str, newest_first: bool, limit: int | None = None
+    ) -> Iterator[Payment]:
+        """The account's payments, of every provider, in the order they were created (or newest first), page by
+        page through GSI2 (projected ALL: each item is the whole payment). `limit` is how many items each Query
+        reads (DynamoDB's Limit; None: as many as fit in 1 MB): the next page is read only when the caller
+        iterates past this one, so a caller that needs the first n asks for n. GSI reads are eventually
+        consistent: a payment made an instant ago may not be listed yet."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk AND begins_with(GSI2SK, :payments)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.payments_by_account(tenant_id, account_id)},
+                ":payments": {"S": "PAY#"},
+            },
+            "ScanIndexForward": not newest_first,
+        }
+        if limit is not None:
+            query["Limit"] = limit
+        for item in self._query(query):
+            yield _payment_from(item)
+
     def _query(self, query: dict[str, Any]) -> Iterator[Item]:
         client = dynamodb()
         page: dict[str, Any] = {"TableName": self.table_name, **query}

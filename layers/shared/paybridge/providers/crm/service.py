@@ -417,7 +417,7 @@ def show(request: HttpRequest) -> HttpResponse:
         payment = db.payment_by(tenant_id, f"crm.{wanted.field}", wanted.value)
     if payment is None or payment.provider != PROVIDER:
         raise not_found("payment_identifier")
-    data: Any = views.payment_object(as_crm(_current(db, payment)))
+    data: Any = views.payment_object(as_crm(_current(db, [payment])[0]))
     fields_set = params.get("fields_set")
     if fields_set:
         try:
@@ -427,19 +427,24 @@ def show(request: HttpRequest) -> HttpResponse:
     return _ok(data)
 
 
-def _current(db: Store, payment: Payment) -> Payment:
-    """The payment with its invoices' and bills' outstanding amounts as they are now."""
-    documents = [*payment.details.get("invoices", []), *payment.details.get("bills", [])]
-    if not documents:
-        return payment
-    receivables = db.receivables(payment.tenant_id, [str(d["receivable_id"]) for d in documents])
-    details = dict(payment.details)
-    for name in ("invoices", "bills"):
-        refreshed = []
-        for document in details.get(name, []):
-            found = receivables.get(str(document["receivable_id"]))
-            refreshed.append(
-                {**document, "outstanding_amount": found.outstanding if found else document["outstanding_amount"]}
-            )
-        details[name] = refreshed
-    return replace(payment, details=details)
+def _current(db: Store, payments: list[Payment]) -> list[Payment]:
+    """The payments with their invoices' and bills' outstanding amounts as they are now, in one read for all."""
+    wanted = {
+        str(d["receivable_id"]) for p in payments for d in (*p.details.get("invoices", []), *p.details.get("bills", []))
+    }
+    if not wanted:
+        return payments
+    receivables = db.receivables(payments[0].tenant_id, sorted(wanted))
+
+    def refreshed(payment: Payment) -> Payment:
+        details = dict(payment.details)
+        for name in ("invoices", "bills"):
+            details[name] = [
+                {**d, "outstanding_amount": found.outstanding}
+                if (found := receivables.get(str(d["receivable_id"]))) is not None
+                else d
+                for d in details.get(name, [])
+            ]
+        return replace(payment, details=details)
+
+    return [refreshed(p) for p in payments]
