@@ -440,3 +440,19 @@ def test_pay_invoice_is_idempotent_with_a_key(ledger: Store, api: Api) -> None:
 
     assert again.status == first.status == 200
     assert again.body == first.body and again.header("Idempotent-Replayed") == "true"
+
+
+@pytest.mark.parametrize("operation", ["pay_invoice", "pay_bill"])
+def test_another_tenants_token_never_pays_this_tenants_documents(ledger: Store, api: Api, operation: str) -> None:
+    ledger.put_credential_item(
+        "crm-token",
+        "OTHERTOKEN",
+        {"tenant_id": "other", "username": "someone", "user_id": "U-OTHER", "expires_at": int(time.time()) + 60},
+    )
+    body = fixture_bytes(f"crm/{operation}_request.json").replace(TOKEN.encode(), b"OTHERTOKEN")
+    before = ledger_items()
+
+    answer = post(api, f"payments/{operation}", body)
+
+    assert (answer.status, envelope(answer)["status"]["code"]) == (404, "NOT_FOUND")
+    assert ledger_items() == before

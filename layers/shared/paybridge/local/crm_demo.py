@@ -244,6 +244,23 @@ def load_payments(db: Store) -> None:
     from paybridge.api.http import HttpRequest
     from paybridge.providers.crm.service import create
 
+    # POSTED 111 / number 96, the payment of the show and list examples; the cancel event cancels it (on account).
+    db.set_sequence(TENANT, "crm.reference_number", 110)
+    db.set_sequence(TENANT, "crm.number", 95)
+    posted = {
+        "token": "B8D7A12E9F91AFADE914B7330AFD08CB",
+        "accounts_receivable_identifier": {"number": "192"},
+        "type_identifier": {"name": "Invoices Balance Payment"},
+        "life_cycle_state": "POSTED",
+        "payment_method_identifier": {"name": "Bank Transfer"},
+        "payment_amount": "60",
+    }
+    answer = create(
+        HttpRequest("POST", "/payments/create", {"idempotency-key": "demo-posted-111"}, {}, json.dumps(posted).encode())
+    )
+    assert answer.status == 200, answer.body
+    db.set_sequence(TENANT, "crm.cancellation_number", 34)
+    db.set_sequence(TENANT, "crm.cancellation_reference_number", 25)
     db.set_sequence(TENANT, "crm.reference_number", 116)
     db.set_sequence(TENANT, "crm.number", 101)
     for key in ("demo-draft-117", "demo-draft-118"):

@@ -542,6 +542,8 @@ class Store:
             "gateway_reference",
             "attempts",
             "gateway_result",
+            "gateway",
+            "instrument",
             "details",
             "updated_at",
         )

@@ -211,9 +211,7 @@ def _book(
         **{name: number(params, name) for name in UDF_FLOATS},
         **{name: date(params, name) for name in UDF_DATES},
     }
-    header_key = request.header("idempotency-key")
-    if header_key is not None and not 1 <= len(header_key) <= 255:
-        raise invalid("Idempotency-Key", "1 to 255 characters")
+    keys = idempotency_keys(request, operation)
     db = store()
     objects = _resolve(db, tenant.tenant_id, [*wanted, *documents])
     receivable = objects["accounts_receivable_identifier"]
@@ -223,18 +221,16 @@ def _book(
     user = objects.get("received_by_user_identifier") or creator
     unit = objects.get("received_by_unit_identifier") or user["unit"]
     charge = _charge(method, objects.get("card_identifier"), receivable)
-    canonical = {k: v for k, v in params.items() if k != "token"}
-    request_hash = hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
-    keys = [IdempotencyKey(f"crm.{operation}", header_key)] if header_key else []
+    digest = request_hash(params)
     if payment_amount is None:
         owed = _owed(db, tenant.tenant_id, documents[0], objects)
         if owed is None:
-            earlier = earlier_answer(tenant.tenant_id, keys, request_hash, db)
+            earlier = earlier_answer(tenant.tenant_id, keys, digest, db)
             if earlier is None:
                 raise CrmError(
                     409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding", documents[0].parameter
                 )
-            return _reply(earlier)
+            return reply(earlier)
         payment_amount = owed
         allocations = [
             AllocationRequest(
@@ -268,7 +264,7 @@ def _book(
         tenant=tenant,
         provider=PROVIDER,
         idempotency_keys=keys,
-        request_hash=request_hash,
+        request_hash=digest,
         account_refs=[("crm.accounts_receivable", str(receivable["id"]))],
         amount=payment_amount,
         method=str(method.get("alternative_code") or method["name"]),
@@ -278,12 +274,40 @@ def _book(
         aliases=aliases,
         details=details,
     )
-    return _reply(take_payment(command, _render_summary))
+    return reply(take_payment(command, _render_summary))
 
 
-def _reply(reply: Reply) -> HttpResponse:
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    return HttpResponse(reply.response.status, reply.response.body, reply.response.media_type, headers)
+def reply(answer: Reply) -> HttpResponse:
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return HttpResponse(answer.response.status, answer.response.body, answer.response.media_type, headers)
+
+
+def idempotency_keys(request: HttpRequest, operation: str) -> list[IdempotencyKey]:
+    """The request's Idempotency-Key (DESIGN.md), scoped by operation; none, no keys."""
+    header_key = request.header("idempotency-key")
+    if header_key is None:
+        return []
+    if not 1 <= len(header_key) <= 255:
+        raise invalid("Idempotency-Key", "1 to 255 characters")
+    return [IdempotencyKey(f"crm.{operation}", header_key)]
+
+
+def request_hash(params: Mapping[str, Any]) -> str:
+    """The decoded request without its token: a retry after logging in again is the same request."""
+    canonical = {k: v for k, v in params.items() if k != "token"}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find_payment(db: Store, tenant_id: str, wanted: Identifier) -> Payment:
+    """The caller's tenant's CRM.COM payment the identifier names; anything else (another tenant's, another
+    provider's, none) is NOT_FOUND."""
+    if wanted.field == "id":
+        found = db.payment(tenant_id, payment_id_of(wanted.value))
+    else:
+        found = db.payment_by(tenant_id, f"crm.{wanted.field}", wanted.value)
+    if found is None or found.provider != PROVIDER:
+        raise not_found("payment_identifier")
+    return found
 
 
 def _owed(db: Store, tenant_id: str, document: Identifier, objects: Mapping[str, Mapping[str, Any]]) -> Decimal | None:
@@ -410,13 +434,7 @@ def show(request: HttpRequest) -> HttpResponse:
     wanted = identifier(params, "payment_identifier", "payment", required=True)
     assert wanted is not None
     db = store()
-    tenant_id = caller.tenant.tenant_id
-    if wanted.field == "id":
-        payment = db.payment(tenant_id, payment_id_of(wanted.value))
-    else:
-        payment = db.payment_by(tenant_id, f"crm.{wanted.field}", wanted.value)
-    if payment is None or payment.provider != PROVIDER:
-        raise not_found("payment_identifier")
+    payment = find_payment(db, caller.tenant.tenant_id, wanted)
     data: Any = views.payment_object(as_crm(_current(db, [payment])[0]))
     fields_set = params.get("fields_set")
     if fields_set:
