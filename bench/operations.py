@@ -58,6 +58,22 @@ JSON = {"Content-Type": "application/json", "Idempotency-Key": "bench-$n"}
 XML = {"Content-Type": "application/xml", "Idempotency-Key": "bench-$n"}
 JSON_ONLY = {"Content-Type": "application/json"}
 
+CRM_TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"  # noqa: S105 - the seed's example token, live in the demo data
+CRM_CREATE = (
+    '{"token": "' + CRM_TOKEN + '", "accounts_receivable_identifier": {"number": "192"}, '
+    '"type_identifier": {"name": "Invoices Balance Payment"}, "life_cycle_state": "POSTED", '
+    '"payment_method_identifier": {"name": "Bank Transfer"}, "payment_amount": "1", "notes": "bench $n"}'
+)
+# A card payment: the demo's "Stripe Payment Gateway" charges through the sandbox, the card of accounts receivable 200.
+CRM_CARD = (
+    '{"token": "' + CRM_TOKEN + '", "accounts_receivable_identifier": {"number": "200"}, '
+    '"type_identifier": {"name": "Payment 1"}, "life_cycle_state": "POSTED", '
+    '"payment_method_identifier": {"name": "Stripe Payment Gateway"}, '
+    '"card_identifier": {"payment_gateway_reference_number": "card_15S0w0E0IcJRGs11e6ffmDXK"}, '
+    '"payment_amount": "1", "notes": "bench $n"}'
+)
+CRM_QUERY = f"token={CRM_TOKEN}&accounts_receivable_identifier=number:192"
+
 # Caliq payments are authorised elsewhere (docs/decisions.md): not card payments, so card=False.
 OPERATIONS = [
     Operation("caliq MakePayment", "json", "POST", "/caliq/api/v1/MakePayment", CALIQ_JSON, JSON),
@@ -66,6 +82,19 @@ OPERATIONS = [
     Operation("caliq MakePayment, natural key", "json", "POST", "/caliq/api/v1/MakePayment", CALIQ_JSON, JSON_ONLY),
     Operation("caliq PaymentTypes", "json", "GET", PAYMENT_TYPES, payment=False),
     Operation("caliq PaymentTypes", "xml", "GET", PAYMENT_TYPES, headers={"Accept": "application/xml"}, payment=False),
+    Operation("crm payments/create", "json", "POST", "/crm/payments/create", CRM_CREATE, JSON),
+    Operation("crm payments/create, card", "json", "POST", "/crm/payments/create", CRM_CARD, JSON, card=True),
+    Operation(
+        "crm payments/show",
+        "json",
+        "GET",
+        f"/crm/payments/show?token={CRM_TOKEN}&payment_identifier=reference_number:117",
+        payment=False,
+    ),
+    Operation("crm payments/list", "json", "GET", f"/crm/payments/list?{CRM_QUERY}&fields_set=id", payment=False),
+    Operation(
+        "crm payments/get_latest", "json", "GET", f"/crm/payments/get_latest?{CRM_QUERY}&number=5", payment=False
+    ),
 ]
 # The anchors take the same JSON body as Caliq's MakePayment.
 ANCHOR_A = Operation("anchor (a) put_item", "json", "POST", "/anchor-a/payments", CALIQ_JSON, JSON, anchor="a")

@@ -212,7 +212,12 @@ def _book(
         **{name: date(params, name) for name in UDF_DATES},
     }
     keys = idempotency_keys(request, operation)
+    digest = request_hash(params)
     db = store()
+    # A retry is answered before anything else is read or numbered: one read, and no number used up by it.
+    earlier = earlier_answer(tenant.tenant_id, keys, digest, db)
+    if earlier is not None:
+        return reply(earlier)
     objects = _resolve(db, tenant.tenant_id, [*wanted, *documents])
     receivable = objects["accounts_receivable_identifier"]
     method = objects["payment_method_identifier"]
@@ -221,16 +226,12 @@ def _book(
     user = objects.get("received_by_user_identifier") or creator
     unit = objects.get("received_by_unit_identifier") or user["unit"]
     charge = _charge(method, objects.get("card_identifier"), receivable)
-    digest = request_hash(params)
     if payment_amount is None:
         owed = _owed(db, tenant.tenant_id, documents[0], objects)
         if owed is None:
-            earlier = earlier_answer(tenant.tenant_id, keys, digest, db)
-            if earlier is None:
-                raise CrmError(
-                    409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding", documents[0].parameter
-                )
-            return reply(earlier)
+            raise CrmError(
+                409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding", documents[0].parameter
+            )
         payment_amount = owed
         allocations = [
             AllocationRequest(
