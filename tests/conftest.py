@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from moto import mock_aws
 
 from paybridge import config
@@ -114,3 +115,25 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.fixture
+def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The ledger behind moto's server (real HTTP, DynamoDB's isolation), for tests with threads."""
+    from paybridge.local.moto_server import SerializedMotoServer
+
+    port = free_port()
+    moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    reset_caches()
+    try:
+        template.create_tables(boto3.client("dynamodb"), server.NAMES)
+        db = Store(TABLE)
+        demo.load(db)
+        yield db
+    finally:
+        # The threaded server shares this process's moto backends: empty them for the next test.
+        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
+        moto.stop()
+        reset_caches()

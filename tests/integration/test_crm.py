@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Answer, Api, fixture_bytes, table_items
+from conftest import Answer, Api, fixture_bytes
+from crm_support import envelope, ledger_items, outstanding, shape
 from paybridge.local import crm_demo
 from paybridge.store import Store
 
@@ -25,26 +26,6 @@ def post(api: Api, path: str, body: bytes | str | dict[str, Any], **headers: str
 
 def show(api: Api, query: str) -> Answer:
     return api.send("GET", f"/crm/payments/show?{query}")
-
-
-def envelope(answer: Answer) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(answer.body)
-    assert list(document) == ["status", "data"]
-    assert list(document["status"]) == ["message", "description", "code"]
-    return document
-
-
-def shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return [(k, shape(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return "value"
-
-
-def ledger_items() -> list[dict[str, Any]]:
-    """The table without its sequence counters: a refused request may use up a number (docs/decisions.md)."""
-    return [i for i in table_items() if i["SK"]["S"] != "SEQ"]
 
 
 def create_body(**changes: Any) -> dict[str, Any]:
@@ -63,12 +44,6 @@ def create_body(**changes: Any) -> dict[str, Any]:
         else:
             body[name] = value
     return body
-
-
-def outstanding(db: Store, receivable_id: str) -> Decimal:
-    found = db.receivables("demo", [receivable_id])[receivable_id]
-    assert found is not None
-    return found.outstanding
 
 
 # ---- login and tokens ----------------------------------------------------------------------------------------

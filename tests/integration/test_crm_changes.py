@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-import boto3
 import pytest
-import requests
 
-from conftest import Answer, Api, fixture_bytes, free_port, reset_caches, table_items
+from conftest import Answer, Api, fixture_bytes, table_items
+from crm_support import envelope, ledger_items, outstanding, shape
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.gateways import GatewayOutcome, get_gateway
-from paybridge.local import crm_demo, demo, server, template
-from paybridge.local.moto_server import SerializedMotoServer
+from paybridge.local import crm_demo, template
 from paybridge.operations import charging
 from paybridge.providers.crm import changes
 from paybridge.store import Store
@@ -96,34 +94,10 @@ def show(api: Api, reference_number: str, token: str = TOKEN) -> dict[str, Any]:
     return data
 
 
-def envelope(answer: Answer) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(answer.body)
-    assert list(document) == ["status", "data"]
-    assert list(document["status"]) == ["message", "description", "code"]
-    return document
-
-
 def refused(answer: Answer) -> tuple[int, str]:
     document = envelope(answer)
     assert document["data"] is None
     return answer.status, document["status"]["code"]
-
-
-def shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return [(k, shape(v)) for k, v in value.items()]
-    return "value"
-
-
-def ledger_items() -> list[dict[str, Any]]:
-    """The table without its sequence counters: a refused request may use up a number (docs/decisions.md)."""
-    return [i for i in table_items() if i["SK"]["S"] != "SEQ"]
-
-
-def outstanding(db: Store, receivable_id: str) -> Decimal:
-    found = db.receivables("demo", [receivable_id])[receivable_id]
-    assert found is not None
-    return found.outstanding
 
 
 def cancellations() -> list[dict[str, Any]]:
@@ -700,24 +674,6 @@ def test_a_card_charged_for_a_post_that_lost_to_a_reject_is_voided(
 
 
 # ---- races against moto's server ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    port = free_port()
-    moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-    reset_caches()
-    try:
-        template.create_tables(boto3.client("dynamodb"), server.NAMES)
-        db = Store(server.NAMES["LedgerTable"])
-        demo.load(db)
-        yield db
-    finally:
-        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
-        moto.stop()
-        reset_caches()
 
 
 def test_concurrent_posts_and_rejects_of_one_draft_end_in_exactly_one(moto_ledger: Store, api: Api) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import Answer, Api, fixture_bytes, table_items
+from crm_support import envelope, shape
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import crm_demo, server, template
 from paybridge.store import Store, client
@@ -72,21 +73,6 @@ def latest(api: Api, number: str, **params: Any) -> list[Any]:
 
 def references(entries: list[dict[str, Any]]) -> list[str]:
     return [e["reference_number"] for e in entries]
-
-
-def envelope(answer: Answer) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(answer.body)
-    assert list(document) == ["status", "data"]
-    assert list(document["status"]) == ["message", "description", "code"]
-    return document
-
-
-def shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return [(k, shape(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return "value"
 
 
 def create(api: Api, **changes: Any) -> dict[str, Any]:

@@ -5,41 +5,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
-import requests
 
-from conftest import Api, free_port, reset_caches, table_items
-from paybridge.local import demo, server, template
-from paybridge.local.moto_server import SerializedMotoServer
+from conftest import Api, table_items
+from paybridge.local import demo
 from paybridge.store import Store
 
 pytestmark = pytest.mark.integration
 URL = "/caliq/api/v1/MakePayment"
-
-
-@pytest.fixture
-def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    port = free_port()
-    moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-    reset_caches()
-    try:
-        template.create_tables(boto3.client("dynamodb"), server.NAMES)
-        db = Store(server.NAMES["LedgerTable"])
-        demo.load(db)
-        yield db
-    finally:
-        # The threaded server shares this process's moto backends: empty them for the next test.
-        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
-        moto.stop()
-        reset_caches()
 
 
 def params(amount: str, vendor_code: str, trans_id: int = 5001, allocate: str | None = None) -> str:

@@ -18,14 +18,13 @@ from typing import Any
 
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import IdempotencyKeyReused, Reply, RequestInFlight, TryAgain
+from paybridge.operations.take_payment import Reply, TryAgain, known_answer
 from paybridge.store import (
     CompletionConflict,
     IdempotencyKey,
     IdempotencyRecord,
     Store,
     StoredResponse,
-    Verdict,
     judge,
 )
 from paybridge.store import store as default_store
@@ -76,15 +75,11 @@ def change_payment(cmd: ChangePayment, db: Store | None = None) -> Reply:
         now = int(time.time())
         if cmd.idempotency_keys:
             verdict, live = judge(db.records(tenant_id, cmd.idempotency_keys), cmd.request_hash, now)
-            if verdict is Verdict.REPLAY:
-                assert live[0].response is not None
-                return Reply(live[0].response, replayed=True)
-            if verdict is Verdict.MISMATCH:
-                raise IdempotencyKeyReused
-            if verdict in (Verdict.IN_FLIGHT, Verdict.RESUME):
-                # A change writes its records completed, so a record still open is a payment's reservation under
-                # the same operation scope: its owner (or a retry of it) finishes it, not this request.
-                raise RequestInFlight
+            # A change writes its records completed, so a record still open is a payment's reservation under the
+            # same operation scope: its owner (or a retry of it) finishes it, not this request.
+            known = known_answer(verdict, live, resumable=False)
+            if known is not None:
+                return known
         if attempt:
             payment = db.payment(tenant_id, cmd.payment.payment_id)
         if payment is None:  # payments are never deleted: only a store emptied under us gets here

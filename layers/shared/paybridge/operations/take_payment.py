@@ -115,13 +115,9 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
         now = int(time.time())
         snapshot = db.snapshot(tenant_id, cmd.idempotency_keys, cmd.account_refs, receivable_ids)
         verdict, live = judge(snapshot.records.values(), cmd.request_hash, now)
-        if verdict is Verdict.REPLAY:
-            assert live[0].response is not None
-            return Reply(live[0].response, replayed=True)
-        if verdict is Verdict.MISMATCH:
-            raise IdempotencyKeyReused
-        if verdict is Verdict.IN_FLIGHT:
-            raise RequestInFlight
+        known = known_answer(verdict, live, resumable=True)
+        if known is not None:
+            return known
         account_id = _account_of(cmd, snapshot)
         try:
             if verdict is Verdict.RESUME:
@@ -158,12 +154,18 @@ def earlier_answer(
         return None
     records = (db or default_store()).records(tenant_id, idempotency_keys)
     verdict, live = judge(records, request_hash, int(time.time()))
+    return known_answer(verdict, live, resumable=True)
+
+
+def known_answer(verdict: Verdict, live: Sequence[IdempotencyRecord], *, resumable: bool) -> Reply | None:
+    """What a verdict on a request's keys answers by itself: the first answer (replay), 422 (another request),
+    409 (in flight; also an abandoned reservation when the caller cannot resume it); None: go on."""
     if verdict is Verdict.REPLAY:
         assert live[0].response is not None
         return Reply(live[0].response, replayed=True)
     if verdict is Verdict.MISMATCH:
         raise IdempotencyKeyReused
-    if verdict is Verdict.IN_FLIGHT:
+    if verdict is Verdict.IN_FLIGHT or (verdict is Verdict.RESUME and not resumable):
         raise RequestInFlight
     return None
 

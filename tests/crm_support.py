@@ -1,0 +1,38 @@
+"""What the CRM.COM tests share: reading the envelope, comparing shapes, the ledger without its counters."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from conftest import Answer, table_items
+from paybridge.store import Store
+
+
+def envelope(answer: Answer) -> dict[str, Any]:
+    """The answer's `{status, data}` envelope, keys in the seed's order."""
+    document: dict[str, Any] = json.loads(answer.body)
+    assert list(document) == ["status", "data"]
+    assert list(document["status"]) == ["message", "description", "code"]
+    return document
+
+
+def shape(value: Any) -> Any:
+    """Names and order of a JSON document's members, without the values (a list by its first entry)."""
+    if isinstance(value, dict):
+        return [(k, shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return "value"
+
+
+def ledger_items() -> list[dict[str, Any]]:
+    """The table without its sequence counters: a refused request may use up a number (docs/decisions.md)."""
+    return [i for i in table_items() if i["SK"]["S"] != "SEQ"]
+
+
+def outstanding(db: Store, receivable_id: str) -> Decimal:
+    found = db.receivables("demo", [receivable_id])[receivable_id]
+    assert found is not None
+    return found.outstanding
