@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from paybridge.money import InvalidAmount, format_amount, to_amount
+from paybridge.money import InvalidAmount, to_amount
 
 pytestmark = pytest.mark.unit
 
@@ -47,12 +47,3 @@ def test_an_amount_is_exact_in_its_currencys_minor_unit(value: object, currency:
 def test_what_is_not_money_is_refused(value: object, currency: str) -> None:
     with pytest.raises(InvalidAmount):
         to_amount(value, currency)
-
-
-def test_amounts_are_written_as_their_shortest_exact_text() -> None:
-    assert [format_amount(Decimal(v)) for v in ("100.00", "70.50", "0.01", "4")] == [
-        "100",
-        "70.5",
-        "0.01",
-        "4",
-    ]

@@ -58,13 +58,3 @@ def to_amount(value: object, currency: str) -> Decimal:
     if value != value.quantize(quantum, rounding=ROUND_HALF_EVEN):
         raise InvalidAmount(f"more than {places} decimal places")
     return value.quantize(quantum)
-
-
-def zero(currency: str) -> Decimal:
-    return Decimal(0).scaleb(-minor_unit(currency))
-
-
-def format_amount(value: Decimal) -> str:
-    """The shortest exact text of an amount ("4", "4.5", "70.25"), as .NET and PHP write decimals."""
-    text = format(value.normalize(), "f")
-    return text

@@ -102,10 +102,6 @@ class Store:
             return None  # TTL deletes lazily: expiry is checked here
         return item
 
-    def credential_tenant(self, scheme: str, secret: str) -> str | None:
-        item = self.credential(scheme, secret)
-        return str(item["tenant_id"]) if item else None
-
     def put_credential_item(self, scheme: str, secret: str, attributes: Mapping[str, Any]) -> None:
         pk, sk = keys.as_tuple(keys.credential(scheme, secret))
         self._put({"PK": pk, "SK": sk, "scheme": scheme, **attributes})
