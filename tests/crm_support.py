@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -36,3 +37,21 @@ def outstanding(db: Store, receivable_id: str) -> Decimal:
     found = db.receivables("demo", [receivable_id])[receivable_id]
     assert found is not None
     return found.outstanding
+
+
+def plant_token(db: Store, token: str, *, tenant_id: str = "demo", expires_in: int = 60) -> None:
+    """A login token as payments see it: the demo's JackH for the demo tenant, someone else for another; a
+    negative `expires_in` makes it expired."""
+    from paybridge.local import crm_demo
+
+    user = crm_demo.USERS[0] if tenant_id == "demo" else {"username": "someone", "id": "U-OTHER"}
+    db.put_credential_item(
+        "crm-token",
+        token,
+        {
+            "tenant_id": tenant_id,
+            "username": user["username"],
+            "user_id": user["id"],
+            "expires_at": int(time.time()) + expires_in,
+        },
+    )

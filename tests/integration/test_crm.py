@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from conftest import Answer, Api, fixture_bytes
-from crm_support import envelope, ledger_items, outstanding, shape
+from crm_support import envelope, ledger_items, outstanding, plant_token, shape
 from paybridge.local import crm_demo
 from paybridge.store import Store
 
@@ -80,16 +79,7 @@ def test_a_bad_login_gets_the_error_envelope(
 @pytest.mark.parametrize("token", ["", "0" * 32, "expired"])
 def test_an_unknown_or_expired_token_gets_no_data(ledger: Store, api: Api, token: str) -> None:
     if token == "expired":
-        ledger.put_credential_item(
-            "crm-token",
-            token,
-            {
-                "tenant_id": "demo",
-                "username": "JackH",
-                "user_id": crm_demo.USERS[0]["id"],
-                "expires_at": int(time.time()) - 1,
-            },
-        )
+        plant_token(ledger, token, expires_in=-1)
     before = ledger_items()
 
     created = post(api, "payments/create", create_body(token=token))
@@ -319,11 +309,7 @@ def test_show_refuses_what_it_cannot_answer(ledger: Store, api: Api, query: str,
 
 
 def test_another_tenants_token_never_reads_or_creates_on_this_tenants_ledger(ledger: Store, api: Api) -> None:
-    ledger.put_credential_item(
-        "crm-token",
-        "OTHERTOKEN",
-        {"tenant_id": "other", "username": "someone", "user_id": "U-OTHER", "expires_at": int(time.time()) + 60},
-    )
+    plant_token(ledger, "OTHERTOKEN", tenant_id="other")
     before = ledger_items()
 
     shown = show(api, "token=OTHERTOKEN&payment_identifier=reference_number:117")
@@ -419,11 +405,7 @@ def test_pay_invoice_is_idempotent_with_a_key(ledger: Store, api: Api) -> None:
 
 @pytest.mark.parametrize("operation", ["pay_invoice", "pay_bill"])
 def test_another_tenants_token_never_pays_this_tenants_documents(ledger: Store, api: Api, operation: str) -> None:
-    ledger.put_credential_item(
-        "crm-token",
-        "OTHERTOKEN",
-        {"tenant_id": "other", "username": "someone", "user_id": "U-OTHER", "expires_at": int(time.time()) + 60},
-    )
+    plant_token(ledger, "OTHERTOKEN", tenant_id="other")
     body = fixture_bytes(f"crm/{operation}_request.json").replace(TOKEN.encode(), b"OTHERTOKEN")
     before = ledger_items()
 

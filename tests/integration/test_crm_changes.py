@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import Answer, Api, fixture_bytes, table_items
-from crm_support import envelope, ledger_items, outstanding, shape
+from crm_support import envelope, ledger_items, outstanding, plant_token, shape
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.gateways import GatewayOutcome, get_gateway
 from paybridge.local import crm_demo, template
@@ -341,16 +340,7 @@ def test_an_unknown_or_expired_token_changes_nothing(ledger: Store, api: Api, op
     if operation == "cancel":
         assert send(api, "post", POST).status == 200
     if token == "expired":
-        ledger.put_credential_item(
-            "crm-token",
-            token,
-            {
-                "tenant_id": "demo",
-                "username": "JackH",
-                "user_id": crm_demo.USERS[0]["id"],
-                "expires_at": int(time.time()) - 1,
-            },
-        )
+        plant_token(ledger, token, expires_in=-1)
     items = ledger_items()
 
     answer = send(api, operation, example(EXAMPLES[operation], token=token))
@@ -366,11 +356,7 @@ def test_another_tenants_token_never_changes_this_tenants_payments(ledger: Store
     assert send(api, "post", POST).status == 200
     payment_117 = show(api, "117")["id"]
     payment_118 = show(api, "118")["id"]
-    ledger.put_credential_item(
-        "crm-token",
-        "OTHERTOKEN",
-        {"tenant_id": "other", "username": "someone", "user_id": "U-OTHER", "expires_at": int(time.time()) + 60},
-    )
+    plant_token(ledger, "OTHERTOKEN", tenant_id="other")
     target = payment_117 if operation == "cancel" else payment_118
     number = "102" if operation == "cancel" else None
     items = ledger_items()

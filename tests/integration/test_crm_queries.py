@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import Answer, Api, fixture_bytes, table_items
-from crm_support import envelope, shape
+from crm_support import envelope, plant_token, shape
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import crm_demo, server, template
 from paybridge.store import Store, client
@@ -98,11 +98,7 @@ def shown(api: Api, reference_number: str) -> Any:
 
 
 def other_tenants_token(db: Store) -> str:
-    db.put_credential_item(
-        "crm-token",
-        "OTHERTOKEN",
-        {"tenant_id": "other", "username": "someone", "user_id": "U-OTHER", "expires_at": int(time.time()) + 60},
-    )
+    plant_token(db, "OTHERTOKEN", tenant_id="other")
     return "OTHERTOKEN"
 
 
@@ -421,16 +417,7 @@ def test_a_missing_unknown_or_expired_token_gets_no_data(
     ledger: Store, crm: Api, operation: str, token: str | None
 ) -> None:
     if token == "expired":
-        ledger.put_credential_item(
-            "crm-token",
-            token,
-            {
-                "tenant_id": "demo",
-                "username": "JackH",
-                "user_id": crm_demo.USERS[0]["id"],
-                "expires_at": int(time.time()) - 1,
-            },
-        )
+        plant_token(ledger, token, expires_in=-1)
 
     answer = get(crm, operation, token=token, accounts_receivable_identifier=BY_NUMBER, number="5")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +26,7 @@ from paybridge.ledger import (
 )
 from paybridge.store import keys
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
-from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict
+from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict, StoreError
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 
 Item = dict[str, Any]
@@ -262,11 +262,7 @@ class Store:
                 }
             }
         )
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+        _transact(items, lambda _codes: CompletionConflict)
 
     def settlement_batch(self, tenant_id: str, provider: str, business_date: str) -> tuple[Item | None, list[Item]]:
         """A batch's totals and its parts."""
@@ -321,11 +317,7 @@ class Store:
                     }
                 }
             )
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            raise ReservationConflict(",".join(cancellation_codes(exc))) from exc
+        _transact(items, lambda _codes: ReservationConflict)
         return records
 
     def take_over(self, tenant_id: str, records: Sequence[IdempotencyRecord], now: int) -> list[IdempotencyRecord]:
@@ -346,11 +338,7 @@ class Store:
             }
             for r in records
         ]
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            raise ReservationConflict(",".join(cancellation_codes(exc))) from exc
+        _transact(items, lambda _codes: ReservationConflict)
         return [IdempotencyRecord(r.key, r.request_hash, r.payment_id, lease_until, r.expires_at) for r in records]
 
     def complete(
@@ -370,24 +358,12 @@ class Store:
         for record in records:
             assert response is not None  # a request's keys always get its answer
             items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            allocation_codes = codes[1 : 1 + len(applied)]
-            if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
-                raise AllocationConflict(",".join(codes)) from exc
-            raise CompletionConflict(",".join(codes)) from exc
+        _transact(items, _allocation_or_completion(len(applied)))
 
     def complete_records(self, tenant_id: str, records: Sequence[IdempotencyRecord], response: StoredResponse) -> None:
         """Store the answer of a payment that was finished elsewhere (retry worker, recovery) for its keys."""
         items: list[Any] = [self._record_completion(tenant_id, r, response, r.payment_id) for r in records]
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+        _transact(items, lambda _codes: CompletionConflict)
 
     def transition(
         self,
@@ -403,11 +379,7 @@ class Store:
         update["Update"]["ExpressionAttributeValues"][":previous_attempts"] = {"N": str(previous_attempts)}
         items: list[Any] = [update]
         items.extend(self._release(payment.tenant_id, a) for a in release)
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            raise CompletionConflict(",".join(cancellation_codes(exc))) from exc
+        _transact(items, lambda _codes: CompletionConflict)
 
     def change(
         self,
@@ -452,15 +424,7 @@ class Store:
                     }
                 }
             )
-        try:
-            with sdk_errors():
-                dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            allocation_codes = codes[1 : 1 + len(applied)]
-            if codes and codes[0] == "None" and any(c != "None" for c in allocation_codes):
-                raise AllocationConflict(",".join(codes)) from exc
-            raise CompletionConflict(",".join(codes)) from exc
+        _transact(items, _allocation_or_completion(len(applied)))
 
     def records(self, tenant_id: str, idempotency_keys: Sequence[IdempotencyKey]) -> list[IdempotencyRecord | None]:
         """The records of a request's keys, in one consistent read."""
@@ -731,6 +695,29 @@ def _payment_from(item: Item) -> Payment:
         gateway_result=item.get("gateway_result", {}),
         details=item.get("details", {}),
     )
+
+
+def _transact(items: list[Any], conflict: Callable[[list[str]], type[StoreError]]) -> None:
+    """One TransactWriteItems; a cancelled one raises the conflict its cancellation reasons mean."""
+    try:
+        with sdk_errors():
+            dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        codes = cancellation_codes(exc)
+        raise conflict(codes)(",".join(codes)) from exc
+
+
+def _allocation_or_completion(applied: int) -> Callable[[list[str]], type[StoreError]]:
+    """For a transaction of the payment's update, then `applied` receivable decrements, then anything else: a
+    receivable's condition alone failing is an AllocationConflict (re-read and decide again); anything else,
+    someone moved the payment or took a key first."""
+
+    def which(codes: list[str]) -> type[StoreError]:
+        if codes and codes[0] == "None" and any(c != "None" for c in codes[1 : 1 + applied]):
+            return AllocationConflict
+        return CompletionConflict
+
+    return which
 
 
 def _applied(payment: Payment, previous_state: PaymentState) -> tuple[Allocation, ...]:
