@@ -28,6 +28,11 @@ class Settings(BaseModel):
     stuck_after_seconds: int = Field(default=900, ge=1)
     # Bank transfers and direct debits clear after this many days.
     clearing_days: int = Field(default=3, ge=0)
+    # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's only).
+    billiecart_aba_bucket: str = ""
+    # Per-tenant numbers (CRM.COM payment numbers, Emersion payment ids and receipts) are taken from their counter
+    # this many at a time by each container: one UpdateItem per block instead of one per number.
+    sequence_block: int = Field(default=20, ge=1)
 
 
 @cache

@@ -52,6 +52,10 @@ class ReceivableKind(StrEnum):
     ORDER = "order"
     PROFORMA = "proforma"
     BILL = "bill"
+    # A salary package's remaining budget in one category (Billiecart): payouts draw it down, never below zero.
+    BUDGET = "budget"
+    # A collection attempt's balance due (Paylock): card payments bring it down, never below zero.
+    COLLECTION = "collection"
 
 
 @dataclass(frozen=True)

@@ -238,12 +238,15 @@ def load(db: Store) -> None:
         )
 
 
-def load_payments(db: Store) -> None:
+def load_payments() -> None:
     """The DRAFT payments seed 004's post and reject examples name (reference_number 117 and 118), made through
-    payments/create itself. The sequences start where the seed's examples are, so the next numbers look like them."""
+    payments/create itself, in the store the operations use (it holds their blocks of numbers). The sequences
+    start where the seed's examples are, so the next numbers look like them."""
     from paybridge.api.http import HttpRequest
     from paybridge.providers.crm.service import create
+    from paybridge.store import store
 
+    db = store()
     # POSTED 111 / number 96, the payment of the show and list examples; the cancel event cancels it (on account).
     db.set_sequence(TENANT, "crm.reference_number", 110)
     db.set_sequence(TENANT, "crm.number", 95)

@@ -83,6 +83,12 @@ class TakePayment:
     aliases: Mapping[str, str] = field(default_factory=dict)
     # The provider's own fields, kept on the payment.
     details: Mapping[str, Any] = field(default_factory=dict)
+    # A provider's own gateway step right after the payment's charge (Paylock charges its convenience fee through
+    # its fee gateway): given the charged payment and the state it is going to, the payment with what it recorded.
+    after_charge: Callable[[Payment, PaymentState], Payment] | None = None
+    # A line the completion's transaction appends to the `journal` list of a reference item (kind, field, value):
+    # `entry` with the payment's id, state and gateway outcome and the time (Paylock's collection attempt history).
+    journal: tuple[tuple[str, str, str], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,20 +106,25 @@ class Reply:
 Render = Callable[[PaymentOutcome], StoredResponse]
 
 
-def take_payment(cmd: TakePayment, render: Render, db: Store | None = None) -> Reply:
+def take_payment(
+    cmd: TakePayment, render: Render, db: Store | None = None, seen: PaymentSnapshot | None = None
+) -> Reply:
+    """`seen`: the snapshot a provider already read in its own first read (its keys' records, the account
+    references and the receivables of `cmd`), so that the request costs one read, not two; re-read after a race."""
     try:
-        return _take_payment(cmd, render, db or default_store())
+        return _take_payment(cmd, render, db or default_store(), seen)
     except LedgerRejected:
         count("PaymentsFailed", cmd.provider)
         raise
 
 
-def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
+def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnapshot | None) -> Reply:
     tenant_id = cmd.tenant.tenant_id
     receivable_ids = [a.receivable_id for a in cmd.allocations]
     for _ in range(_ATTEMPTS):
         now = int(time.time())
-        snapshot = db.snapshot(tenant_id, cmd.idempotency_keys, cmd.account_refs, receivable_ids)
+        snapshot = seen or db.snapshot(tenant_id, cmd.idempotency_keys, cmd.account_refs, receivable_ids)
+        seen = None
         verdict, live = judge(snapshot.records.values(), cmd.request_hash, now)
         known = known_answer(verdict, live, resumable=True)
         if known is not None:
@@ -143,18 +154,6 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store) -> Reply:
         except CompletionConflict:
             continue  # a resumed twin completed it first: judging again replays its answer
     raise RequestInFlight
-
-
-def earlier_answer(
-    tenant_id: str, idempotency_keys: Sequence[IdempotencyKey], request_hash: str, db: Store | None = None
-) -> Reply | None:
-    """The answer already given to this request under its keys, if any: for a provider that must refuse on the
-    ledger's current state (an invoice already paid) only after it knows the request is not a retry."""
-    if not idempotency_keys:
-        return None
-    records = (db or default_store()).records(tenant_id, idempotency_keys)
-    verdict, live = judge(records, request_hash, int(time.time()))
-    return known_answer(verdict, live, resumable=True)
 
 
 def known_answer(verdict: Verdict, live: Sequence[IdempotencyRecord], *, resumable: bool) -> Reply | None:
@@ -216,6 +215,8 @@ def _complete(
     reach(seams.AFTER_RESERVE)
     if payment.gateway is not None:
         target, payment = charging.attempt(payment)
+        if cmd.after_charge is not None:
+            payment = cmd.after_charge(payment, target)
         reach(seams.AFTER_GATEWAY)
     else:
         target = cmd.target or (PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED)
@@ -224,7 +225,7 @@ def _complete(
         response = render(outcome)
         reach(seams.BEFORE_COMPLETE)
         try:
-            db.complete(outcome.payment, PaymentState.RECEIVED, held, response)
+            db.complete(outcome.payment, PaymentState.RECEIVED, held, response, _journal(cmd, outcome.payment))
         except AllocationConflict:
             receivables = db.receivables(payment.tenant_id, [a.receivable_id for a in cmd.allocations])
             continue
@@ -234,6 +235,20 @@ def _complete(
         return Reply(response, replayed=False)
     # The reservation stays; a retry with the same key resumes it once its lease runs out.
     raise TryAgain
+
+
+def _journal(cmd: TakePayment, payment: Payment) -> tuple[tuple[str, str, str], dict[str, Any]] | None:
+    if cmd.journal is None:
+        return None
+    reference, entry = cmd.journal
+    line = {
+        **entry,
+        "payment_id": payment.payment_id,
+        "state": payment.state.value,
+        "gateway_outcome": payment.gateway_result.get("outcome", ""),
+        "at": int(time.time()),
+    }
+    return reference, line
 
 
 def _decide(

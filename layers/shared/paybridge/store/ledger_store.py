@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -60,16 +60,20 @@ class BatchPart:
 @dataclass(frozen=True)
 class PaymentSnapshot:
     """What one consistent BatchGetItem saw before a payment: its keys' records, the account references the
-    request named (reference → account id) and the receivables it wants to allocate to."""
+    request named (reference → account id), the receivables it wants to allocate to, and the reference data
+    (a provider's types, methods, users, ...) it named, by (kind, field, value)."""
 
     records: dict[IdempotencyKey, IdempotencyRecord | None]
     account_refs: dict[tuple[str, str], str | None]
     receivables: dict[str, Receivable | None]
+    references: dict[tuple[str, str, str], dict[str, Any] | None] = field(default_factory=dict)
 
 
 class Store:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
+        # (tenant, sequence) -> [next, last] of the block of numbers this container holds (next_number).
+        self._blocks: dict[tuple[str, str], list[int]] = {}
 
     # ---- reads -------------------------------------------------------------------------------------------
 
@@ -116,6 +120,11 @@ class Store:
         item = self._get(keys.payment(tenant_id, payment_id))
         return _payment_from(item) if item else None
 
+    def payments(self, tenant_id: str, payment_ids: Iterable[str]) -> list[Payment]:
+        """The payments that exist of `payment_ids`, read 100 a call (BatchGetItem), in no particular order."""
+        found = self._batch_get(keys.payment(tenant_id, pid) for pid in payment_ids)
+        return [_payment_from(item) for item in found.values()]
+
     def receivables(self, tenant_id: str, receivable_ids: Iterable[str]) -> dict[str, Receivable | None]:
         wanted = {rid: keys.receivable(tenant_id, rid) for rid in receivable_ids}
         found = self._batch_get(wanted.values())
@@ -127,11 +136,15 @@ class Store:
         idempotency_keys: Sequence[IdempotencyKey],
         account_refs: Sequence[tuple[str, str]],
         receivable_ids: Sequence[str],
+        references: Sequence[tuple[str, str, str]] = (),
     ) -> PaymentSnapshot:
         record_keys = {k: keys.idempotency(tenant_id, k.operation, k.key) for k in idempotency_keys}
         ref_keys = {r: keys.account_ref(tenant_id, *r) for r in account_refs}
         receivable_keys = {rid: keys.receivable(tenant_id, rid) for rid in receivable_ids}
-        found = self._batch_get([*record_keys.values(), *ref_keys.values(), *receivable_keys.values()])
+        reference_keys = {w: keys.reference(tenant_id, *w) for w in references}
+        found = self._batch_get(
+            [*record_keys.values(), *ref_keys.values(), *receivable_keys.values(), *reference_keys.values()]
+        )
 
         def at(key: keys.Key) -> Item | None:
             return found.get(keys.as_tuple(key))
@@ -144,6 +157,7 @@ class Store:
             records={k: _record_from(k, at(key)) for k, key in record_keys.items()},
             account_refs=refs,
             receivables={rid: _receivable_from(at(key)) for rid, key in receivable_keys.items()},
+            references={w: (item["data"] if (item := at(key)) else None) for w, key in reference_keys.items()},
         )
 
     def tenant_ids(self) -> list[str]:
@@ -265,11 +279,14 @@ class Store:
         _transact(items, lambda _codes: CompletionConflict)
 
     def settlement_batch(self, tenant_id: str, provider: str, business_date: str) -> tuple[Item | None, list[Item]]:
-        """A batch's totals and its parts."""
+        """A batch's totals and its parts, read consistently: a part written an instant ago is among them."""
         pk, _ = keys.as_tuple(keys.settlement_batch(tenant_id, provider, business_date))
-        items = list(
-            self._query({"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}})
-        )
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        items = list(self._query(query))
         header = next((i for i in items if i["SK"] == "BATCH"), None)
         return header, [i for i in items if i["SK"].startswith("PART#")]
 
@@ -347,10 +364,13 @@ class Store:
         previous_state: PaymentState,
         records: Sequence[IdempotencyRecord],
         response: StoredResponse | None,
+        journal: tuple[tuple[str, str, str], Mapping[str, Any]] | None = None,
     ) -> None:
         """Write the payment's new state, its allocations' effect on the receivables and the response to replay,
         in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
-        the decision stands only if what it was based on still holds (optimistic concurrency)."""
+        the decision stands only if what it was based on still holds (optimistic concurrency). `journal`: a line
+        appended to the `journal` list kept in the data of a reference item (kind, field, value), in the same
+        transaction (Paylock's collection attempt history, read back by the next payment's snapshot)."""
         tenant_id = payment.tenant_id
         applied = _applied(payment, previous_state)
         items: list[Any] = [self._payment_update(payment, previous_state)]
@@ -358,6 +378,8 @@ class Store:
         for record in records:
             assert response is not None  # a request's keys always get its answer
             items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
+        if journal is not None:
+            items.append(self._journal_append(tenant_id, *journal))
         _transact(items, _allocation_or_completion(len(applied)))
 
     def complete_records(self, tenant_id: str, records: Sequence[IdempotencyRecord], response: StoredResponse) -> None:
@@ -438,35 +460,40 @@ class Store:
         return self.payment(tenant_id, alias["payment_id"]) if alias else None
 
     def next_number(self, tenant_id: str, sequence: str) -> int:
-        """The next number of a per-tenant sequence (CRM.COM payment numbers, Emersion receipts): an atomic
-        counter, so two requests never get the same number; a number taken by a request that then fails is skipped."""
-        with sdk_errors():
-            answer = dynamodb().update_item(
-                TableName=self.table_name,
-                Key=keys.sequence(tenant_id, sequence),
-                UpdateExpression="ADD #n :one",
-                ExpressionAttributeNames={"#n": "n"},
-                ExpressionAttributeValues={":one": {"N": "1"}},
-                ReturnValues="UPDATED_NEW",
-            )
-        return int(answer["Attributes"]["n"]["N"])
+        """The next number of a per-tenant sequence (CRM.COM payment numbers, Emersion receipts). The counter in the
+        table is atomic, and each container takes a block of `sequence_block` numbers from it at a time (a database
+        sequence's cache): two requests never get the same number, a container's numbers increase, and numbers
+        left unused when a container ends are skipped, as is one taken by a request that then fails."""
+        block = self._blocks.get((tenant_id, sequence))
+        if block is None or block[0] > block[1]:
+            size = settings().sequence_block
+            with sdk_errors():
+                answer = dynamodb().update_item(
+                    TableName=self.table_name,
+                    Key=keys.sequence(tenant_id, sequence),
+                    UpdateExpression="ADD #n :block",
+                    ExpressionAttributeNames={"#n": "n"},
+                    ExpressionAttributeValues={":block": {"N": str(size)}},
+                    ReturnValues="UPDATED_NEW",
+                )
+            last = int(answer["Attributes"]["n"]["N"])
+            block = [last - size + 1, last]
+            self._blocks[(tenant_id, sequence)] = block
+        number = block[0]
+        block[0] += 1
+        return number
 
     def set_sequence(self, tenant_id: str, sequence: str, value: int) -> None:
         """Start a sequence after `value` (demo data; a tenant moving its numbering over)."""
         pk, sk = keys.as_tuple(keys.sequence(tenant_id, sequence))
         self._put({"PK": pk, "SK": sk, "n": value})
+        self._blocks.pop((tenant_id, sequence), None)
 
     def references(
         self, tenant_id: str, wanted: Sequence[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], dict[str, Any] | None]:
         """Reference data (a provider's types, methods, users, cards, ...) by (kind, field, value), in one read."""
-        located = {w: keys.reference(tenant_id, *w) for w in wanted}
-        found = self._batch_get(located.values())
-        result: dict[tuple[str, str, str], dict[str, Any] | None] = {}
-        for w, key in located.items():
-            item = found.get(keys.as_tuple(key))
-            result[w] = item["data"] if item else None
-        return result
+        return self.snapshot(tenant_id, (), (), (), wanted).references
 
     def put_reference(self, tenant_id: str, kind: str, data: Mapping[str, Any], lookups: Mapping[str, str]) -> None:
         """Reference data, findable by each of `lookups` (field → value): each is its own item holding the data."""
@@ -518,6 +545,23 @@ class Store:
                 "ConditionExpression": "#state = :previous",
                 "ExpressionAttributeNames": {f"#{k}": k for k in changed},
                 "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _journal_append(
+        self, tenant_id: str, reference: tuple[str, str, str], line: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": keys.reference(tenant_id, *reference),
+                "UpdateExpression": "SET #data.#journal = list_append(if_not_exists(#data.#journal, :empty), :line)",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeNames": {"#data": "data", "#journal": "journal"},
+                "ExpressionAttributeValues": {
+                    ":empty": {"L": []},
+                    ":line": _serializer.serialize([dict(line)]),
+                },
             }
         }
 

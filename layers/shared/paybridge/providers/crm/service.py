@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json as strict_json
 from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, earlier_answer, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import (
     JSON,
@@ -39,7 +40,7 @@ from paybridge.providers.crm.requests import (
     query,
     text,
 )
-from paybridge.store import IdempotencyKey, Store, StoredResponse, store
+from paybridge.store import IdempotencyKey, PaymentSnapshot, Store, StoredResponse, judge, store
 
 PROVIDER = "crm"
 TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
@@ -119,7 +120,12 @@ def login(request: HttpRequest) -> HttpResponse:
 
 def _resolve(db: Store, tenant_id: str, wanted: list[Identifier]) -> dict[str, dict[str, Any]]:
     """Every identifier's object, found in one read; one that finds nothing is named in the error."""
-    found = db.references(tenant_id, [w.key for w in wanted])
+    return _found(db.references(tenant_id, [w.key for w in wanted]), wanted)
+
+
+def _found(
+    found: Mapping[tuple[str, str, str], dict[str, Any] | None], wanted: list[Identifier]
+) -> dict[str, dict[str, Any]]:
     resolved: dict[str, dict[str, Any]] = {}
     for w in wanted:
         data = found.get(w.key)
@@ -214,11 +220,13 @@ def _book(
     keys = idempotency_keys(request, operation)
     digest = request_hash(params)
     db = store()
-    # A retry is answered before anything else is read or numbered: one read, and no number used up by it.
-    earlier = earlier_answer(tenant.tenant_id, keys, digest, db)
+    # One read: the keys' records (a retry is answered here, before anything is numbered) and every object the
+    # request names. A request without invoices or bills needs no other read before its payment is reserved.
+    first = db.snapshot(tenant.tenant_id, keys, (), (), [w.key for w in [*wanted, *documents]])
+    earlier = known_answer(*judge(first.records.values(), digest, int(time.time())), resumable=True)
     if earlier is not None:
         return reply(earlier)
-    objects = _resolve(db, tenant.tenant_id, [*wanted, *documents])
+    objects = _found(first.references, [*wanted, *documents])
     receivable = objects["accounts_receivable_identifier"]
     method = objects["payment_method_identifier"]
     # received_by_user/unit default to the caller (seed 004: "It defaults to the issued by user if not specified").
@@ -226,38 +234,49 @@ def _book(
     user = objects.get("received_by_user_identifier") or creator
     unit = objects.get("received_by_unit_identifier") or user["unit"]
     charge = _charge(method, objects.get("card_identifier"), receivable)
+    receivable_ids = [str(objects[d.parameter]["receivable_id"]) for d in documents]
+    outstanding = db.receivables(tenant.tenant_id, receivable_ids) if receivable_ids else {}
     if payment_amount is None:
-        owed = _owed(db, tenant.tenant_id, documents[0], objects)
-        if owed is None:
+        # pay_invoice / pay_bill: exactly what the one document owes now (the ledger's condition on the write still
+        # guards a payment made between this read and it).
+        owed = outstanding[receivable_ids[0]]
+        if owed is None or not owed.is_open:
             raise CrmError(
                 409, "NOTHING_OUTSTANDING", "The invoice or bill has nothing outstanding", documents[0].parameter
             )
-        payment_amount = owed
-        allocations = [
-            AllocationRequest(
-                str(objects[documents[0].parameter]["receivable_id"]), documents[0].parameter, payment_amount
-            )
-        ]
+        payment_amount = owed.outstanding
+        allocations = [AllocationRequest(receivable_ids[0], documents[0].parameter, payment_amount)]
     else:
-        allocations = _allocations(objects, documents)
+        # Each invoice or bill is paid in the listed order, as much as it owes and the payment has left: the
+        # seed's sets carry no amounts.
+        allocations = [
+            AllocationRequest(rid, d.parameter, None) for rid, d in zip(receivable_ids, documents, strict=True)
+        ]
+    account_ref = ("crm.accounts_receivable", str(receivable["id"]))
+    seen = PaymentSnapshot(first.records, {account_ref: str(receivable["account_id"])}, outstanding)
     now = datetime.now(UTC).strftime(DATE_FORMAT)
     reference_number = str(db.next_number(tenant.tenant_id, "crm.reference_number"))
     payment_number = str(db.next_number(tenant.tenant_id, "crm.number")) if state == "POSTED" else None
-    details = {
+    received_by = {k: v for k, v in user.items() if k != "unit"}
+    created_by = {k: v for k, v in creator.items() if k != "unit"}
+    # What the payment keeps of the objects it names, as they were when it was made (CRM.COM shows them so).
+    # Empty fields and a creator who is also the receiver are left out: the item stays small (issue 3's units).
+    shown = {
         "reference_number": reference_number,
         "number": payment_number,
         "type": objects["type_identifier"],
         "category": objects.get("category_identifier"),
         "payment_method": {k: v for k, v in method.items() if k != "payment_gateway"},
         "accounts_receivable": {k: v for k, v in receivable.items() if k != "account_id"},
-        "received_by_user": {k: v for k, v in user.items() if k != "unit"},
+        "received_by_user": received_by,
         "received_by_unit": unit,
-        "created_by_user": {k: v for k, v in creator.items() if k != "unit"},
+        "created_by_user": created_by if created_by != received_by else None,
         "invoices": [objects[d.parameter] for d in documents if d.kind == "invoice"],
         "bills": [objects[d.parameter] for d in documents if d.kind == "bill"],
         **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()},
         "received_on": fields["received_on"] or now,
     }
+    details = {k: v for k, v in shown.items() if v is not None and v != []}
     aliases = {"crm.reference_number": reference_number}
     if payment_number:
         aliases["crm.number"] = payment_number
@@ -266,7 +285,7 @@ def _book(
         provider=PROVIDER,
         idempotency_keys=keys,
         request_hash=digest,
-        account_refs=[("crm.accounts_receivable", str(receivable["id"]))],
+        account_refs=[account_ref],
         amount=payment_amount,
         method=str(method.get("alternative_code") or method["name"]),
         allocations=allocations,
@@ -275,7 +294,7 @@ def _book(
         aliases=aliases,
         details=details,
     )
-    return reply(take_payment(command, _render_summary))
+    return reply(take_payment(command, _render_summary, db, seen))
 
 
 def reply(answer: Reply) -> HttpResponse:
@@ -311,14 +330,6 @@ def find_payment(db: Store, tenant_id: str, wanted: Identifier) -> Payment:
     return found
 
 
-def _owed(db: Store, tenant_id: str, document: Identifier, objects: Mapping[str, Mapping[str, Any]]) -> Decimal | None:
-    """What the document owes now, None if nothing (the ledger's condition on the write still guards a payment made
-    between this read and it)."""
-    receivable_id = str(objects[document.parameter]["receivable_id"])
-    found = db.receivables(tenant_id, [receivable_id])[receivable_id]
-    return found.outstanding if found is not None and found.is_open else None
-
-
 def _charge(method: Mapping[str, Any], card: Mapping[str, Any] | None, receivable: Mapping[str, Any]) -> Charge | None:
     gateway = method.get("payment_gateway")
     if not gateway:
@@ -330,12 +341,6 @@ def _charge(method: Mapping[str, Any], card: Mapping[str, Any] | None, receivabl
     if card.get("owner_id") != receivable["account_owner"]["id"]:
         raise not_found("card_identifier")
     return Charge(str(gateway), str(card["token"]))
-
-
-def _allocations(objects: Mapping[str, Mapping[str, Any]], documents: list[Identifier]) -> list[AllocationRequest]:
-    """Each invoice or bill is paid in the listed order, as much as it owes and the payment has left: the seed's
-    sets carry no amounts. The ledger decides with the receivables' outstanding amounts as they are now."""
-    return [AllocationRequest(str(objects[d.parameter]["receivable_id"]), d.parameter, None) for d in documents]
 
 
 # ---- the payment as CRM.COM shows it -----------------------------------------------------------------------
@@ -394,8 +399,8 @@ def as_crm(payment: Payment) -> views.CrmPayment:
         rejection_reason=d.get("rejection_reason"),
         created_date=issued,
         updated_date=updated or issued,
-        created_by_user=d["created_by_user"],
-        updated_by_user=d["created_by_user"],
+        created_by_user=d.get("created_by_user") or d["received_by_user"],
+        updated_by_user=d.get("created_by_user") or d["received_by_user"],
         created_by_unit=d["received_by_unit"],
         updated_by_unit=d["received_by_unit"],
         payment_gateway_reference_number=payment.gateway_reference,
