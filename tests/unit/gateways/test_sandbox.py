@@ -70,6 +70,7 @@ def charge_request(
         ("tok_insufficient_funds", DECLINED, "insufficient_funds", "Y", "M", 0),
         ("tok_avs_fail", DECLINED, "incorrect_zip", "N", "M", 0),
         ("tok_cvv_fail", DECLINED, "incorrect_cvc", "Y", "N", 0),
+        ("tok_fraud", DECLINED, "fraudulent", "Y", "M", 0),
         ("tok_pending", PENDING, None, "Y", "M", 1),
     ],
 )

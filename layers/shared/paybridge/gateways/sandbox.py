@@ -53,6 +53,7 @@ _CARDS: dict[str, _Card] = {
     "tok_insufficient_funds": _Card(DECLINED, "insufficient_funds", "The card has insufficient funds."),
     "tok_avs_fail": _Card(DECLINED, "incorrect_zip", "The postal code failed verification.", avs_result="N"),
     "tok_cvv_fail": _Card(DECLINED, "incorrect_cvc", "The security code is incorrect.", cvv_result="N"),
+    "tok_fraud": _Card(DECLINED, "fraudulent", "The gateway's fraud check declined the charge."),
     "tok_pending": _Card(PENDING, message="The charge is pending."),
     "tok_pending_clears": _Card(PENDING, message="The charge is pending.", clears=True),
     "tok_timeout": _Card(error=GatewayTimeout),

@@ -1,0 +1,430 @@
+"""ServiceStack's wire rules (seeds 001 Paylock, 003 Billiecart): format selection, JSON conventions, ResponseStatus.
+
+How to use it (one contract description, see codecs/datacontract.py, serves both formats):
+
+    from paybridge.api import servicestack as ss
+
+    path, suffix = ss.route(request.path)             # "/payments.xml" -> ("/payments", "xml")
+    fmt = ss.reply_format(request)                    # "json" | "xml": suffix > ?format= > Accept > JSON
+    try:
+        values = ss.decode(request, REQUEST)          # dict by the request's Content-Type (JSON default)
+        ...
+        return ss.respond(200, fmt, RESPONSE, {...})  # HttpResponse in ServiceStack's JSON or DataContract XML
+    except ss.ServiceStackError as exc:               # raise ss.http_error(404, "..."), ss.validation_error([...])
+        return ss.error_response(fmt, exc, RESPONSE)  # ResponseStatus inside RESPONSE if it has one, else
+                                                      # ServiceStack's ErrorResponse
+    except MalformedDocument as exc:
+        return ss.error_response(fmt, ss.malformed_error(exc, REQUEST), RESPONSE)
+
+Formats: `reply_format` — the path suffix `.xml`/`.json` first, then `?format=xml|json`, then Accept
+(application/xml or text/xml -> XML; JSON types, */* or nothing -> JSON); an unknown ?format is ignored.
+`request_format` — the body by Content-Type: application/json or text/json (or none) -> JSON,
+application/xml or text/xml -> XML, anything else raises a 415 ServiceStackError ("UnsupportedMediaType").
+
+JSON conventions (ServiceStack.Text): property names as declared (PascalCase), in declaration order; null members
+left out; decimals exact; Guids in "N" format (32 hex digits, ServiceStack.Text's default; "D" accepted on input);
+enums by name; [Flags] enums as the names Enum.ToString() gives ("PaymentDeclined, FailedAvsCheck"; "None" for 0)
+— note stock ServiceStack.Text writes a [Flags] value as its integer; this project writes the names, as issue 6
+asks, and reads names, comma-separated names or integers. Reading is case-insensitive on property and enum names,
+as ServiceStack.Text is; an unknown property, a value of the wrong type or a property twice raises
+datacontract.InvalidMember naming the field (ServiceStack silently drops those; a payment API should not).
+
+Errors: `ServiceStackError(status, error_code, message, errors)`; `http_error(status, message)` uses the
+HttpStatusCode name as ErrorCode (401 "Unauthorized", 403 "Forbidden", 404 "NotFound", 409 "Conflict",
+422 "UnprocessableEntity", 503 "ServiceUnavailable" ...); `validation_error([field_error("NotEmpty", "Amount"), ...])`
+is the 400 FluentValidation answer (ResponseStatus.ErrorCode/Message from the first error, each error
+`{ErrorCode, FieldName, Message, Meta}` with FluentValidation's English message, e.g. "'Gst Amount' must not be
+empty."); `malformed_error(exc, contract)` is the 400 "SerializationException" for a body that cannot be bound.
+StackTrace is never sent. In XML the ResponseStatus is in http://schemas.servicestack.net/types (`d2p1:`), as
+Billiecart's sample shows; ErrorResponse is ServiceStack's own DTO in that namespace.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.negotiation import choose, media_type
+from paybridge.codecs import MalformedDocument, datacontract, json
+from paybridge.codecs.datacontract import (
+    BOOLEAN,
+    DECIMAL,
+    GUID,
+    INT,
+    LONG,
+    STRING_MAP,
+    TEXT,
+    Contract,
+    Enumeration,
+    InvalidMember,
+    ListOf,
+    Member,
+    MemberType,
+    Scalar,
+    StringMap,
+)
+
+Format = Literal["json", "xml"]
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+XML_MEDIA_TYPE = "application/xml"
+JSON_TYPES = ("application/json", "text/json")
+XML_TYPES = ("application/xml", "text/xml")
+TYPES_NS = "http://schemas.servicestack.net/types"
+
+# --- format selection --------------------------------------------------------------------------------------------
+
+
+def route(path: str) -> tuple[str, Format | None]:
+    """The path without a `.xml` / `.json` suffix, and the format the suffix asks for."""
+    suffixes: tuple[Format, ...] = ("xml", "json")
+    for suffix in suffixes:
+        if path.lower().endswith(f".{suffix}"):
+            return path[: -len(suffix) - 1], suffix
+    return path, None
+
+
+def reply_format(request: HttpRequest) -> Format:
+    _, suffix = route(request.path)
+    if suffix:
+        return suffix
+    asked = (request.query.get("format") or "").lower()
+    if asked in ("xml", "json"):
+        return asked  # type: ignore[return-value]
+    chosen = choose(request.header("accept"), (*JSON_TYPES, *XML_TYPES), "application/json")
+    return "xml" if chosen in XML_TYPES else "json"
+
+
+def request_format(request: HttpRequest) -> Format:
+    kind = media_type(request.header("content-type"))
+    if kind in XML_TYPES:
+        return "xml"
+    if kind in JSON_TYPES or not kind:
+        return "json"
+    raise http_error(415, f"The media type '{kind}' is not supported: send application/json or application/xml.")
+
+
+def media_type_of(fmt: Format) -> str:
+    return XML_MEDIA_TYPE if fmt == "xml" else JSON_MEDIA_TYPE
+
+
+# --- bodies ------------------------------------------------------------------------------------------------------
+
+
+def decode(request: HttpRequest, contract: Contract) -> dict[str, Any]:
+    """The request body as the contract's values, whichever format it came in. An empty body is no values."""
+    if request_format(request) == "xml":
+        return datacontract.decode(request.body, contract) if request.body.strip() else {}
+    if not request.body.strip():
+        return {}
+    document = json.decode(request.body)
+    if not isinstance(document, dict):
+        raise InvalidMember("", f"the body must be a {contract.name} object")
+    return from_json(contract, document)
+
+
+def encode(fmt: Format, contract: Contract, values: Mapping[str, Any]) -> bytes:
+    if fmt == "xml":
+        return datacontract.encode(contract, values)
+    return json.encode(to_json(contract, values))
+
+
+def respond(
+    status: int,
+    fmt: Format,
+    contract: Contract,
+    values: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    return HttpResponse(status, encode(fmt, contract, values), media_type_of(fmt), headers or {})
+
+
+def flags_text(kind: Enumeration, value: int) -> str:
+    """A [Flags] value as Enum.ToString() writes it: names in declaration order joined by ", "."""
+    names = kind.names(value)
+    if not names:
+        raise ValueError(f"{value} is not a {kind.name}")
+    return ", ".join(names)
+
+
+def to_json(contract: Contract, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's values as ServiceStack.Text writes them (see the module's docstring)."""
+    document: dict[str, Any] = {}
+    for member in contract.json_members:
+        value = values.get(member.name)
+        if value is not None:
+            document[member.name] = _json_value(member.type, value)
+    return document
+
+
+def _json_value(kind: MemberType, value: Any) -> Any:
+    if isinstance(kind, Contract):
+        return to_json(kind, value)
+    if isinstance(kind, ListOf):
+        return [_json_value(kind.item, item) for item in value]
+    if isinstance(kind, StringMap):
+        return dict(value)
+    if isinstance(kind, Enumeration):
+        return flags_text(kind, kind.combine(value)) if kind.flags else datacontract.text_of(kind, value)
+    if kind is GUID:
+        return uuid.UUID(str(value)).hex
+    if kind is DECIMAL:
+        return Decimal(value)
+    if kind is BOOLEAN:
+        return bool(value)
+    if kind in (INT, LONG):
+        return int(value)
+    return str(value)
+
+
+def from_json(contract: Contract, document: Mapping[str, Any], parent: str = "") -> dict[str, Any]:
+    members = {m.name.lower(): m for m in contract.json_members}
+    result: dict[str, Any] = {}
+    for key, value in document.items():
+        member = members.get(key.lower())
+        path = f"{parent}.{key}" if parent else key
+        if member is None:
+            raise InvalidMember(path, f"{key} is not a member of {contract.name}")
+        path = f"{parent}.{member.name}" if parent else member.name
+        if member.name in result:
+            raise InvalidMember(path, f"{member.name} appears more than once")
+        result[member.name] = None if value is None else _from_json(member.type, value, path)
+    return result
+
+
+def _from_json(kind: MemberType, value: Any, path: str) -> Any:
+    if isinstance(kind, Contract):
+        if not isinstance(value, dict):
+            raise InvalidMember(path, f"{_name(path)} must be an object")
+        return from_json(kind, value, path)
+    if isinstance(kind, ListOf):
+        if not isinstance(value, list):
+            raise InvalidMember(path, f"{_name(path)} must be an array")
+        return [None if v is None else _from_json(kind.item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(kind, StringMap):
+        if not isinstance(value, dict) or not all(isinstance(v, str | None) for v in value.values()):
+            raise InvalidMember(path, f"{_name(path)} must be an object of strings")
+        return dict(value)
+    if isinstance(value, dict | list):
+        raise InvalidMember(path, _invalid(value, path))
+    try:
+        return _scalar(kind, value)
+    except (ValueError, InvalidOperation):
+        raise InvalidMember(path, _invalid(value, path)) from None
+
+
+def _scalar(kind: Scalar | Enumeration, value: Any) -> Any:
+    if isinstance(kind, Enumeration):
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not kind.names(value):
+                raise ValueError(value)
+            return value if kind.flags else kind.names(value)[0]
+        if not isinstance(value, str):
+            raise ValueError(value)
+        by_lower = {name.lower(): name for name, _ in kind.values}
+        parts = [p.strip() for p in value.split(",")] if kind.flags else [value.strip()]
+        names = [by_lower.get(p.lower()) for p in parts]
+        if not parts or any(n is None for n in names):
+            raise ValueError(value)
+        return kind.combine([n for n in names if n]) if kind.flags else names[0]
+    if kind is TEXT:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value if isinstance(value, str) else format(value, "f") if isinstance(value, Decimal) else str(value)
+    if kind is DECIMAL:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        if isinstance(value, str):
+            return datacontract.value_of(DECIMAL, value)
+        return Decimal(value)
+    if kind is BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(value)
+    if kind is GUID:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return str(uuid.UUID(value.strip()))
+    if isinstance(value, bool) or (isinstance(value, Decimal) and value != value.to_integral_value()):
+        raise ValueError(value)
+    return int(value)
+
+
+def _name(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
+def _invalid(value: Any, path: str) -> str:
+    # ServiceStack's RequestBindingError message.
+    shown = "true" if value is True else "false" if value is False else value
+    return f"'{shown}' is an Invalid value for '{_name(path)}'"
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+RESPONSE_ERROR = Contract(
+    "ResponseError",
+    TYPES_NS,
+    (
+        Member("ErrorCode", order=1),
+        Member("FieldName", order=2),
+        Member("Message", order=3),
+        Member("Meta", STRING_MAP, order=4),
+    ),
+)
+RESPONSE_STATUS = Contract(
+    "ResponseStatus",
+    TYPES_NS,
+    (
+        Member("ErrorCode", order=1),
+        Member("Message", order=2),
+        Member("StackTrace", order=3),
+        Member("Errors", ListOf(RESPONSE_ERROR), order=4),
+        Member("Meta", STRING_MAP, order=5),
+    ),
+)
+ERROR_RESPONSE = Contract("ErrorResponse", TYPES_NS, (Member("ResponseStatus", RESPONSE_STATUS, order=1),))
+
+STATUS_NAMES: Mapping[int, str] = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    422: "UnprocessableEntity",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    error_code: str
+    field_name: str
+    message: str
+    meta: Mapping[str, str] | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {"ErrorCode": self.error_code, "FieldName": self.field_name, "Message": self.message, "Meta": self.meta}
+
+
+@dataclass
+class ServiceStackError(Exception):
+    """An answer in ServiceStack's error shape: `status`, ResponseStatus.ErrorCode/Message, field `errors`."""
+
+    status: int
+    error_code: str
+    message: str
+    errors: Sequence[FieldError] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error_code}: {self.message}"
+
+    def response_status(self) -> dict[str, Any]:
+        return {
+            "ErrorCode": self.error_code,
+            "Message": self.message,
+            "Errors": [e.values() for e in self.errors],
+        }
+
+
+def http_error(
+    status: int, message: str, error_code: str | None = None, headers: Mapping[str, str] | None = None
+) -> ServiceStackError:
+    """HttpError(statusCode, message): ErrorCode is the HttpStatusCode's name unless given."""
+    return ServiceStackError(status, error_code or STATUS_NAMES.get(status, str(status)), message, (), headers or {})
+
+
+def validation_error(errors: Sequence[FieldError]) -> ServiceStackError:
+    """ValidationFeature's 400: the first error's code and message on ResponseStatus, every error in Errors."""
+    if not errors:
+        raise ValueError("a validation error needs at least one field error")
+    return ServiceStackError(400, errors[0].error_code, errors[0].message, tuple(errors))
+
+
+def malformed_error(exc: MalformedDocument, contract: Contract | None = None) -> ServiceStackError:
+    """A body that cannot be bound to the request DTO: 400 SerializationException, the field named when known."""
+    message = f"Unable to bind to request '{contract.name}'" if contract else "Unable to bind to request"
+    if isinstance(exc, InvalidMember) and exc.field:
+        return ServiceStackError(
+            400, "SerializationException", message, (FieldError("SerializationException", exc.field, exc.reason),)
+        )
+    return ServiceStackError(400, "SerializationException", f"{message}: {exc}")
+
+
+_VALIDATOR_MESSAGES: Mapping[str, str] = {
+    # FluentValidation's English defaults, as ServiceStack's ValidationFeature sends them.
+    "NotEmpty": "'{PropertyName}' must not be empty.",
+    "NotNull": "'{PropertyName}' must not be empty.",
+    "Empty": "'{PropertyName}' must be empty.",
+    "Null": "'{PropertyName}' must be empty.",
+    "Equal": "'{PropertyName}' must be equal to '{ComparisonValue}'.",
+    "NotEqual": "'{PropertyName}' must not be equal to '{ComparisonValue}'.",
+    "GreaterThan": "'{PropertyName}' must be greater than '{ComparisonValue}'.",
+    "GreaterThanOrEqual": "'{PropertyName}' must be greater than or equal to '{ComparisonValue}'.",
+    "LessThan": "'{PropertyName}' must be less than '{ComparisonValue}'.",
+    "LessThanOrEqual": "'{PropertyName}' must be less than or equal to '{ComparisonValue}'.",
+    "InclusiveBetween": "'{PropertyName}' must be between {From} and {To}. You entered {PropertyValue}.",
+    "Length": "'{PropertyName}' must be between {MinLength} and {MaxLength} characters. "
+    "You entered {TotalLength} characters.",
+    "ExactLength": "'{PropertyName}' must be {MaxLength} characters in length. You entered {TotalLength} characters.",
+    "MaximumLength": "The length of '{PropertyName}' must be {MaxLength} characters or fewer. "
+    "You entered {TotalLength} characters.",
+    "MinimumLength": "The length of '{PropertyName}' must be at least {MinLength} characters. "
+    "You entered {TotalLength} characters.",
+    "RegularExpression": "'{PropertyName}' is not in the correct format.",
+    "Email": "'{PropertyName}' is not a valid email address.",
+    "Enum": "'{PropertyName}' has a range of values which does not include '{PropertyValue}'.",
+    "Predicate": "The specified condition was not met for '{PropertyName}'.",
+}
+
+
+def display_name(field_name: str) -> str:
+    """FluentValidation's display name: the last path segment split at its words ("GstAmount" -> "Gst Amount")."""
+    last = re.sub(r"\[\d+\]$", "", field_name.rsplit(".", 1)[-1])
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", last)
+
+
+def field_error(code: str, field_name: str, message: str | None = None, **placeholders: Any) -> FieldError:
+    """One FluentValidation error: `code` its validator's name, the default English message unless `message` is
+    given, Meta the message's placeholders (PropertyName and e.g. ComparisonValue, as ServiceStack sends them)."""
+    meta = {"PropertyName": display_name(field_name)}
+    meta.update({k: _placeholder(v) for k, v in placeholders.items()})
+    template = _VALIDATOR_MESSAGES.get(code, "'{PropertyName}' is not valid.")
+    return FieldError(code, field_name, message or template.format_map(_Defaults(meta)), meta)
+
+
+def _placeholder(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+class _Defaults(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def error_response(fmt: Format, error: ServiceStackError, contract: Contract | None = None) -> HttpResponse:
+    """ServiceStack's error answer: the operation's own response DTO with only ResponseStatus set when it has a
+    ResponseStatus member (Billiecart), else ServiceStack's ErrorResponse (Paylock's CreatePaymentResult has none)."""
+    status = error.response_status()
+    if contract is not None and contract.member("ResponseStatus") is not None:
+        return respond(error.status, fmt, contract, {"ResponseStatus": status}, error.headers)
+    return respond(error.status, fmt, ERROR_RESPONSE, {"ResponseStatus": status}, error.headers)

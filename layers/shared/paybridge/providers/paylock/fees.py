@@ -1,0 +1,59 @@
+"""seed 001 IsFeePayment: the convenience fee is its own charge through the attempt's fee gateway.
+
+One payment, one linked fee charge (docs/decisions.md "Paylock"): the ledger payment is the PaymentAmount, applied
+to the balance; the fee is charged once the payment's own charge is approved, with `<payment id>-fee` as the fee
+gateway's idempotency key, so a retry or a resumed request never charges it twice; what the fee gateway answered
+is kept on the payment (details.fee). The fee is never charged for a payment that was declined or is unconfirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+
+from paybridge.gateways import ChargeRequest, GatewayError, GatewayTransientError, get_gateway
+from paybridge.ledger import Payment, PaymentState
+from paybridge.observability import logger
+from paybridge.operations.charging import NO_RESPONSE
+from paybridge.providers.paylock.rules import Gateway
+
+
+def fee_charge_id(payment_id: str) -> str:
+    return f"{payment_id}-fee"
+
+
+def charge_fee(fee: Decimal, gateway: Gateway) -> Callable[[Payment, PaymentState], Payment]:
+    """take_payment's after_charge step for a payment whose fee is charged on its own."""
+
+    def after_charge(payment: Payment, target: PaymentState) -> Payment:
+        record: dict[str, str] = {"amount": str(fee), "gateway": gateway.name}
+        if target is not PaymentState.SUCCEEDED:
+            record["outcome"] = "not_charged"
+            return _with_fee(payment, record)
+        request = ChargeRequest(
+            payment_id=fee_charge_id(payment.payment_id),
+            amount=fee,
+            currency=payment.currency,
+            token=payment.instrument["token"],
+            description="Convenience fee",
+            gateway_account=gateway.account,
+        )
+        try:
+            result = get_gateway(gateway.gateway).charge(request)
+        except GatewayTransientError as exc:
+            logger.warning("fee gateway did not answer", extra={"payment_id": payment.payment_id, "error": str(exc)})
+            record["outcome"] = NO_RESPONSE
+        except GatewayError as exc:
+            record.update(outcome="rejected", message=str(exc))
+        else:
+            record.update(outcome=result.outcome.value, reference=result.reference, message=result.message)
+            if result.decline_code:
+                record["decline_code"] = result.decline_code
+        return _with_fee(payment, record)
+
+    return after_charge
+
+
+def _with_fee(payment: Payment, record: dict[str, str]) -> Payment:
+    return replace(payment, details={**payment.details, "fee": record})

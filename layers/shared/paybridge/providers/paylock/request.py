@@ -1,0 +1,194 @@
+"""A CreatePayment request read and validated as ServiceStack's FluentValidation would answer it (400, field errors).
+
+Payor defaults (seed 001: "Default Values will be inserted if not supplied to meet data integrity rules"): Address,
+City, State, Country and Email take the tenant's `paylock.payor_defaults` when missing or blank, else DEFAULT_PAYOR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from paybridge.api import servicestack as ss
+from paybridge.codecs.datacontract import InvalidMember
+from paybridge.ledger import Tenant
+from paybridge.money import InvalidAmount, minor_unit, to_amount
+from paybridge.providers.paylock.models import CARD_TYPES, PAYMENT_METHODS
+
+# Written where the payor left them out. Paylock serves US billers (TSYS), so the country is the US; the e-mail is
+# in the .invalid domain (RFC 2606), so nothing is ever sent to it.
+DEFAULT_PAYOR: Mapping[str, str] = {
+    "Address": "Not Provided",
+    "City": "Not Provided",
+    "State": "NA",
+    "Country": "US",
+    "Email": "no-reply@paylock.invalid",
+}
+PAYOR_FIELDS = (
+    "FirstName",
+    "LastName",
+    "Address",
+    "Address2",
+    "City",
+    "State",
+    "Country",
+    "Zip",
+    "Email",
+    "Phone",
+    "Note",
+)
+# Card methods must say which card; the gateway methods are charged through a gateway with the PaymentToken; CP
+# (cash) is paid at a cash point later.
+CARD_METHODS = frozenset({"CC", "DC"})
+CASH_METHODS = frozenset({"CP"})
+LEDGER_METHODS = {"CC": "credit_card", "DC": "debit_card", "EC": "echeck", "CP": "cash", "OTHER": "other"}
+_PATH = re.compile(r"/collectionattempts/(?P<id>[^/]+)/payments", re.IGNORECASE)
+_LAST_FOUR = re.compile(r"\d{4}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    attempt_id: str  # the collection attempt's Guid, lower case
+    token: str
+    amount: Decimal
+    fee: Decimal
+    payor: Mapping[str, str]
+    card_type: str | None
+    last_four: str | None
+    fingerprint: str | None
+    method: str
+    is_fee_payment: bool
+    gateway_name: str | None
+    defaulted: tuple[str, ...] = field(default=())  # the Payor fields filled from the defaults
+
+    @property
+    def is_card(self) -> bool:
+        return self.method in CARD_METHODS
+
+    @property
+    def is_cash(self) -> bool:
+        return self.method in CASH_METHODS
+
+    @property
+    def separate_fee(self) -> bool:
+        """seed 001 IsFeePayment: the convenience fee is its own charge through the fee gateway."""
+        return self.is_fee_payment and self.fee > 0
+
+    @property
+    def charged(self) -> Decimal:
+        """What the payment's own charge takes: the fee rides along unless it is charged on its own."""
+        return self.amount if self.separate_fee or self.is_cash else self.amount + self.fee
+
+    def request_hash(self) -> str:
+        """The request as one hash: the same request in JSON or XML, any order or case, hashes the same."""
+        canonical = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def attempt_id(path: str) -> str:
+    """The collection attempt's Guid from the route; a value that is no Guid cannot be bound (ServiceStack's 400)."""
+    found = _PATH.search(ss.route(path)[0])
+    raw = found["id"] if found else ""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise InvalidMember("Id", f"'{raw}' is an Invalid value for 'Id'") from None
+
+
+def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest:
+    """The request, every field checked; all field errors at once, as FluentValidation reports them."""
+    errors: list[ss.FieldError] = []
+    currency = tenant.currency
+    token = _text(values.get("PaymentToken"))
+    if not token:
+        errors.append(ss.field_error("NotEmpty", "PaymentToken"))
+    amount = _amount(values, "PaymentAmount", currency, errors, required=True)
+    fee = _amount(values, "ConvenienceFee", currency, errors, required=False)
+    method = (_text(values.get("PaymentMethod")) or "CC").upper()
+    if method not in PAYMENT_METHODS:
+        errors.append(_one_of("PaymentMethod", PAYMENT_METHODS, values.get("PaymentMethod")))
+    card_type = _text(values.get("CardType"))
+    if card_type:
+        card_type = card_type.lower()
+        if card_type not in CARD_TYPES:
+            errors.append(_one_of("CardType", CARD_TYPES, values.get("CardType")))
+    elif method in CARD_METHODS:
+        errors.append(ss.field_error("NotEmpty", "CardType"))
+    last_four = _text(values.get("LastFour"))
+    if last_four:
+        if not _LAST_FOUR.fullmatch(last_four):
+            message = "'Last Four' must be exactly four digits."
+            errors.append(ss.field_error("RegularExpression", "LastFour", message, PropertyValue=last_four))
+    elif method in CARD_METHODS:
+        errors.append(ss.field_error("NotEmpty", "LastFour"))
+    payor, defaulted = _payor(values.get("Payor"), tenant, errors)
+    if errors:
+        raise ss.validation_error(errors)
+    assert amount is not None
+    return PaymentRequest(
+        attempt_id=attempt_id(path),
+        token=token,
+        amount=amount,
+        fee=fee or Decimal(0).scaleb(-minor_unit(currency)),
+        payor=payor,
+        card_type=card_type or None,
+        last_four=last_four or None,
+        fingerprint=_text(values.get("Fingerprint")) or None,
+        method=method,
+        is_fee_payment=bool(values.get("IsFeePayment")),
+        gateway_name=_text(values.get("GatewayName")) or None,
+        defaulted=defaulted,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _amount(
+    values: Mapping[str, Any], name: str, currency: str, errors: list[ss.FieldError], *, required: bool
+) -> Decimal | None:
+    value = values.get(name)
+    if value is None:
+        if required:
+            errors.append(ss.field_error("NotEmpty", name))
+        return None
+    try:
+        amount = to_amount(value, currency)
+    except InvalidAmount as exc:
+        message = f"'{ss.display_name(name)}' is not an amount in {currency}: {exc}."
+        errors.append(ss.field_error("ScalePrecision", name, message, PropertyValue=value))
+        return None
+    if required and amount <= 0:
+        errors.append(ss.field_error("GreaterThan", name, ComparisonValue=0, PropertyValue=amount))
+    elif amount < 0:
+        errors.append(ss.field_error("GreaterThanOrEqual", name, ComparisonValue=0, PropertyValue=amount))
+    return amount
+
+
+def _one_of(name: str, allowed: tuple[str, ...], value: Any) -> ss.FieldError:
+    message = f"'{ss.display_name(name)}' must be one of {', '.join(allowed)}."
+    return ss.field_error("Predicate", name, message, PropertyValue=value)
+
+
+def _payor(raw: Any, tenant: Tenant, errors: list[ss.FieldError]) -> tuple[dict[str, str], tuple[str, ...]]:
+    if raw is None:
+        errors.append(ss.field_error("NotNull", "Payor"))
+        return {}, ()
+    given = {name: _text(raw.get(name)) for name in PAYOR_FIELDS}
+    for name in ("FirstName", "LastName"):
+        if not given[name]:
+            errors.append(ss.field_error("NotEmpty", f"Payor.{name}"))
+    if given["Email"] and not _EMAIL.fullmatch(given["Email"]):
+        errors.append(ss.field_error("Email", "Payor.Email", PropertyValue=given["Email"]))
+    defaults = {**DEFAULT_PAYOR, **tenant.settings.get("paylock", {}).get("payor_defaults", {})}
+    defaulted = tuple(name for name in DEFAULT_PAYOR if not given[name])
+    payor = {name: given[name] or defaults.get(name, "") for name in PAYOR_FIELDS}
+    return {k: v for k, v in payor.items() if v}, defaulted

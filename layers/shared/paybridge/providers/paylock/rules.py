@@ -1,0 +1,277 @@
+"""Paylock's rules: what a collection attempt holds, the refusals a payment meets before anything is charged, and
+the outcome flags (seed 001's PaymentProcessingOutcome) of a payment that was processed. docs/decisions.md
+"Paylock" lists every flag with the rule that raises it.
+
+A collection attempt is a receivable (its balance due) and a reference item ("paylock.attempt", "id", <guid>) with
+its gateways and limits and the `journal` of the charges tried on it (each: fingerprint, state, gateway outcome,
+time), appended in the same transaction that completes each charge. The payment's one snapshot read reads both,
+so the velocity rules cost no extra round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal
+from typing import Any
+
+from paybridge.ledger import HOLDS_ALLOCATIONS, BusinessProblem, Payment, PaymentState, Receivable
+from paybridge.operations.charging import NO_RESPONSE
+from paybridge.providers.paylock.outcomes import NONE, Outcome
+from paybridge.providers.paylock.request import PaymentRequest
+
+REFERENCE_KIND = "paylock.attempt"
+ACCOUNT_REF = "paylock.CollectionAttemptId"
+
+
+def reference(attempt_id: str) -> tuple[str, str, str]:
+    return (REFERENCE_KIND, "id", attempt_id)
+
+
+def receivable_id(attempt_id: str) -> str:
+    return f"collection-{attempt_id}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Velocity limits: defaults here, overridden by the tenant's `paylock.limits`, then by the attempt's `limits`."""
+
+    card_reuse_seconds: int = 600  # CardUsedTooRecently: the same card charged (or being charged) this recently
+    declined_card_seconds: int = 1800  # CardDeclinedRecently: the same card declined this recently
+    max_cards: int = 3  # MaximumCardsReached: distinct card fingerprints tried on one attempt
+    max_payment_attempts: int = 10  # MaximumPaymentAttempts: charges tried on one attempt
+
+    @classmethod
+    def of(cls, *overrides: Mapping[str, Any]) -> Limits:
+        limits = cls()
+        names = {f.name for f in fields(cls)}
+        for override in overrides:
+            limits = replace(limits, **{k: int(v) for k, v in override.items() if k in names})
+        return limits
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """One of the attempt's merchant gateways: the name GatewayName uses, the paybridge gateway that charges
+    (sandbox, stripe, spreedly) and the merchant account there, the amounts it takes, the methods it supports."""
+
+    name: str
+    gateway: str
+    account: str | None
+    minimum: Decimal
+    maximum: Decimal
+    methods: frozenset[str]
+
+    @classmethod
+    def of(cls, name: str, data: Mapping[str, Any]) -> Gateway:
+        return cls(
+            name=name,
+            gateway=str(data.get("gateway", "sandbox")),
+            account=str(data["account"]) if data.get("account") else None,
+            minimum=Decimal(str(data.get("minimum", "0.01"))),
+            maximum=Decimal(str(data.get("maximum", "999999999.99"))),
+            methods=frozenset(data.get("methods", ("CC", "DC", "EC", "OTHER"))),
+        )
+
+
+@dataclass(frozen=True)
+class Charged:
+    """One line of an attempt's journal: a charge tried on it and what became of it."""
+
+    fingerprint: str
+    state: str
+    at: int
+
+
+@dataclass(frozen=True)
+class CollectionAttempt:
+    attempt_id: str
+    gateways: Mapping[str, Gateway]  # by lower-case name
+    main: Gateway
+    fee: Gateway | None
+    limits: Limits
+    journal: tuple[Charged, ...]
+
+    @classmethod
+    def of(cls, attempt_id: str, data: Mapping[str, Any], tenant_settings: Mapping[str, Any]) -> CollectionAttempt:
+        gateways = {name.lower(): Gateway.of(name, g) for name, g in data.get("gateways", {}).items()}
+        fee_name = data.get("fee")
+        return cls(
+            attempt_id=attempt_id,
+            gateways=gateways,
+            main=gateways[str(data["main"]).lower()],
+            fee=gateways[str(fee_name).lower()] if fee_name else None,
+            limits=Limits.of(tenant_settings.get("limits", {}), data.get("limits", {})),
+            journal=tuple(
+                Charged(str(line.get("fingerprint", "")), str(line["state"]), int(line["at"]))
+                for line in data.get("journal", [])
+            ),
+        )
+
+    def payment_gateway(self, name: str | None) -> Gateway | None:
+        """The gateway GatewayName asks for (any of the attempt's but the fee gateway), else the main one."""
+        if name is None:
+            return self.main
+        found = self.gateways.get(name.lower())
+        return None if found is None or found is self.fee else found
+
+
+@dataclass(frozen=True)
+class Refusal:
+    flags: Outcome
+    messages: tuple[str, ...]
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def refusals(
+    req: PaymentRequest,
+    attempt: CollectionAttempt,
+    gateway: Gateway,
+    balance: Receivable,
+    tenant_settings: Mapping[str, Any],
+    now: int,
+) -> Refusal:
+    """Every reason, known before charging, not to take this payment (seed 001's flags); NONE: go on."""
+    flags, messages = NONE, []
+
+    def refuse(flag: Outcome, message: str) -> None:
+        nonlocal flags
+        flags |= flag
+        messages.append(message)
+
+    if balance.status != "OPEN":
+        refuse(Outcome.LOCK_DOWN_PAGE, "The collection attempt is closed to payments.")
+        return Refusal(flags, tuple(messages))
+    due = balance.outstanding
+    if req.amount > due:
+        refuse(Outcome.OVER_PAYMENT, f"The payment amount {req.amount} is more than the balance due {due}.")
+    elif Decimal(0) < due - req.amount < attempt.main.minimum:
+        refuse(
+            Outcome.REMAINDER_LESS_THAN_GATEWAY_MINIMUM,
+            f"The {due - req.amount} left to pay would be less than the gateway minimum {attempt.main.minimum}.",
+        )
+    if req.is_cash:
+        return Refusal(flags, tuple(messages))  # no gateway and no card: the card rules do not apply
+    _amount_limits(req.charged, gateway, refuse)
+    if req.method not in gateway.methods:
+        refuse(Outcome.OPERATION_NOT_SUPPORTED_BY_GATEWAY, f"The gateway {gateway.name} does not take {req.method}.")
+    if req.separate_fee:
+        if attempt.fee is None:
+            refuse(Outcome.OPERATION_NOT_SUPPORTED_BY_GATEWAY, "The collection attempt has no fee gateway.")
+        else:
+            _amount_limits(req.fee, attempt.fee, refuse)
+    own = tenant_settings
+    if req.payor.get("Phone") and _digits(req.payor["Phone"]) in {_digits(p) for p in own.get("chargeback_phones", [])}:
+        refuse(Outcome.PHONE_NUMBER_ASSOCIATED_WITH_CHARGEBACKS, "The phone number is associated with chargebacks.")
+    limits, journal = attempt.limits, attempt.journal
+    if len(journal) >= limits.max_payment_attempts:
+        refuse(
+            Outcome.MAXIMUM_PAYMENT_ATTEMPTS | Outcome.LOCK_DOWN_PAGE,
+            f"The collection attempt has had its {limits.max_payment_attempts} payment attempts.",
+        )
+    fingerprint = req.fingerprint
+    if fingerprint is None:
+        if req.is_card:
+            refuse(Outcome.MISSING_CARD_FINGERPRINT, "The card fingerprint is missing.")
+        return Refusal(flags, tuple(messages))
+    if fingerprint in own.get("chargeback_fingerprints", []):
+        refuse(Outcome.CHARGEBACK_CARD, "The card has had a chargeback.")
+    cards = {line.fingerprint for line in journal if line.fingerprint}
+    if fingerprint not in cards and len(cards) >= limits.max_cards:
+        refuse(Outcome.MAXIMUM_CARDS_REACHED, f"The collection attempt has been tried with {limits.max_cards} cards.")
+    same_card = [line for line in journal if line.fingerprint == fingerprint]
+    if any(line.state != PaymentState.FAILED and now - line.at < limits.card_reuse_seconds for line in same_card):
+        refuse(Outcome.CARD_USED_TOO_RECENTLY, "The card was used on this collection attempt too recently.")
+    if any(line.state == PaymentState.FAILED and now - line.at < limits.declined_card_seconds for line in same_card):
+        refuse(Outcome.CARD_DECLINED_RECENTLY, "The card was declined on this collection attempt recently.")
+    return Refusal(flags, tuple(messages))
+
+
+def _amount_limits(amount: Decimal, gateway: Gateway, refuse: Any) -> None:
+    if amount < gateway.minimum:
+        refuse(
+            Outcome.PAYMENT_UNDER_GATEWAY_MINIMUM, f"{amount} is under the {gateway.name} minimum {gateway.minimum}."
+        )
+    if amount > gateway.maximum:
+        refuse(Outcome.PAYMENT_OVER_GATEWAY_MAXIMUM, f"{amount} is over the {gateway.name} maximum {gateway.maximum}.")
+
+
+# --- a processed payment ---------------------------------------------------------------------------------------
+
+# The gateway's decline codes (the sandbox's and Stripe's) as TSYS response codes, for TsysMappedGatewayResponse.
+TSYS_CODES: Mapping[str, str] = {
+    "approved": "00 - Approval",
+    "pending": "00 - Approval",
+    "card_declined": "05 - Do not honor",
+    "incorrect_zip": "05 - Do not honor",
+    "insufficient_funds": "51 - Insufficient funds",
+    "incorrect_cvc": "N7 - CVV2 mismatch",
+    "fraudulent": "59 - Suspected fraud",
+}
+_FAILED_CHECK = "N"  # the AVS and CVV result code for "did not match"
+
+
+def outcome(payment: Payment, problems: Sequence[BusinessProblem], req: PaymentRequest, due: Decimal) -> Outcome:
+    """The flags of a payment that was taken (the gateway's answer decides those of a card payment)."""
+    result = payment.gateway_result
+    flags = NONE
+    if payment.state is PaymentState.SUCCEEDED:
+        flags |= Outcome.DONE
+    if payment.state is PaymentState.FAILED:
+        flags |= Outcome.PAYMENT_DECLINED
+        if result.get("decline_code") == "fraudulent":
+            flags |= Outcome.FRAUD_CHECK_FAILURE
+    if result.get("avs_result") == _FAILED_CHECK:
+        flags |= Outcome.FAILED_AVS_CHECK
+    if result.get("cvv_result") == _FAILED_CHECK:
+        flags |= Outcome.FAILED_CVV2_CHECK
+    if payment.state is PaymentState.PROCESSING and result.get("outcome") == NO_RESPONSE:
+        flags |= Outcome.NO_GATEWAY_RESPONSE
+    if problems and payment.gateway is not None:
+        # Charged, but the balance was taken meanwhile by another payment: the money is kept on account.
+        flags |= Outcome.FAILED_AUTO_PAYMENT_ALLOCATION
+    if req.is_cash:
+        flags |= Outcome.E_CASH_PAYMENT_BAR_CODE_OUTSTANDING
+        if req.amount == due:
+            flags |= Outcome.CASH_PAYMENT_RESULTS_IN_ZERO_BALANCE
+    return flags
+
+
+def is_successful(payment: Payment) -> bool:
+    return payment.state in (PaymentState.SUCCEEDED, PaymentState.PENDING)
+
+
+def amount_applied(payment: Payment) -> Decimal:
+    """What the payment holds against the balance due (a payment still waiting for its gateway holds it too)."""
+    if payment.state in HOLDS_ALLOCATIONS:
+        return payment.allocated
+    return Decimal(0).quantize(payment.amount)
+
+
+def tsys_response(payment: Payment) -> str | None:
+    if payment.gateway is None or payment.gateway_result.get("outcome") in (None, NO_RESPONSE):
+        return None
+    result = payment.gateway_result
+    code = result.get("decline_code") or result.get("outcome", "")
+    return TSYS_CODES.get(code, "05 - Do not honor")
+
+
+def messages(payment: Payment, problems: Sequence[BusinessProblem]) -> list[str]:
+    """The Errors of a processed payment: the gateway's message when it declined, the fee's fate, lost balance."""
+    found = []
+    if payment.state is PaymentState.FAILED and payment.gateway_result.get("message"):
+        found.append(payment.gateway_result["message"])
+    if payment.state is PaymentState.PROCESSING:
+        found.append("The gateway did not answer; the payment is being confirmed with it.")
+    fee = payment.details.get("fee") or {}
+    if fee.get("outcome") == "declined":
+        found.append(f"The convenience fee of {fee['amount']} was declined by the fee gateway.")
+    elif fee.get("outcome") == NO_RESPONSE:
+        found.append(f"The fee gateway did not answer; the convenience fee of {fee['amount']} is unconfirmed.")
+    if problems:
+        found.append("The payment was taken but the balance due had changed; it is kept on account.")
+    return found

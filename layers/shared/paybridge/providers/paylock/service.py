@@ -1,0 +1,181 @@
+"""Paylock POST /collectionattempts/{id}/payments (seed 001), also at .xml and .json: ServiceStack's format rules.
+
+One request costs one read (the key's records, the attempt's account reference, its balance and its reference item
+with the journal), then take_payment's reservation and completion: three DynamoDB round trips for a card payment.
+"""
+
+from __future__ import annotations
+
+import json as std_json
+import time
+from decimal import Decimal
+from typing import Any
+
+from paybridge.api import servicestack as ss
+from paybridge.api.auth import authenticate
+from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Tenant
+from paybridge.money import minor_unit
+from paybridge.operations.charging import Charge
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
+from paybridge.providers.paylock import rules
+from paybridge.providers.paylock.errors import AttemptNotFound, Refused, Unauthenticated, answer
+from paybridge.providers.paylock.fees import charge_fee
+from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.paylock.outcomes import Outcome
+from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest, attempt_id, read
+from paybridge.store import IdempotencyKey, StoredResponse, Verdict, judge, store
+
+PROVIDER = "paylock"
+OPERATION = "paylock.CreatePayment"
+
+
+def create_payment(request: HttpRequest) -> HttpResponse:
+    fmt = ss.reply_format(request)
+    try:
+        return _create_payment(request, fmt)
+    except Exception as exc:
+        return answer(exc, fmt)
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    """docs/decisions.md "Paylock": the tenant's API key as a bearer token (ServiceStack's ApiKeyAuthProvider)."""
+    scheme, _, key = (request.header("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated
+    tenant = authenticate(store(), PROVIDER, key.strip())
+    if tenant is None:
+        raise Unauthenticated
+    return tenant
+
+
+def _idempotency_keys(request: HttpRequest) -> list[IdempotencyKey]:
+    key = request.header("idempotency-key")
+    if key is None:
+        return []
+    if not 1 <= len(key) <= 255:
+        message = "'Idempotency-Key' must be between 1 and 255 characters."
+        raise ss.validation_error([ss.field_error("Length", "Idempotency-Key", message, TotalLength=len(key))])
+    return [IdempotencyKey(OPERATION, key)]
+
+
+def _create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
+    tenant = _tenant(request)
+    attempt_id(request.path)  # a path id that is no Guid is refused before the body is read
+    req = read(ss.decode(request, CREATE_PAYMENT), request.path, tenant)
+    keys = _idempotency_keys(request)
+    reference, balance_id = rules.reference(req.attempt_id), rules.receivable_id(req.attempt_id)
+    db = store()
+    snapshot = db.snapshot(tenant.tenant_id, keys, [(rules.ACCOUNT_REF, req.attempt_id)], [balance_id], [reference])
+    data, balance = snapshot.references.get(reference), snapshot.receivables.get(balance_id)
+    if data is None or balance is None:
+        raise AttemptNotFound(req.attempt_id)
+    request_hash = req.request_hash()
+    now = int(time.time())
+    # A retry is answered as the first request was, before the rules look at a ledger it has since changed.
+    verdict, live = judge(snapshot.records.values(), request_hash, now)
+    known = known_answer(verdict, live, resumable=True)
+    if known is not None:
+        return _reply(known, fmt)
+    settings: dict[str, Any] = tenant.settings.get(PROVIDER, {})
+    attempt = rules.CollectionAttempt.of(req.attempt_id, data, settings)
+    gateway = attempt.payment_gateway(req.gateway_name)
+    if gateway is None:
+        message = "'Gateway Name' is not a payment gateway of this collection attempt."
+        raise ss.validation_error([ss.field_error("Predicate", "GatewayName", message, PropertyValue=req.gateway_name)])
+    zero = Decimal(0).scaleb(-minor_unit(tenant.currency))
+    if verdict is not Verdict.RESUME:
+        refusal = rules.refusals(req, attempt, gateway, balance, settings, now)
+        if refusal.flags:
+            raise Refused(refusal, req.attempt_id, zero)
+    due = balance.outstanding
+
+    def render(outcome: PaymentOutcome) -> StoredResponse:
+        values = _result(outcome, req, due)
+        response = ss.respond(200, fmt, CREATE_PAYMENT_RESULT, values)
+        view = std_json.dumps(ss.to_json(CREATE_PAYMENT_RESULT, values), default=str, separators=(",", ":"))
+        return StoredResponse(200, response.media_type, response.body, view)
+
+    command = _command(req, tenant, keys, request_hash, attempt, gateway)
+    try:
+        reply = take_payment(command, render, db, seen=snapshot)
+    except LedgerRejected as rejected:
+        # Lost a race for the balance after the rules saw it: the same answer the rules would give now.
+        raise Refused(_refusal(rejected, req.attempt_id), req.attempt_id, zero) from None
+    return _reply(reply, fmt)
+
+
+def _command(
+    req: PaymentRequest,
+    tenant: Tenant,
+    keys: list[IdempotencyKey],
+    request_hash: str,
+    attempt: rules.CollectionAttempt,
+    gateway: rules.Gateway,
+) -> TakePayment:
+    reference = rules.reference(req.attempt_id)
+    details = {
+        "collection_attempt_id": req.attempt_id,
+        "payment_method": req.method,
+        "card_type": req.card_type,
+        "last_four": req.last_four,
+        "fingerprint": req.fingerprint,
+        "payor": dict(req.payor),
+        "payor_defaulted": list(req.defaulted),
+        "convenience_fee": str(req.fee),
+        "is_fee_payment": req.is_fee_payment,
+        "gateway_name": gateway.name,
+    }
+    return TakePayment(
+        tenant=tenant,
+        provider=PROVIDER,
+        idempotency_keys=keys,
+        request_hash=request_hash,
+        account_refs=[(rules.ACCOUNT_REF, req.attempt_id)],
+        amount=req.charged,
+        method=LEDGER_METHODS[req.method],
+        allocations=[
+            AllocationRequest(rules.receivable_id(req.attempt_id), f"collection attempt {req.attempt_id}", req.amount)
+        ],
+        references={"CollectionAttemptId": req.attempt_id},
+        # CP (cash) is paid at a cash point: no gateway, pending until it clears.
+        charge=None if req.is_cash else Charge(gateway.gateway, req.token, gateway.account),
+        clears_later=req.is_cash,
+        details={k: v for k, v in details.items() if v is not None},
+        after_charge=charge_fee(req.fee, attempt.fee) if req.separate_fee and attempt.fee else None,
+        journal=None if req.is_cash else (reference, {"fingerprint": req.fingerprint or ""}),
+    )
+
+
+def _result(outcome: PaymentOutcome, req: PaymentRequest, due: Decimal) -> dict[str, Any]:
+    payment: Payment = outcome.payment
+    return {
+        "Result": {
+            "PaymentId": payment.payment_id,
+            "OriginatingAttemptId": req.attempt_id,
+            "AmountApplied": rules.amount_applied(payment),
+            "PaymentProcessingOutcome": int(rules.outcome(payment, outcome.problems, req, due)),
+            "IsSuccessful": rules.is_successful(payment),
+            "TsysMappedGatewayResponse": rules.tsys_response(payment),
+        },
+        "Errors": rules.messages(payment, outcome.problems),
+    }
+
+
+def _refusal(rejected: LedgerRejected, attempt: str) -> rules.Refusal:
+    codes = {p.code for p in rejected.problems}
+    if codes & {ProblemCode.UNKNOWN_ACCOUNT, ProblemCode.UNKNOWN_RECEIVABLE, ProblemCode.ACCOUNT_MISMATCH}:
+        raise AttemptNotFound(attempt)
+    if ProblemCode.RECEIVABLE_NOT_OPEN in codes:
+        return rules.Refusal(Outcome.LOCK_DOWN_PAGE, ("The collection attempt is closed to payments.",))
+    return rules.Refusal(Outcome.OVER_PAYMENT, ("The payment amount is more than the balance due.",))
+
+
+def _reply(reply: Reply, fmt: ss.Format) -> HttpResponse:
+    stored = reply.response
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+    if stored.media_type == ss.media_type_of(fmt):
+        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
+    # Replayed in the other format: the same answer, encoded anew.
+    values = ss.from_json(CREATE_PAYMENT_RESULT, std_json.loads(stored.view, parse_float=Decimal))
+    return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESULT, values, headers)
