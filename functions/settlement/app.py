@@ -4,6 +4,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paybridge.observability import logger, metrics, tracer
 from paybridge.operations import settlement
+from paybridge.providers.billiecart.payouts import pay_out
+
+# Providers' own steps after their payments settle (the seam's registrations): Billiecart writes its ABA files.
+settlement.SETTLEMENT_STEPS["billiecart"] = pay_out
 
 
 @logger.inject_lambda_context(log_event=True)

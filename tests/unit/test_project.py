@@ -29,9 +29,14 @@ def test_caliqs_routes_are_the_documented_paths() -> None:
 
 
 def test_every_function_has_a_real_event_for_its_route() -> None:
+    # A function may serve several routes (ServiceStack's /payments, /payments.xml, /payments.json): its event is
+    # a request to one of them.
+    served: dict[str, set[tuple[str, str]]] = {}
     for route in template.routes():
-        event = json.loads((ROOT / "events" / f"{route.code_dir.name}.json").read_text())
-        assert (event["httpMethod"], event["resource"]) == (route.method, route.path)
+        served.setdefault(route.code_dir.name, set()).add((route.method, route.path))
+    for function, routes in served.items():
+        event = json.loads((ROOT / "events" / f"{function}.json").read_text())
+        assert (event["httpMethod"], event["resource"]) in routes, function
         assert event["requestContext"]["stage"] == "live"
 
 

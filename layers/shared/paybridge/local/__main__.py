@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     names = dict(server.NAMES)
     template.create_tables(boto3.client("dynamodb"), names)
     template.create_queues(boto3.client("sqs"), names)
+    template.create_buckets(boto3.client("s3"), names)
     server.configure(names)
     demo.load(Store(names["LedgerTable"]))
 

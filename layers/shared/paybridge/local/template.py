@@ -105,9 +105,37 @@ def routes(template: Mapping[str, Any] | None = None) -> list[Route]:
 
 
 def environment(names: Mapping[str, str], template: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The functions' shared environment (Globals), resolved for the local stack."""
-    variables = (template or load()).get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    """The functions' shared environment (Globals), resolved for the local stack, where one process runs them all;
+    with each function's own variables that name a resource of the template (a bucket), so they find it."""
+    template = template or load()
+    variables = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    for _, function in resources("AWS::Serverless::Function", template):
+        for name, value in function["Properties"].get("Environment", {}).get("Variables", {}).items():
+            if isinstance(value, dict) and value.get("Ref") in template["Resources"]:
+                variables[name] = value
     return {k: str(resolve(v, names, template)) for k, v in variables.items()}
+
+
+def create_buckets(client: Any, names: dict[str, str], template: Mapping[str, Any] | None = None) -> None:
+    """Create every S3 bucket of the template with its own definition (encryption, public access block,
+    versioning); `names` gives (or gets) each bucket's local name."""
+    for name, resource in resources("AWS::S3::Bucket", template):
+        props = resource.get("Properties", {})
+        bucket = names.setdefault(name, f"paybridge-{name.lower()}")
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": client.meta.region_name})
+        if "BucketEncryption" in props:
+            # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "PublicAccessBlockConfiguration" in props:
+            client.put_public_access_block(
+                Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "VersioningConfiguration" in props:
+            client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])
 
 
 def create_queues(client: Any, names: dict[str, str], template: Mapping[str, Any] | None = None) -> None:

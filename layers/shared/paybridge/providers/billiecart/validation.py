@@ -1,0 +1,147 @@
+"""CreatePaymentRequest's validator: the rules of issue 6 as a ServiceStack FluentValidation validator answers them.
+
+Every rule runs (FluentValidation's default cascade), in the order of the seed's parameter table; the answer is
+ServiceStack's 400 with each error's FieldName, ErrorCode and Message. Rules that need the ledger (the salary
+package, its categories and their remaining budgets) are the service's, after authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from paybridge.api.servicestack import FieldError, display_name, field_error, validation_error
+
+CURRENCY = "AUD"
+CENT = Decimal("0.01")
+# The ABA file's amount field holds 10 digits of cents: 99,999,999.99 is the largest payout it can carry.
+PRECISION, SCALE = 10, 2
+# Identifiers and categories become parts of ledger keys; free text is kept on the payment.
+MAX_ID_LENGTH = 100
+MAX_PARTICULARS_LENGTH = 255
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class CreatePayment:
+    """A valid request, amounts quantised to cents."""
+
+    organisation_id: str | None
+    salary_package_id: str
+    amount: Decimal
+    gst_amount: Decimal
+    particulars: str | None
+    budget_category: str
+    idempotency_key: str | None
+
+
+def gst_in(amount: Decimal) -> Decimal:
+    """The GST contained in a GST-inclusive amount: 1/11 of it (10 % GST), rounded to the nearest cent as the ATO
+    allows (110.00 holds 10.00; 10.00 holds 0.91)."""
+    return (amount / 11).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePayment:
+    """The request, or a ServiceStackError 400 naming every field that breaks a rule."""
+    errors: list[FieldError] = []
+    package = _text(values.get("SalaryPackageId"))
+    amount = _decimal(values.get("Amount"))
+    gst = _decimal(values.get("GstAmount"))
+    particulars = values.get("Particulars")
+    category = _text(values.get("BudgetCategory"))
+
+    _not_empty(errors, "SalaryPackageId", package)
+    _max_length(errors, "SalaryPackageId", package, MAX_ID_LENGTH)
+    if amount <= 0:
+        errors.append(field_error("GreaterThan", "Amount", ComparisonValue="0", PropertyValue=amount))
+    _scale_precision(errors, "Amount", amount)
+    if gst < 0:
+        errors.append(field_error("GreaterThanOrEqual", "GstAmount", ComparisonValue="0", PropertyValue=gst))
+    _scale_precision(errors, "GstAmount", gst)
+    # Compared only when both are money: 1E+40 has no GST worth naming (and would overflow the arithmetic).
+    if _fits(amount) and _fits(gst) and gst > gst_in(max(amount, Decimal(0))):
+        ceiling = gst_in(max(amount, Decimal(0)))
+        errors.append(field_error("LessThanOrEqual", "GstAmount", ComparisonValue=ceiling, PropertyValue=gst))
+    _max_length(errors, "Particulars", particulars, MAX_PARTICULARS_LENGTH)
+    _not_empty(errors, "BudgetCategory", category)
+    _max_length(errors, "BudgetCategory", category, MAX_ID_LENGTH)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        errors.append(
+            field_error(
+                "Length",
+                "Idempotency-Key",
+                "'Idempotency-Key' must be between 1 and 255 characters. "
+                f"You entered {len(idempotency_key)} characters.",
+                MinLength=1,
+                MaxLength=MAX_IDEMPOTENCY_KEY_LENGTH,
+                TotalLength=len(idempotency_key),
+            )
+        )
+    if errors:
+        raise validation_error(errors)
+    organisation = values.get("OrganisationId")
+    return CreatePayment(
+        organisation_id=organisation if organisation else None,
+        salary_package_id=package,
+        amount=amount.quantize(CENT),
+        gst_amount=gst.quantize(CENT),
+        particulars=particulars if particulars else None,
+        budget_category=category,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _decimal(value: Any) -> Decimal:
+    # A decimal left out of the request is 0, as the C# DTO's default.
+    return value if isinstance(value, Decimal) else Decimal(0)
+
+
+def _not_empty(errors: list[FieldError], name: str, value: str) -> None:
+    # FluentValidation's NotEmpty: null, "" or whitespace only.
+    if not value.strip():
+        errors.append(field_error("NotEmpty", name))
+
+
+def _max_length(errors: list[FieldError], name: str, value: Any, limit: int) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        errors.append(field_error("MaximumLength", name, MaxLength=limit, TotalLength=len(value)))
+
+
+def _digits(value: Decimal) -> tuple[int, int]:
+    """(integer digits, decimals) of a value; trailing zeros do not count: 10.500 is 10.50."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # the codecs only produce finite decimals
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0")) if any(digits) else len(digits)
+    return max(0, value.copy_abs().adjusted() + 1), max(0, -(exponent + trailing))
+
+
+def _fits(value: Decimal) -> bool:
+    integer_digits, scale = _digits(value)
+    return scale <= SCALE and integer_digits + SCALE <= PRECISION
+
+
+def _scale_precision(errors: list[FieldError], name: str, value: Decimal) -> None:
+    """FluentValidation's ScalePrecision(2, 10): at most 2 decimals (cents) and 10 digits in all."""
+    if not _fits(value):
+        integer_digits, scale = _digits(value)
+        message = (
+            f"'{display_name(name)}' must not be more than {PRECISION} digits in total, "
+            f"with allowance for {SCALE} decimals. {integer_digits} digits and {scale} decimals were found."
+        )
+        errors.append(
+            field_error(
+                "ScalePrecision",
+                name,
+                message,
+                ExpectedPrecision=PRECISION,
+                ExpectedScale=SCALE,
+                Digits=integer_digits,
+                ActualScale=scale,
+            )
+        )

@@ -1,0 +1,54 @@
+"""Files the ledger produces for others (Billiecart's ABA payout files): S3 objects, written whole.
+
+The only S3 code; like the DynamoDB client, the client is made on first use and its errors are wrapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from paybridge.store.client import sdk_errors
+from paybridge.store.errors import StoreError
+
+
+@cache
+def s3() -> Any:
+    # AWS_ENDPOINT_URL (set by the local stack) is honoured by boto3 itself.
+    config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+    return boto3.client("s3", config=config)
+
+
+def reset() -> None:
+    s3.cache_clear()
+
+
+def put_file(bucket: str, key: str, body: bytes, content_type: str) -> None:
+    """Write the object whole (S3 replaces an object atomically: a reader sees the old file or the new one). Its
+    SHA-256 goes with it, so whoever picks the file up can check it arrived intact."""
+    if not bucket:
+        raise StoreError("no bucket is configured for this file")
+    digest = hashlib.sha256(body).hexdigest()
+    with sdk_errors():
+        s3().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata={"sha256": digest},
+        )
+
+
+def read_file(bucket: str, key: str) -> bytes | None:
+    """An object's bytes, None if there is none (tests, operators)."""
+    with sdk_errors():
+        try:
+            answer = s3().get_object(Bucket=bucket, Key=key)
+        except s3().exceptions.NoSuchKey:
+            return None
+        body: bytes = answer["Body"].read()
+    return body
