@@ -21,6 +21,9 @@ class HttpRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     request_id: str = ""
+    # The path as the client sent it, stage or custom domain's base path included (requestContext.path): what a
+    # document linking back to the API names (Emersion's WSDL); `path` is the resource path without them.
+    public_path: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -45,6 +48,7 @@ def request_from(event: Mapping[str, Any]) -> HttpRequest:
         query=dict(event.get("queryStringParameters") or {}),
         body=body,
         request_id=(event.get("requestContext") or {}).get("requestId") or "",
+        public_path=(event.get("requestContext") or {}).get("path") or "",
     )
 
 

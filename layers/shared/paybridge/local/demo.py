@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
-from paybridge.local import crm_demo
+from paybridge.local import billiecart_demo, crm_demo, emersion_demo, paylock_demo
 from paybridge.store import Store
 
 TENANT = "demo"
@@ -51,4 +51,7 @@ def load(db: Store) -> None:
     db.put_credential("caliq", OTHER_CALIQ_API_KEY, OTHER_TENANT, "other tenant's Caliq key")
     db.put_account(Account(OTHER_TENANT, "cust-1001", "Other Acme", references={"caliq.CustomerID": "1001"}))
     crm_demo.load(db)
-    crm_demo.load_payments(db)
+    billiecart_demo.load(db)
+    crm_demo.load_payments()
+    emersion_demo.load(db)
+    paylock_demo.load(db)

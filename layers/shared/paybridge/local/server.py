@@ -25,7 +25,7 @@ from paybridge.local.console import Console
 from paybridge.local.template import Route, Trigger
 
 # Local physical names of the template's resources.
-NAMES = {"LedgerTable": "paybridge-ledger"}
+NAMES = {"LedgerTable": "paybridge-ledger", "BilliecartAbaBucket": "paybridge-billiecart-aba"}
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -188,7 +188,8 @@ def api_event(
         "requestContext": {
             "resourcePath": route.path,
             "httpMethod": method,
-            "path": f"/live{resource_path}",
+            # The path as requested, as API Gateway gives it (with the stage; locally the provider's mount point).
+            "path": path,
             "stage": "live",
             "requestId": str(uuid.uuid4()),
             "accountId": "123456789012",
