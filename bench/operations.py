@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = ROOT / "bench" / "anchors"
 # The receivable the benchmark's payments go to: large enough for every payment of a run.
 BENCH_RECEIVABLE = ("cust-1001", 8000, 0, Decimal("100000000.00"))
+# The Paylock collection attempt they go to (bench.stack gives it limits a run never reaches). Each payment appends
+# a line to the attempt's journal, which its next payment reads: over a round of 100 the item grows, so CPU and read
+# units of the later payments of a round are above those of an attempt's first few (its limits keep it to ten).
+BENCH_ATTEMPT = "5d0c3a8e-1f2b-4c6d-9e7f-8a9b0c1d2e3f"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Operation:
     payment: bool = True  # takes a payment: measured first and replayed
     card: bool = False  # a card payment: the card-payment budgets apply
     anchor: str = ""  # "a" or "b" for the anchors; "" for paybridge
+    # What a successful answer's body contains (spaces removed); "" for Caliq's OK and CRM.COM's envelope code.
+    success: str = ""
 
 
 CALIQ_JSON = (
@@ -74,6 +80,59 @@ CRM_CARD = (
 )
 CRM_QUERY = f"token={CRM_TOKEN}&accounts_receivable_identifier=number:192"
 
+# Billiecart: a payout from a salary package's budget (no card), as its manager; Mortgage holds 5,000.00.
+BILLIECART_JSON = (
+    '{"SalaryPackageId": "SP-1001", "Amount": 1.10, "GstAmount": 0.10, "BudgetCategory": "Mortgage", '
+    '"Particulars": "bench $n"}'
+)
+BILLIECART = {
+    "Content-Type": "application/json",
+    "Authorization": "Bearer bc-harbour-manager-5d2f8a61",
+    "Idempotency-Key": "bench-$n",
+}
+BILLIECART_XML = {**BILLIECART, "Content-Type": "application/xml", "Accept": "application/xml"}
+BILLIECART_XML_BODY = (
+    '<CreatePaymentRequest xmlns:i="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns="http://schemas.datacontract.org/2004/07/Infrastructure.Api.Interfaces.ServiceOperations.Payments">'
+    "<Amount>1.10</Amount><BudgetCategory>Mortgage</BudgetCategory><GstAmount>0.10</GstAmount>"
+    "<Particulars>bench $n</Particulars><SalaryPackageId>SP-1001</SalaryPackageId></CreatePaymentRequest>"
+)
+# Paylock: a card payment (the sandbox approves tok_approve), a card of its own each time.
+PAYLOCK = f"/paylock/collectionattempts/{BENCH_ATTEMPT}/payments"
+PAYLOCK_JSON = (
+    '{"PaymentToken": "tok_approve", "PaymentAmount": 5.00, "Payor": {"FirstName": "Bench", "LastName": "Debtor"}, '
+    '"CardType": "visa", "LastFour": "4242", "Fingerprint": "fp-$n", "IsFeePayment": false}'
+)
+PAYLOCK_XML = (
+    '<CreatePayment xmlns:i="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns="http://schemas.datacontract.org/2004/07/BootView.WebApi.ServiceModel"><CardType>visa</CardType>'
+    "<Fingerprint>fp-$n</Fingerprint><IsFeePayment>false</IsFeePayment><LastFour>4242</LastFour>"
+    "<PaymentAmount>5.00</PaymentAmount><PaymentToken>tok_approve</PaymentToken>"
+    "<Payor><FirstName>Bench</FirstName><LastName>Debtor</LastName></Payor></CreatePayment>"
+)
+PAYLOCK_HEADERS = {
+    "Content-Type": "application/json",
+    "Authorization": "Bearer paylock-demo-key-5c1e8a73",
+    "Idempotency-Key": "bench-$n",
+}
+PAYLOCK_XML_HEADERS = {**PAYLOCK_HEADERS, "Content-Type": "application/xml", "Accept": "application/xml"}
+EMERSION = "/emersion/API/Services/CreatePayment"
+# Emersion: seed 002's request in a proper Envelope, a card payment of one of the sample's invoices.
+EMERSION_SOAP = (
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:ser="urn:paybridge:emersion:services"><soapenv:Body><ser:PaymentRequest>'
+    '<ser:Payment account_id="511596" token="305889725747721480112620601729009174294547589547C" amount="1">'
+    '<ser:Invoices><ser:Invoice id="441449" amount_to_be_allocated="1"></ser:Invoice></ser:Invoices>'
+    "</ser:Payment></ser:PaymentRequest></soapenv:Body></soapenv:Envelope>"
+)
+APPROVED = 'result_code_id="100"'
+SOAP = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "SOAPAction": "CreatePayment",
+    "x-api-key": "emersion-demo-key-5c81e2f4",
+    "Idempotency-Key": "bench-$n",
+}
+
 # Caliq payments are authorised elsewhere (docs/decisions.md): not card payments, so card=False.
 OPERATIONS = [
     Operation("caliq MakePayment", "json", "POST", "/caliq/api/v1/MakePayment", CALIQ_JSON, JSON),
@@ -95,7 +154,46 @@ OPERATIONS = [
     Operation(
         "crm payments/get_latest", "json", "GET", f"/crm/payments/get_latest?{CRM_QUERY}&number=5", payment=False
     ),
+    Operation(
+        "emersion CreatePayment, card", "soap", "POST", EMERSION, EMERSION_SOAP, SOAP, card=True, success=APPROVED
+    ),
+    Operation(
+        "paylock payments, card",
+        "json",
+        "POST",
+        PAYLOCK,
+        PAYLOCK_JSON,
+        PAYLOCK_HEADERS,
+        card=True,
+        success='"IsSuccessful":true',
+    ),
+    Operation(
+        "paylock payments, card",
+        "xml",
+        "POST",
+        PAYLOCK,
+        PAYLOCK_XML,
+        PAYLOCK_XML_HEADERS,
+        card=True,
+        success="<IsSuccessful>true</IsSuccessful>",
+    ),
+    Operation(
+        "billiecart payments", "json", "POST", "/billiecart/payments", BILLIECART_JSON, BILLIECART, success="Pending"
+    ),
+    Operation(
+        "billiecart payments",
+        "xml",
+        "POST",
+        "/billiecart/payments",
+        BILLIECART_XML_BODY,
+        BILLIECART_XML,
+        success="Pending",
+    ),
+    Operation("emersion CreatePayment ?wsdl", "soap", "GET", f"{EMERSION}?wsdl", payment=False, success="definitions"),
 ]
+# BENCH_ONLY="crm,emersion": only the operations whose names contain one of these (the anchors are always measured).
+if _only := [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]:
+    OPERATIONS = [o for o in OPERATIONS if any(part in o.name for part in _only)]
 # The anchors take the same JSON body as Caliq's MakePayment.
 ANCHOR_A = Operation("anchor (a) put_item", "json", "POST", "/anchor-a/payments", CALIQ_JSON, JSON, anchor="a")
 ANCHOR_B = Operation("anchor (b) idempotent", "json", "POST", "/anchor-b/payments", CALIQ_JSON, JSON, anchor="b")

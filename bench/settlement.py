@@ -4,7 +4,7 @@ linear growth and no Scan (issue 3).
 Each size gets a fresh ledger in a moto server of its own, without moto's per-transaction table snapshots
 (bench.stack.NO_SNAPSHOT says why); the run checks that no transaction was cancelled. The payments are loaded as
 SUCCEEDED on one business date with BatchWriteItem (not counted), then the settlement handler's own code settles
-that date with a Meter on the store's client. BENCH_SETTLEMENT_SIZES (e.g. "1000,10000") picks other sizes.
+that date with a Meter on the store's client. BENCH_SETTLEMENT_SIZES (e.g. "1000,10000") picks other sizes ("" none).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from paybridge.operations import settlement
 from paybridge.store import Store, client, ledger_store
 from paybridge.store.ledger_store import _dump, _payment_item
 
-SIZES = tuple(int(n) for n in os.environ.get("BENCH_SETTLEMENT_SIZES", "1000,10000,100000").split(","))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SETTLEMENT_SIZES", "1000,10000,100000").split(",") if n.strip())
 DAY = date(2026, 11, 20)
 
 
