@@ -10,6 +10,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "paybridge")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "paybridge-tests")
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from paybridge.local import demo, server, template
 from paybridge.store import Store, client, ledger_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 TABLE = server.NAMES["LedgerTable"]
 
 
@@ -137,3 +141,36 @@ def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stor
         requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
         moto.stop()
         reset_caches()
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The local stack as a user runs it (`make run`), in a process of its own with its own moto and the demo data,
+    fresh for each module of end-to-end tests: its base URL."""
+    port, moto_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(f"the local stack exited: {process.stdout.read() if process.stdout else ''}")
+                time.sleep(0.2)
+        else:
+            pytest.fail("the local stack did not start within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

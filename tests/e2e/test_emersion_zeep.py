@@ -3,12 +3,7 @@ the seed's sample, pasted as printed, is answered too."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,43 +14,12 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
-from conftest import fixture_bytes, free_port
+from conftest import fixture_bytes
 from paybridge.local import emersion_demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "/emersion/API/Services/CreatePayment"
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    port, moto_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{url}{SERVICE}?wsdl", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None:
-                    pytest.fail(f"the local stack exited: {process.stdout.read() if process.stdout else ''}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("the local stack did not start within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -3,52 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import free_port
 from paybridge.local import demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    port, moto_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None:
-                    pytest.fail(f"the local stack exited: {process.stdout.read() if process.stdout else ''}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("the local stack did not start within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def readme_body(marker: str) -> str:

@@ -154,62 +154,54 @@ def test_a_day_settled_in_many_chunks_is_still_one_complete_file(
     assert files.read_file(BUCKET, f"{demo.ORGANISATION}/{day}.aba") == expected
 
 
-def test_a_chunk_whose_step_was_lost_is_written_by_the_next(
-    ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a Lambda that died after settling the first chunk, before writing its file
+def three_payouts_with_a_lost_step(api: Api, monkeypatch: pytest.MonkeyPatch, lost: int) -> list[int]:
+    """Three payouts settled two at a time, by a Lambda that dies after the `lost`-th chunk's transaction, before
+    its step writes the file: the chunk sizes the step was called with (the organisation's only)."""
     for n in range(1, 4):
         pay(api, demo.MANAGER_KEY, "SP-1001", "Meal Entertainment", f"{n}.00", f"Meal {n}")
     monkeypatch.setattr(settlement, "CHUNK", 2)
     calls: list[int] = []
 
-    def dies_once(tenant: Any, day: str, chunk: list[Any]) -> None:
+    def step(tenant: Any, day: str, chunk: list[Any]) -> None:
         if tenant.tenant_id != demo.ORGANISATION:
             return
         calls.append(len(chunk))
-        if len(calls) > 1:
+        if len(calls) != lost:
             payouts.pay_out(tenant, day, chunk)
 
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", dies_once)
-    day = today()
+    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", step)
+    return calls
 
-    settle(day)
+
+def payees(bucket: Any, day: str) -> list[str]:
+    return [line[62:80].strip() for line in records(bucket, demo.ORGANISATION, day) if line[18:20] == "50"]
+
+
+def test_a_chunk_whose_step_was_lost_is_written_by_the_next(
+    ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = three_payouts_with_a_lost_step(api, monkeypatch, lost=1)
+
+    settle(today())
 
     # Then the next chunk's step wrote the first chunk's payouts too
     assert calls == [2, 1]
-    lines = records(bucket, demo.ORGANISATION, day)
-    assert [line[62:80].strip() for line in lines if line[18:20] == "50"] == ["Meal 1", "Meal 2", "Meal 3"]
+    assert payees(bucket, today()) == ["Meal 1", "Meal 2", "Meal 3"]
 
 
 def test_the_last_chunk_whose_step_was_lost_is_written_by_the_next_run(
     ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a Lambda that died after settling the last chunk, before writing its file
-    for n in range(1, 4):
-        pay(api, demo.MANAGER_KEY, "SP-1001", "Meal Entertainment", f"{n}.00", f"Meal {n}")
-    monkeypatch.setattr(settlement, "CHUNK", 2)
-    calls: list[int] = []
-
-    def dies_on_the_last(tenant: Any, day: str, chunk: list[Any]) -> None:
-        if tenant.tenant_id != demo.ORGANISATION:
-            return
-        calls.append(len(chunk))
-        if len(calls) != 2:
-            payouts.pay_out(tenant, day, chunk)
-
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", dies_on_the_last)
-    day = today()
-    settle(day)
-    lines = records(bucket, demo.ORGANISATION, day)
-    assert [line[62:80].strip() for line in lines if line[18:20] == "50"] == ["Meal 1", "Meal 2"]
+    calls = three_payouts_with_a_lost_step(api, monkeypatch, lost=2)
+    settle(today())
+    assert payees(bucket, today()) == ["Meal 1", "Meal 2"]
 
     # When settlement runs again for the day
-    report = settle(day)
+    report = settle(today())
 
     # Then it settles nothing new, and its step writes the whole day's file
     assert report.settled == 0 and calls == [2, 1, 0]
-    lines = records(bucket, demo.ORGANISATION, day)
-    assert [line[62:80].strip() for line in lines if line[18:20] == "50"] == ["Meal 1", "Meal 2", "Meal 3"]
+    assert payees(bucket, today()) == ["Meal 1", "Meal 2", "Meal 3"]
 
 
 def test_a_replay_after_settlement_is_the_first_answer(ledger: Store, api: Api, bucket: Any) -> None:

@@ -156,6 +156,14 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
     raise RequestInFlight
 
 
+def answered(snapshot: PaymentSnapshot, request_hash: str) -> tuple[Verdict, Reply | None]:
+    """What a provider's own first read says of its request's keys, before it decides anything: the verdict, and the
+    answer already given if this is a retry (raising 422 and 409 as `known_answer` does). Then `take_payment(seen=)`
+    goes on from the same read."""
+    verdict, live = judge(snapshot.records.values(), request_hash, int(time.time()))
+    return verdict, known_answer(verdict, live, resumable=True)
+
+
 def known_answer(verdict: Verdict, live: Sequence[IdempotencyRecord], *, resumable: bool) -> Reply | None:
     """What a verdict on a request's keys answers by itself: the first answer (replay), 422 (another request),
     409 (in flight; also an abandoned reservation when the caller cannot resume it); None: go on."""

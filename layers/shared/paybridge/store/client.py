@@ -35,14 +35,7 @@ TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded
 def dynamodb() -> DynamoDBClient:
     # AWS_ENDPOINT_URL (set by the local stack) is honoured by boto3 itself.
     read_timeout = settings().dynamodb_read_timeout_seconds
-    # The store builds every request itself and DynamoDB validates each one: botocore's own client-side check of
-    # every attribute of every item is a third of a payment's CPU (docs/benchmarks.md), so it is off.
-    config = Config(
-        connect_timeout=2,
-        read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": 3},
-        parameter_validation=False,
-    )
+    config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3})
     return boto3.client("dynamodb", config=config)
 
 

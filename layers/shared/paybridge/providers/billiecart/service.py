@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json as std_json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +20,7 @@ from paybridge.api.auth import credential
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
 from paybridge.providers.billiecart import errors
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.billiecart.packages import (
@@ -32,7 +31,7 @@ from paybridge.providers.billiecart.packages import (
     package_key,
 )
 from paybridge.providers.billiecart.validation import CENT, CreatePayment, validate
-from paybridge.store import IdempotencyKey, StoredResponse, Verdict, judge, store
+from paybridge.store import IdempotencyKey, StoredResponse, Verdict, store
 
 OPERATION = "billiecart.CreatePayment"
 MANAGER = "manager"
@@ -108,8 +107,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     wanted = package_key(params.salary_package_id)
     # The one read: the keys' records (a retry is answered here), the employee, the package and the budget.
     first = db.snapshot(tenant.tenant_id, keys, [package_ref], [budget], [wanted])
-    verdict, live = judge(first.records.values(), digest, int(time.time()))
-    earlier = known_answer(verdict, live, resumable=True)
+    verdict, earlier = answered(first, digest)
     if earlier is not None:
         return reply(earlier, fmt)
     package = first.references.get(wanted)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json as strict_json
 from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import (
     JSON,
@@ -40,7 +39,7 @@ from paybridge.providers.crm.requests import (
     query,
     text,
 )
-from paybridge.store import IdempotencyKey, PaymentSnapshot, Store, StoredResponse, judge, store
+from paybridge.store import IdempotencyKey, PaymentSnapshot, Store, StoredResponse, store
 
 PROVIDER = "crm"
 TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
@@ -223,7 +222,7 @@ def _book(
     # One read: the keys' records (a retry is answered here, before anything is numbered) and every object the
     # request names. A request without invoices or bills needs no other read before its payment is reserved.
     first = db.snapshot(tenant.tenant_id, keys, (), (), [w.key for w in [*wanted, *documents]])
-    earlier = known_answer(*judge(first.records.values(), digest, int(time.time())), resumable=True)
+    _, earlier = answered(first, digest)
     if earlier is not None:
         return reply(earlier)
     objects = _found(first.references, [*wanted, *documents])

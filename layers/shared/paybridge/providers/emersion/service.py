@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import soap, xml
 from paybridge.ledger import AllocationRequest, Tenant, plan_allocations
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
 from paybridge.providers.emersion import wsdl
 from paybridge.providers.emersion.errors import EmersionError, Unauthenticated, answer
 from paybridge.providers.emersion.models import (
@@ -26,7 +25,7 @@ from paybridge.providers.emersion.models import (
     payment_response,
     result,
 )
-from paybridge.store import IdempotencyKey, StoredResponse, judge, store
+from paybridge.store import IdempotencyKey, StoredResponse, store
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -151,7 +150,7 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
     # One read: the keys' records (a retry is answered here, before anything is checked or numbered), the account,
     # its payment method that the token names, and the invoices.
     snapshot = db.snapshot(tenant.tenant_id, keys, [account_ref], [w.receivable_id for w in wishes], methods)
-    earlier = known_answer(*judge(snapshot.records.values(), digest, int(time.time())), resumable=True)
+    _, earlier = answered(snapshot, digest)
     if earlier is not None:
         return _reply(earlier)
     account_id = snapshot.account_refs[account_ref]

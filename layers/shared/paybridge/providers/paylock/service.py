@@ -17,14 +17,14 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, known_answer, take_payment
+from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.errors import AttemptNotFound, Refused, Unauthenticated, answer
 from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import Outcome
 from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest, attempt_id, read
-from paybridge.store import IdempotencyKey, StoredResponse, Verdict, judge, store
+from paybridge.store import IdempotencyKey, StoredResponse, Verdict, store
 
 PROVIDER = "paylock"
 OPERATION = "paylock.CreatePayment"
@@ -73,8 +73,7 @@ def _create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     request_hash = req.request_hash()
     now = int(time.time())
     # A retry is answered as the first request was, before the rules look at a ledger it has since changed.
-    verdict, live = judge(snapshot.records.values(), request_hash, now)
-    known = known_answer(verdict, live, resumable=True)
+    verdict, known = answered(snapshot, request_hash)
     if known is not None:
         return _reply(known, fmt)
     settings: dict[str, Any] = tenant.settings.get(PROVIDER, {})
