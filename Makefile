@@ -10,7 +10,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run test unit lint validate build bench ci clean
+.PHONY: run test unit lint validate build bench ci clean soak
 
 $(BIN)/.installed: pyproject.toml layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ clean:
 ## prints one table (docs/benchmarks.md). Benchmarks, not tests: nothing fails on speed.
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+
+## soak: long races (50 threads against moto's server) and the whole fault matrix for every surface, then one
+## table: inputs, 2xx, 4xx, try-again, 5xx, invariant violations and double charges per surface (README "Soak").
+soak: $(BIN)/.installed
+	PYTHONPATH=tests:tests/integration $(BIN)/python -m pytest -q -p no:xdist -p conftest -p soak_plugin --rootdir=. soak

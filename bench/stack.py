@@ -110,4 +110,6 @@ def reset_ledger(dynamodb: Any) -> None:
     """A fresh ledger table. moto copies every table a transaction touches before applying it, so its time grows
     with the table: the CPU measurements keep it small (that time is moto's, not the handler's, either way)."""
     dynamodb.delete_table(TableName=server.NAMES["LedgerTable"])
+    # The sequences start again with the new table: the blocks of numbers this process holds belong to the old one.
+    ledger_store.store.cache_clear()
     load_ledger(dynamodb)

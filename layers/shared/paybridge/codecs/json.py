@@ -11,10 +11,30 @@ from paybridge.codecs import MalformedDocument
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
+# No number a payment carries comes near these; past them a number is refused as the document's fault. Without them a
+# 9-byte `1E+999999999` reads as a Decimal that later code writes out with format(value, "f") as 10**9 digits (an
+# echoed attempted value, a text member), and an integer over 4,300 digits raises ValueError from json itself.
+MAX_NUMBER_CHARS = 100
+MAX_EXPONENT = 100  # |adjusted exponent|: 1E+100 and 1E-100 are the bounds
 
 
 def _no_constants(name: str) -> Any:
     raise MalformedDocument(f"{name} is not a number")
+
+
+def _decimal(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise MalformedDocument("a number is too long")
+    value = Decimal(text)
+    if abs(value.adjusted()) > MAX_EXPONENT:
+        raise MalformedDocument("a number is out of range")
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise MalformedDocument("a number is too long")
+    return int(text)
 
 
 def _object(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -58,7 +78,9 @@ def decode(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise MalformedDocument("the body is not valid UTF-8") from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_object)
+        return json.loads(
+            text, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constants, object_pairs_hook=_object
+        )
     except json.JSONDecodeError as exc:
         raise MalformedDocument(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
 

@@ -236,6 +236,19 @@ class Gateway:
         )
 
 
+def docs(path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document."""
+    from paybridge.api import openapi
+
+    if path in ("/docs", "/docs/"):
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.swagger_page().encode()
+    provider = path.removeprefix("/docs/").removesuffix("/openapi.json")
+    if path.endswith("/openapi.json") and provider in openapi.PROVIDERS:
+        document = json.dumps(openapi.document(provider), indent=2).encode()
+        return 200, {"Content-Type": "application/json"}, document
+    return 404, {"Content-Type": "application/json"}, json.dumps({"message": "no such document"}).encode()
+
+
 def serve(gateway: Gateway, host: str, port: int, console: Console | None = None) -> ThreadingHTTPServer:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -252,6 +265,9 @@ def serve(gateway: Gateway, host: str, port: int, console: Console | None = None
                 lowered = {k.lower(): v for k, v in headers.items()}
                 answer = console.handle(self.command, parts.path, dict(parse_qsl(parts.query)), lowered, body)
                 self._send(answer.status, {"Content-Type": answer.media_type}, answer.body)
+                return
+            if self.command == "GET" and (parts.path == "/docs" or parts.path.startswith("/docs/")):
+                self._send(*docs(parts.path))
                 return
             status, out, data = gateway.dispatch(self.command, self.path, headers, body)
             self._send(status, out, data)
