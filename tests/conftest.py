@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,19 +47,24 @@ def fixture_bytes(relative: str) -> bytes:
     return (FIXTURES / relative).read_bytes()
 
 
+def set_aws_env(patch: pytest.MonkeyPatch) -> None:
+    """The template's environment and fake credentials, as the functions see them; no endpoint: mock_aws."""
+    for name, value in template.environment(server.NAMES).items():
+        patch.setenv(name, value)
+    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    patch.delenv("AWS_ENDPOINT_URL", raising=False)
+    patch.delenv("AWS_PROFILE", raising=False)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in template.environment(server.NAMES).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    set_aws_env(monkeypatch)
 
 
-@pytest.fixture
-def ledger(aws_env: None) -> Iterator[Store]:
+@contextmanager
+def demo_ledger() -> Iterator[Store]:
     """moto's DynamoDB with the template's table and the demo data."""
     with mock_aws():
         reset_caches()
@@ -67,6 +73,12 @@ def ledger(aws_env: None) -> Iterator[Store]:
         demo.load(db)
         yield db
     reset_caches()
+
+
+@pytest.fixture
+def ledger(aws_env: None) -> Iterator[Store]:
+    with demo_ledger() as db:
+        yield db
 
 
 @dataclass

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from conftest import TABLE, reset_caches
-from paybridge.local import demo, server, template
+from conftest import demo_ledger, set_aws_env
 from paybridge.store import Store
 
 
@@ -19,20 +16,9 @@ def module_ledger() -> Iterator[Store]:
     """One ledger for the module (conftest's, made once): nothing here may write, and each test compares the table
     before and after its own request, so the tests need no fresh table each."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in template.environment(server.NAMES).items():
-            patch.setenv(name, value)
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-            patch.setenv(name, value)
-        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        patch.delenv("AWS_PROFILE", raising=False)
-        with mock_aws():
-            reset_caches()
-            template.create_tables(boto3.client("dynamodb"), server.NAMES)
-            db = Store(TABLE)
-            demo.load(db)
+        set_aws_env(patch)
+        with demo_ledger() as db:
             yield db
-        reset_caches()
 
 
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
