@@ -8,7 +8,7 @@ importing the resolver saves every cold start about 50 ms (its package imports e
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,3 +64,21 @@ def proxy_response(response: HttpResponse) -> dict[str, Any]:
         "isBase64Encoded": False,
         "multiValueHeaders": headers,
     }
+
+
+Operation = Callable[[HttpRequest], HttpResponse]
+
+
+def answering(answer: Callable[[Exception], HttpResponse]) -> Callable[[Operation], Operation]:
+    """An operation whatever it raises is answered by the provider's one error map (`answer`), never a 500."""
+
+    def wrap(operation: Operation) -> Operation:
+        def run(request: HttpRequest) -> HttpResponse:
+            try:
+                return operation(request)
+            except Exception as exc:  # the error map is the one place exceptions become answers
+                return answer(exc)
+
+        return run
+
+    return wrap

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from paybridge.api.auth import credential, verify_password
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, answering
 from paybridge.codecs import json as strict_json
 from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
@@ -49,14 +49,7 @@ UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
 UDF_DATES = tuple(f"udf_date_{n}" for n in range(1, 5))
 
 
-def _answering(operation: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    def run(request: HttpRequest) -> HttpResponse:
-        try:
-            return operation(request)
-        except Exception as exc:  # the error map is the one place exceptions become answers
-            return answer(exc)
-
-    return run
+_answering = answering(answer)
 
 
 def _ok(data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, answering
 from paybridge.codecs import soap, xml
 from paybridge.ledger import AllocationRequest, Tenant, plan_allocations
 from paybridge.operations.charging import Charge
@@ -44,14 +44,7 @@ UNDERSTOOD = ("Security", "IdempotencyKey")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
-def _answering(operation: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    def run(request: HttpRequest) -> HttpResponse:
-        try:
-            return operation(request)
-        except Exception as exc:  # the error map is the one place exceptions become Faults
-            return answer(exc)
-
-    return run
+_answering = answering(answer)
 
 
 # ---- authentication ----------------------------------------------------------------------------------------------
