@@ -1,13 +1,16 @@
-"""What the hostile-input, secrets and tenant-isolation tests (issue 8) share."""
+"""What the hostile-input, secrets, card-number and tenant-isolation tests (issue 8) share."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import demo_ledger, set_aws_env
+from paybridge import observability
 from paybridge.store import Store
 
 
@@ -42,3 +45,20 @@ def writes(ledger: Store) -> Iterator[list[str]]:
         yield made
     finally:
         events.unregister("before-call.dynamodb", unique_id="hostile-writes")
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """Everything the functions' Logger writes during a test, formatted as it goes to CloudWatch, at DEBUG."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(observability.logger.registered_formatter)
+    underlying = logging.getLogger(observability.logger.name)
+    level = underlying.level
+    underlying.addHandler(handler)
+    underlying.setLevel(logging.DEBUG)
+    try:
+        yield out
+    finally:
+        underlying.removeHandler(handler)
+        underlying.setLevel(level)

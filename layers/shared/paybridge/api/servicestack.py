@@ -165,7 +165,7 @@ def _json_value(kind: MemberType, value: Any) -> Any:
     if isinstance(kind, Contract):
         return to_json(kind, value)
     if isinstance(kind, ListOf):
-        return [_json_value(kind.item, item) for item in value]
+        return [None if item is None else _json_value(kind.item, item) for item in value]  # null, as XML's nil
     if isinstance(kind, StringMap):
         return dict(value)
     if isinstance(kind, Enumeration):
@@ -406,6 +406,11 @@ def field_error(code: str, field_name: str, message: str | None = None, **placeh
     meta.update({k: _placeholder(v) for k, v in placeholders.items()})
     template = _VALIDATOR_MESSAGES.get(code, "'{PropertyName}' is not valid.")
     return FieldError(code, field_name, message or template.format_map(_Defaults(meta)), meta)
+
+
+def card_number_error(field_name: str) -> FieldError:
+    """The field holds a card number (api/cards.py): a Must() rule's 400, without the value (never echoed)."""
+    return field_error("Predicate", field_name, f"'{display_name(field_name)}' must not hold a card number.")
 
 
 def _placeholder(value: Any) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from paybridge.api.servicestack import FieldError, display_name, field_error, validation_error
+from paybridge.api.cards import holds_card_number
+from paybridge.api.servicestack import FieldError, card_number_error, display_name, field_error, validation_error
 
 CURRENCY = "AUD"
 CENT = Decimal("0.01")
@@ -65,6 +66,8 @@ def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePa
         ceiling = gst_in(max(amount, Decimal(0)))
         errors.append(field_error("LessThanOrEqual", "GstAmount", ComparisonValue=ceiling, PropertyValue=gst))
     _max_length(errors, "Particulars", particulars, MAX_PARTICULARS_LENGTH)
+    if holds_card_number(particulars):  # kept on the payment and written into the ABA file's lodgement reference
+        errors.append(card_number_error("Particulars"))
     _not_empty(errors, "BudgetCategory", category)
     _max_length(errors, "BudgetCategory", category, MAX_ID_LENGTH)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:

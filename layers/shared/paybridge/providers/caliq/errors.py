@@ -55,6 +55,8 @@ _MESSAGES: Mapping[str, str] = {
     "not_positive": "The field {field} must be greater than 0.",
     "transaction_type": "The field {field} must be one of order, proforma, invoice.",
     "customer_required": "The AccountNo field is required when CustomerID is omitted.",
+    "card_number": "The field {field} must not hold a card number.",
+    "security_code": "The field {field} must not hold a card security code.",
 }
 
 

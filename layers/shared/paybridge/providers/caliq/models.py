@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from paybridge.api.cards import holds_card_number
+
 INT32_MAX = 2**31 - 1
 TRANSACTION_TYPES = ("order", "proforma", "invoice")
 
@@ -33,7 +35,23 @@ def _not_bool(value: object) -> object:
     return value
 
 
+def _no_card_number(value: str | None) -> str | None:
+    # api/cards.py: a card is known by what its gateway gave (transaction id, auth number, vendor code), never by
+    # its number.
+    if holds_card_number(value):
+        raise ValueError("card_number")
+    return value
+
+
+def _no_security_code(value: str | None) -> str | None:
+    # Sage Pay's SecurityKey is 10 characters it generated; 3 or 4 digits there is the card's CVV, never accepted.
+    if value is not None and value.isascii() and value.isdigit() and len(value) in (3, 4):
+        raise ValueError("security_code")
+    return value
+
+
 Money = Annotated[Decimal, AfterValidator(_money)]
+GatewayText = Annotated[str | None, AfterValidator(_no_card_number)]
 Int = Annotated[int, BeforeValidator(_not_bool)]
 
 
@@ -60,10 +78,10 @@ class MakePaymentParams(_Model):
     AccountNo: str | None = Field(default=None, max_length=10)
     PaymentTypeID: Int = Field(ge=-INT32_MAX, le=INT32_MAX)
     Amount: Money
-    TransactionID: str | None = Field(default=None, max_length=255)
-    AuthNumber: str | None = Field(default=None, max_length=50)
-    SecurityKey: str | None = Field(default=None, max_length=50)
-    VendorTXCode: str | None = Field(default=None, max_length=50)
+    TransactionID: GatewayText = Field(default=None, max_length=255)
+    AuthNumber: GatewayText = Field(default=None, max_length=50)
+    SecurityKey: Annotated[GatewayText, AfterValidator(_no_security_code)] = Field(default=None, max_length=50)
+    VendorTXCode: GatewayText = Field(default=None, max_length=50)
     PayTransactions: PayTransactionsModel | None = None
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from paybridge.api.cards import holds_card_number
 from paybridge.api.http import HttpRequest
 from paybridge.codecs import MalformedDocument
 from paybridge.money import InvalidAmount, to_amount
@@ -78,6 +79,8 @@ def identifier(params: Mapping[str, Any], parameter: str, kind: str, *, required
     ((field, raw),) = given.items()
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
         raise invalid(parameter, f"{field} must be a string")
+    if kind == "card" and holds_card_number(str(raw)):  # api/cards.py
+        raise invalid(parameter, f"a card is named by its {' or '.join(allowed)}, never by its card number")
     return Identifier(parameter, kind, field, str(raw))
 
 
@@ -91,6 +94,8 @@ def text(params: Mapping[str, Any], name: str, *, required: bool = False, max_le
         raise invalid(name, "a string")
     if len(value) > max_length:
         raise invalid(name, f"at most {max_length} characters")
+    if holds_card_number(value):  # api/cards.py: kept on the payment, so never a card number
+        raise invalid(name, "must not hold a card number")
     return value
 
 

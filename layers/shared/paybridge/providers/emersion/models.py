@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from paybridge.api.cards import holds_card_number
 from paybridge.codecs import soap, xml
 from paybridge.ledger import Payment, PaymentState
 from paybridge.money import InvalidAmount, to_amount
@@ -96,6 +97,8 @@ def payment_request(request: etree._Element, currency: str) -> PaymentRequest:
     account = _positive_integer(account_id, 165)
     if token is None:
         raise EmersionError(166)
+    if holds_card_number(token):  # api/cards.py: a card is named by its token, never by its number
+        raise EmersionError(167)
     invoices = _invoices(payment, currency, money)
     return PaymentRequest(
         account_id=account, token=token, amount=money, payment_vanity_date=vanity_date, invoices=invoices

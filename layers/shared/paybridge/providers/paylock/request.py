@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from paybridge.api import servicestack as ss
+from paybridge.api.cards import holds_card_number
 from paybridge.codecs.datacontract import InvalidMember
 from paybridge.ledger import Tenant
 from paybridge.money import InvalidAmount, minor_unit, to_amount
@@ -129,6 +130,9 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
     elif method in CARD_METHODS:
         errors.append(ss.field_error("NotEmpty", "LastFour"))
     payor, defaulted = _payor(values.get("Payor"), tenant, errors)
+    for name in ("PaymentToken", "Fingerprint", "GatewayName"):
+        if holds_card_number(values.get(name)):
+            errors.append(ss.card_number_error(name))
     if errors:
         raise ss.validation_error(errors)
     assert amount is not None
@@ -183,6 +187,7 @@ def _payor(raw: Any, tenant: Tenant, errors: list[ss.FieldError]) -> tuple[dict[
         errors.append(ss.field_error("NotNull", "Payor"))
         return {}, ()
     given = {name: _text(raw.get(name)) for name in PAYOR_FIELDS}
+    errors.extend(ss.card_number_error(f"Payor.{name}") for name, value in given.items() if holds_card_number(value))
     for name in ("FirstName", "LastName"):
         if not given[name]:
             errors.append(ss.field_error("NotEmpty", f"Payor.{name}"))
