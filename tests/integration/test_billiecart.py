@@ -190,37 +190,12 @@ def test_401_and_403_in_xml(ledger: Store, api: Api) -> None:
         assert root.findtext(f"{{{PAYMENTS_NS}}}ResponseStatus/{{{TYPES_NS}}}ErrorCode") == code
 
 
-def test_the_organisation_is_the_callers_own(ledger: Store, api: Api) -> None:
-    # Naming its own organisation changes nothing; naming another is refused, and nothing is written.
-    assert post(api, request(OrganisationId=demo.ORGANISATION)).status == 200
+# Another organisation (403) and its packages (404): tests/integration/test_tenant_isolation.py.
+def test_a_package_the_organisation_does_not_have_is_not_found(ledger: Store, api: Api) -> None:
+    package = "SP-9999"  # nobody's
     before = table_items()
 
-    answer = post(api, request(OrganisationId=demo.OTHER_ORGANISATION))
-
-    assert answer.status == 403
-    message = "The OrganisationId is not the caller's organisation."
-    assert status_of(answer) == {
-        "ErrorCode": "Forbidden",
-        "Message": message,
-        "Errors": [{"ErrorCode": "Forbidden", "FieldName": "OrganisationId", "Message": message}],
-    }
-    assert table_items() == before
-
-
-@pytest.mark.parametrize(
-    ("key", "package", "category"),
-    [
-        (demo.MANAGER_KEY, "SP-2001", "Mortgage"),  # Summit Care's package, asked by Harbour Health's manager
-        (demo.OTHER_MANAGER_KEY, "SP-1001", "Mortgage"),  # and the other way round
-        (demo.MANAGER_KEY, "SP-9999", "Mortgage"),  # nobody's
-    ],
-)
-def test_a_package_of_another_organisation_is_not_found(
-    ledger: Store, api: Api, key: str, package: str, category: str
-) -> None:
-    before = table_items()
-
-    answer = post(api, request(SalaryPackageId=package, BudgetCategory=category), Authorization=f"Bearer {key}")
+    answer = post(api, request(SalaryPackageId=package, BudgetCategory="Mortgage"))
 
     assert answer.status == 404
     message = f"Salary package '{package}' was not found."

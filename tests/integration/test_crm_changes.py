@@ -349,31 +349,6 @@ def test_an_unknown_or_expired_token_changes_nothing(ledger: Store, api: Api, op
     assert ledger_items() == items
 
 
-@pytest.mark.parametrize("operation", ["post", "reject", "cancel"])
-def test_another_tenants_token_never_changes_this_tenants_payments(ledger: Store, api: Api, operation: str) -> None:
-    # Given a POSTED payment (for cancel) and a DRAFT (for post and reject) of the demo tenant, and a live token of
-    # another tenant that has the same reference data kinds but none of these payments
-    assert send(api, "post", POST).status == 200
-    payment_117 = show(api, "117")["id"]
-    payment_118 = show(api, "118")["id"]
-    plant_token(ledger, "OTHERTOKEN", tenant_id="other")
-    target = payment_117 if operation == "cancel" else payment_118
-    number = "102" if operation == "cancel" else None
-    items = ledger_items()
-
-    answers = [
-        send(api, operation, example(EXAMPLES[operation], token="OTHERTOKEN", payment_identifier=identifier))
-        for identifier in (
-            {"id": target},
-            {"reference_number": "117" if operation == "cancel" else "118"},
-            *([{"number": number}] if number else []),
-        )
-    ]
-
-    assert {refused(a) for a in answers} == {(404, "NOT_FOUND")}
-    assert ledger_items() == items
-
-
 def test_another_providers_payment_is_not_found(ledger: Store, api: Api) -> None:
     from datetime import date
 

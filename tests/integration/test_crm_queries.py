@@ -97,11 +97,6 @@ def shown(api: Api, reference_number: str) -> Any:
     return envelope(answer)["data"]
 
 
-def other_tenants_token(db: Store) -> str:
-    plant_token(db, "OTHERTOKEN", tenant_id="other")
-    return "OTHERTOKEN"
-
-
 # ---- the seed's examples ---------------------------------------------------------------------------------------
 
 
@@ -424,29 +419,6 @@ def test_a_missing_unknown_or_expired_token_gets_no_data(
     document = envelope(answer)
     expected = (401, "INVALID_TOKEN") if token else (400, "MANDATORY_PARAMETER_MISSING")
     assert (answer.status, document["status"]["code"], document["data"]) == (*expected, None)
-
-
-def test_another_tenants_token_never_sees_this_tenants_payments(ledger: Store, crm: Api) -> None:
-    token = other_tenants_token(ledger)
-
-    listed_there = get(crm, "list", token=token, accounts_receivable_identifier=BY_NUMBER)
-    latest_there = get(crm, "get_latest", token=token, accounts_receivable_identifier=BY_NUMBER, number="5")
-    # Even when the other tenant names an accounts receivable of its own with the same ledger account id, its
-    # GSI2 partition is its own: it finds none of this tenant's payments.
-    receivable, owner = crm_demo.ACCOUNTS[0]
-    ledger.put_reference(
-        "other",
-        "accounts_receivable",
-        {**receivable, "account_owner": owner, "account_id": "crm-192"},
-        {"number": "192"},
-    )
-    listed_mirror = get(crm, "list", token=token, accounts_receivable_identifier=BY_NUMBER)
-    latest_mirror = get(crm, "get_latest", token=token, accounts_receivable_identifier=BY_NUMBER, number="5")
-
-    for answer in (listed_there, latest_there):
-        assert (answer.status, envelope(answer)["status"]["code"]) == (404, "NOT_FOUND")
-    for answer in (listed_mirror, latest_mirror):
-        assert (answer.status, envelope(answer)["data"]) == (200, [])
 
 
 def test_reads_only_read_and_never_scan(ledger: Store, crm: Api) -> None:

@@ -254,3 +254,35 @@ def test_a_hostile_document_is_refused_with_nothing_written(
     ledger: object, writes: list[str], api: Api, surface: Surface, case: str, build: Callable[[Surface], bytes]
 ) -> None:
     refused_without_writing(api, surface, build(surface), writes)
+
+
+# A text member of some surfaces, as their valid document spells it: what only text can carry goes there.
+TEXT_MEMBERS = {"caliq": '"VTX-HOSTILE"', "paylock": '"fp-hostile-json"', "billiecart": '"hostile"'}
+SERVICESTACK = {"paylock", "billiecart"}
+TEXTS = [
+    # Valid JSON naming no character: no UTF-8 answer, log line or DynamoDB string can hold it (codecs/json.py).
+    *((s, "lone_surrogate", '"VTX-\\ud800"') for s in SURFACES if s.name in TEXT_MEMBERS),
+    # JSON can carry U+0001, XML 1.0 cannot: ServiceStack may be asked the answer in XML (api/servicestack.py).
+    *((s, "xml_control_character", '"fp-\\u0001"') for s in SURFACES if s.name in SERVICESTACK),
+]
+
+
+def with_text(surface: Surface, text: str) -> bytes:
+    return surface.document().replace(TEXT_MEMBERS[surface.name].encode(), text.encode(), 1)
+
+
+@pytest.mark.parametrize(("surface", "case", "text"), TEXTS, ids=[f"{s.name}-{c}" for s, c, _ in TEXTS])
+def test_text_no_answer_could_hold_is_refused_with_nothing_written(
+    ledger: object, writes: list[str], api: Api, surface: Surface, case: str, text: str
+) -> None:
+    assert with_text(surface, text) != surface.document()
+
+    refused_without_writing(api, surface, with_text(surface, text), writes)
+
+
+@pytest.mark.parametrize("surface", [s for s in SURFACES if s.name in TEXT_MEMBERS], ids=lambda s: s.name)
+def test_a_surrogate_pair_is_one_character_and_taken(ledger: object, api: Api, surface: Surface) -> None:
+    # The control: an emoji written as its two escapes is text like any other (a fresh key: VTX-😀, fp-😀, ...).
+    answer = api.send("POST", surface.url, with_text(surface, '"VTX-\\ud83d\\ude00"'), **surface.headers)
+
+    assert answer.status < 500 and not surface.refused(answer), (answer.status, answer.text[:500])

@@ -208,13 +208,26 @@ def _from_json(kind: MemberType, value: Any, path: str) -> Any:
     if isinstance(kind, StringMap):
         if not isinstance(value, dict) or not all(isinstance(v, str | None) for v in value.values()):
             raise InvalidMember(path, f"{_name(path)} must be an object of strings")
+        for key, text in value.items():
+            _xml_text(text, f"{path}.{key}")
         return dict(value)
     if isinstance(value, dict | list):
         raise InvalidMember(path, _invalid(value, path))
+    _xml_text(value, path)
     try:
         return _scalar(kind, value)
     except (ValueError, InvalidOperation):
         raise InvalidMember(path, _invalid(value, path)) from None
+
+
+# What XML 1.0 cannot hold, not even as a character reference. A JSON request may carry it, but its answer (and the
+# same answer replayed) may be asked for in XML: refused, without echoing it, so no answer is an unreadable document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: Any, path: str) -> None:
+    if isinstance(value, str) and _NOT_XML.search(value):
+        raise InvalidMember(path, f"'{_name(path)}' holds a control character XML cannot carry")
 
 
 def _scalar(kind: Scalar | Enumeration, value: Any) -> Any:

@@ -258,7 +258,8 @@ class _Writer:
         self.out.append(f"</{tag}>")
 
     def text(self, value: str) -> None:
-        self.out.append(escape(value))
+        # A CR written as it is reads back as LF (XML's end-of-line handling); WCF writes it &#xD;, which stays a CR.
+        self.out.append(escape(value, {"\r": "&#xD;"}))
         tag = self.tags.pop()
         self.scopes.pop()
         self.out.append(f"</{tag}>")

@@ -12,6 +12,8 @@ from paybridge.codecs import MalformedDocument, xml
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 ROOT_NAMESPACES = f' xmlns:xsd="{XSD}" xmlns:xsi="{xml.XSI}"'
+# A CR written as it is reads back as LF (XML's end-of-line handling): as a reference it stays a CR.
+_CR = {"\r": "&#13;"}
 
 
 def decode(body: bytes, root_name: str, list_items: Collection[str]) -> dict[str, Any]:
@@ -54,7 +56,8 @@ def text(value: Any) -> str:
 
 def encode(root_name: str, content: Mapping[str, Any], item_names: Mapping[str, str]) -> bytes:
     """One element a line, no indentation, as the seeds print their samples. A list is written as its element
-    holding one `item_names[list name]` element per item; None is left out, as XmlSerializer does."""
+    holding one `item_names[list name]` element per item; a None member is left out, as XmlSerializer does, and a
+    None item written xsi:nil, as it writes one. An empty object or list is an empty element (read back as "")."""
     lines = [f"<{root_name}{ROOT_NAMESPACES}>"]
     _write(content, item_names, lines)
     lines.append(f"</{root_name}>")
@@ -66,6 +69,9 @@ def _write(content: Mapping[str, Any], item_names: Mapping[str, str], lines: lis
         if value is None:
             continue
         if isinstance(value, Mapping):
+            if all(v is None for v in value.values()):  # not "<name>\n</name>": that reads back as a line end
+                lines.append(f"<{name} />")
+                continue
             lines.append(f"<{name}>")
             _write(value, item_names, lines)
             lines.append(f"</{name}>")
@@ -75,7 +81,10 @@ def _write(content: Mapping[str, Any], item_names: Mapping[str, str], lines: lis
                 continue
             lines.append(f"<{name}>")
             for item in value:
-                _write({item_names[name]: item}, item_names, lines)
+                if item is None:
+                    lines.append(f'<{item_names[name]} xsi:nil="true" />')
+                else:
+                    _write({item_names[name]: item}, item_names, lines)
             lines.append(f"</{name}>")
         else:
-            lines.append(f"<{name}>{escape(text(value))}</{name}>")
+            lines.append(f"<{name}>{escape(text(value), _CR)}</{name}>")

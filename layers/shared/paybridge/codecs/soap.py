@@ -139,7 +139,8 @@ def attribute(value: str) -> str:
 
 
 def text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element content; a CR as a reference, as in `attribute`: written as it is, a parser reads it as LF."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def element(name: str, attributes: Mapping[str, str] | None = None, content: str = "") -> str:

@@ -21,3 +21,7 @@ class AllocationConflict(StoreError):
 
 class CompletionConflict(StoreError):
     """The payment was already completed by someone else (a resumed request); nothing was written."""
+
+
+class UsernameTaken(StoreError):
+    """The login username belongs to a user of another tenant (usernames are global); nothing was written."""

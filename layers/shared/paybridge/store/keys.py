@@ -15,6 +15,7 @@
 | reference   | T#<tenant>#REFDATA#<kind>#<field>#<value> | REFDATA |
 | user        | USER#<username>                      | USER     |
 | settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
+| CRM.COM financial transaction | T#<tenant>#CRMTXN#<id> | CANCELLATION |
 
 GSI1 (payments by state): GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <updated at>#<payment>.
 GSI2 (payments by account): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
@@ -77,6 +78,11 @@ def sequence(tenant_id: str, name: str) -> Key:
 
 def reference(tenant_id: str, kind: str, field: str, value: str) -> Key:
     return _key(f"T#{tenant_id}#REFDATA#{kind}#{field}#{value}", "REFDATA")
+
+
+def crm_cancellation(tenant_id: str, transaction_id: str) -> Key:
+    # A CRM.COM payment cancellation: a financial transaction of its own, beside the payment it cancels.
+    return _key(f"T#{tenant_id}#CRMTXN#{transaction_id}", "CANCELLATION")
 
 
 def user(username: str) -> Key:

@@ -26,7 +26,13 @@ from paybridge.ledger import (
 )
 from paybridge.store import keys
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
-from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict, StoreError
+from paybridge.store.errors import (
+    AllocationConflict,
+    CompletionConflict,
+    ReservationConflict,
+    StoreError,
+    UsernameTaken,
+)
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 
 Item = dict[str, Any]
@@ -505,8 +511,21 @@ class Store:
         return self._get(keys.user(username))
 
     def put_user(self, username: str, tenant_id: str, user_id: str, password: Mapping[str, str]) -> None:
+        """A login user. Usernames are global (a login names no tenant): one of another tenant is never replaced."""
         pk, sk = keys.as_tuple(keys.user(username))
-        self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "user_id": user_id, "password": dict(password)})
+        item = {"PK": pk, "SK": sk, "tenant_id": tenant_id, "user_id": user_id, "password": dict(password)}
+        try:
+            with sdk_errors():
+                dynamodb().put_item(
+                    TableName=self.table_name,
+                    Item=_dump(item),
+                    ConditionExpression="attribute_not_exists(PK) OR tenant_id = :tenant",
+                    ExpressionAttributeValues={":tenant": {"S": tenant_id}},
+                )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise UsernameTaken(username) from None
 
     # ---- transaction items -------------------------------------------------------------------------------
 

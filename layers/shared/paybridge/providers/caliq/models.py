@@ -50,6 +50,12 @@ def _no_security_code(value: str | None) -> str | None:
     return value
 
 
+def _empty_element(value: object) -> object:
+    # XmlSerializer writes an empty PayTransactions as <PayTransactions />, which the plain XML codec reads as "":
+    # an object with no members, as XmlSerializer reads it back (and Json.NET's "" for an object: no transactions).
+    return {} if value == "" else value
+
+
 Money = Annotated[Decimal, AfterValidator(_money)]
 GatewayText = Annotated[str | None, AfterValidator(_no_card_number)]
 Int = Annotated[int, BeforeValidator(_not_bool)]
@@ -82,7 +88,7 @@ class MakePaymentParams(_Model):
     AuthNumber: GatewayText = Field(default=None, max_length=50)
     SecurityKey: Annotated[GatewayText, AfterValidator(_no_security_code)] = Field(default=None, max_length=50)
     VendorTXCode: GatewayText = Field(default=None, max_length=50)
-    PayTransactions: PayTransactionsModel | None = None
+    PayTransactions: Annotated[PayTransactionsModel | None, BeforeValidator(_empty_element)] = None
 
     @model_validator(mode="after")
     def _customer(self) -> MakePaymentParams:

@@ -43,6 +43,7 @@ from paybridge.providers.crm.service import (
     request_hash,
 )
 from paybridge.store import AllocationConflict, Store, StoredResponse, store
+from paybridge.store.keys import as_tuple, crm_cancellation
 
 # The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
 _CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED, PaymentState.SETTLED})
@@ -284,9 +285,10 @@ def cancel(request: HttpRequest) -> HttpResponse:
         now = datetime.now(UTC)
         at = now.strftime(DATE_FORMAT)
         cancellation_id = uuid.uuid4().hex.upper()  # 32 upper-case hex digits, as CRM.COM ids
+        pk, sk = as_tuple(crm_cancellation(tenant_id, cancellation_id))
         item: dict[str, Any] = {
-            "PK": f"T#{tenant_id}#CRMTXN#{cancellation_id}",
-            "SK": "CANCELLATION",
+            "PK": pk,
+            "SK": sk,
             "kind": "payment_cancellation",
             "payment_id": current.payment_id,
             "id": cancellation_id,

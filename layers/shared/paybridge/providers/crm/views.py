@@ -436,7 +436,8 @@ def _written(value: Any, hint: Any = Any) -> Any:
         return None
     for member in get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,):
         if member is not NoneType and is_typeddict(member):
-            return {key: _written(value[key], inner) for key, inner in _fields(member)}
+            # A member the stored data lacks (reference data loaded by hand) is written as null, never a 500.
+            return {key: _written(value.get(key), inner) for key, inner in _fields(member)}
     if isinstance(value, Decimal):
         return _amount(value)
     if isinstance(value, Mapping):
