@@ -58,6 +58,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
 ## soak: long races (50 threads against moto's server) and the whole fault matrix for every surface, then one
-## table: inputs, 2xx, 4xx, try-again, 5xx, invariant violations and double charges per surface (README "Soak").
+## table: inputs, 2xx, 4xx, try-again, 5xx, invariant violations and double charges per surface; and schemathesis
+## against the local stack (many examples per operation, many scenarios along the links), in a table of its own
+## (README "Soak").
 soak: $(BIN)/.installed
-	PYTHONPATH=tests:tests/integration $(BIN)/python -m pytest -q -p no:xdist -p conftest -p soak_plugin --rootdir=. soak
+	PYTHONPATH=tests:tests/integration:tests/e2e $(BIN)/python -m pytest -q -p no:xdist -p conftest -p soak_plugin --rootdir=. soak

@@ -1,23 +1,38 @@
 """The long versions: every surface raced by 50 threads (one key; different payments on one receivable), CRM.COM's
-post/reject/cancel race repeated, and the whole fault matrix (store throttled and answer lost at each call, gateway
-failing at each step, the Lambda killed at each seam) for every surface."""
+post/reject/cancel race repeated, the whole fault matrix (store throttled and answer lost at each call, gateway
+failing at each step, the Lambda killed at each seam) for every surface, and schemathesis against the local stack
+(tests/e2e/test_schemathesis.py) with many examples per operation and many scenarios along the links, the stack's
+ledger checked after each run."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import pytest
+import requests
 from test_faults_providers import clock, crashes, gateway_faults, store_faults
 from test_races_providers import (
     identical_requests_make_one_payment,
     post_reject_cancel_race,
     racing_payments_never_over_allocate,
 )
+from test_schemathesis import LINKED, Tally, operations, run_operation, run_stateful
 
-from conftest import Api
+from conftest import ROOT, Api, free_port
+from paybridge.api import openapi
 from paybridge.store import Store
-from soak_support import SURFACES, Clock, Surface
+from soak_support import SCHEMATHESIS, SURFACES, Clock, SchemathesisRow, Surface, ledger, violations
 
 pytestmark = pytest.mark.soak
 __all__ = ["clock"]
+EXAMPLES = int(os.environ.get("SOAK_SCHEMATHESIS_EXAMPLES", "100"))  # per operation
+SCENARIOS = int(os.environ.get("SOAK_SCHEMATHESIS_SCENARIOS", "100"))  # per state machine (Caliq: a fifth)
+STEPS = int(os.environ.get("SOAK_SCHEMATHESIS_STEPS", "10"))
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
@@ -41,3 +56,76 @@ def test_fault_matrix(ledger: Store, api: Api, clock: Clock, surface: Surface) -
     if surface.charges:
         gateway_faults(api, surface, ledger, clock, 2 if surface.provider == "paylock" else 1)
     crashes(api, surface, ledger, clock)
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    url: str
+    aws: str  # its moto server: the ledger the stack's functions write
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[LocalStack]:
+    """The local stack in a process of its own (as conftest's base_url), with its moto server's address known, so the
+    test can read the ledger the stack wrote."""
+    port, moto_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)]
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, with our arguments
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the local stack did not start")
+                time.sleep(0.2)
+        yield LocalStack(url, f"http://127.0.0.1:{moto_port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _row(name: str, tally: Tally, found: list[str], stateful: bool) -> SchemathesisRow:
+    row = SchemathesisRow(
+        tally.inputs,
+        tally.answers,
+        len(tally.failures),
+        sum(tally.followed.values()) if stateful else None,
+        len(found),
+        [*tally.failures, *found][:5],
+    )
+    SCHEMATHESIS[name] = row
+    return row
+
+
+def test_schemathesis(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ledger the stack writes, read through its moto server (the stack's own region and dummy credentials).
+    for name, value in {
+        "AWS_ENDPOINT_URL": local_stack.aws,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    by_provider: dict[str, list[object]] = {}
+    for provider, operation in operations(local_stack.url):
+        by_provider.setdefault(provider, []).append(operation)
+    rows = []
+    for provider in openapi.PROVIDERS:
+        before, tally = ledger(), Tally()
+        for operation in by_provider[provider]:
+            tally.add(run_operation(local_stack.url, provider, operation, EXAMPLES))
+        rows.append(_row(provider, tally, violations(before), stateful=False))
+    for provider in LINKED:
+        before = ledger()
+        (tally,) = run_stateful(local_stack.url, SCENARIOS, STEPS, (provider,)).values()
+        rows.append(_row(f"{provider} stateful", tally, violations(before), stateful=True))
+
+    assert [r.notes for r in rows if r.failures or r.violations or r.answers["5xx"]] == []
+    assert all(r.links_followed for r in rows if r.links_followed is not None)

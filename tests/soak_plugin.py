@@ -1,4 +1,5 @@
-"""`make soak`'s pytest plugin (-p soak_plugin): after the run, one table of every surface's answers."""
+"""`make soak`'s pytest plugin (-p soak_plugin): after the run, one table of every surface's answers, and one of the
+schemathesis runs."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import pytest
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from soak_support import table
+    from soak_support import SCHEMATHESIS, schemathesis_table, table
 
     terminalreporter.write_line("")
     terminalreporter.write_line("Soak: every answer of every surface (5xx: other than the documented try-again)")
     terminalreporter.write_line(table())
+    if SCHEMATHESIS:
+        terminalreporter.write_line("")
+        terminalreporter.write_line("schemathesis against the local stack: stateless, and stateful along the links")
+        terminalreporter.write_line(schemathesis_table())

@@ -292,7 +292,7 @@ def record_check(surface: Surface, violations: Sequence[str], doubles: Sequence[
 
 def table() -> str:
     head = ("surface", "inputs", "2xx", "4xx", "try again", "5xx", "crashed", "invariant violations", "double charges")
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for surface in SURFACES:
         row = TALLY.get(surface.name, Row())
         a = row.answers
@@ -304,10 +304,41 @@ def table() -> str:
                 str(row.double_charges),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return _render(rows)
+
+
+def _render(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+@dataclass
+class SchemathesisRow:
+    """One schemathesis run against the local stack (tests/e2e/test_schemathesis.py): a provider's operations
+    stateless, or its state machine along the documents' links."""
+
+    inputs: int = 0
+    answers: Counter[str] = field(default_factory=Counter)  # 2xx, 4xx, 5xx
+    failures: int = 0  # failed checks: a 5xx, or an answer not as the document says
+    links_followed: int | None = None  # steps that sent a value a link took from an earlier answer
+    violations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+SCHEMATHESIS: dict[str, SchemathesisRow] = {}
+
+
+def schemathesis_table() -> str:
+    head = ("schemathesis", "inputs", "2xx", "4xx", "5xx", "non-conformances", "links followed", "invariant violations")
+    rows: list[tuple[str, ...]] = [head]
+    for name, row in SCHEMATHESIS.items():
+        a = row.answers
+        followed = "-" if row.links_followed is None else str(row.links_followed)
+        counts = (row.inputs, a["2xx"], a["4xx"], a["5xx"], row.failures)
+        rows.append((name, *(str(v) for v in counts), followed, str(row.violations)))
+    return _render(rows)
 
 
 # ---- sending -------------------------------------------------------------------------------------------------------

@@ -9,10 +9,14 @@ error answers; `pydantic.json_schema.models_json_schema` writes their schemas an
   generated from those contracts (`contract_model`), written as ServiceStack.Text writes JSON, so the documents
   follow the contracts the codecs use.
 - CRM.COM validates by hand (providers/crm/requests.py): its request models are written here from those rules.
+
+Request bodies carry examples that work against the local stack's demo data (the seeds' and README's requests), and
+`LINKS` says which answer feeds which operation (OpenAPI links, followed by schemathesis's stateful run).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,6 +68,21 @@ class Operation:
     parameters: Sequence[Mapping[str, Any]] = ()
     security: Sequence[Mapping[str, list[str]]] = ()
     tags: Sequence[str] = field(default=())
+    examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> a JSON request body
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: a value of `source`'s 200 answer that `target` takes, as runtime expressions
+    (`$response.body#/...`). `request_body` names members of the target's body; schemathesis (4.x) reads nested
+    expressions there and merges them into the body it generates (specs/openapi/stateful/links.py)."""
+
+    name: str
+    source: str  # operation ids
+    target: str
+    description: str
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    request_body: Mapping[str, Any] | None = None
 
 
 # ---- Caliq (seed 000) ------------------------------------------------------------------------------------------
@@ -126,6 +145,19 @@ def _caliq_errors(*statuses: int) -> dict[int, Answer]:
     return {s: Answer(CaliqError, text[s], _CALIQ_TYPES) for s in statuses}
 
 
+# The examples of the JSON surfaces other than CRM.COM are README's requests against the local stack's demo data
+# (local/demo.py and the providers' demo modules): Swagger UI's "Try it out" works with them, and schemathesis, which
+# mixes a document's examples into what it generates, reaches the successful answers with them.
+CALIQ_EXAMPLE = {
+    "apiKey": "caliq-demo-key-7f3a9c21",
+    "CustomerID": 1001,
+    "PaymentTypeID": 3,
+    "Amount": 50,
+    "TransactionID": "pp-778812",
+    "AuthNumber": "A12345",
+    "VendorTXCode": "VTX-0001",
+    "PayTransactions": {"PayTransaction": [{"TransID": 5001, "SubID": 0, "Type": "invoice", "Amount": 50}]},
+}
 CALIQ = (
     Operation(
         "post",
@@ -140,6 +172,7 @@ CALIQ = (
         request_types=_CALIQ_TYPES,
         xml_root="MakePaymentParams",
         parameters=(IDEMPOTENCY_KEY,),
+        examples={"demo": CALIQ_EXAMPLE},
         # The apiKey is a member of the body (MakePaymentParams.apiKey): OpenAPI's apiKey scheme cannot name a body.
         tags=("Caliq",),
     ),
@@ -323,10 +356,12 @@ def _crm(
     request: type[BaseModel] | None = None,
     query: Sequence[tuple[str, bool, str]] = (),
     errors: Sequence[int] = (400, 401, 404, 409, 422, 503),
+    examples: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Operation:
     ok = _envelope(f"Crm{''.join(p.title() for p in name.replace('/', '_').split('_'))}Answer", data)
     parameters: list[Mapping[str, Any]] = [
         {"name": q, "in": "query", "required": required, "description": text, "schema": {"type": "string"}}
+        | ({"example": _CRM_QUERY_EXAMPLES[q]} if q in _CRM_QUERY_EXAMPLES else {})
         for q, required, text in query
     ]
     if method == "post" and name != "authentication/login":
@@ -341,9 +376,91 @@ def _crm(
         parameters=parameters,
         security=({"crmToken": []},) if method == "get" else (),
         tags=("CRM.COM",),
+        examples=examples or {},
     )
 
 
+# Examples: seed 004's own requests (its example token and the objects they name are the local stack's demo data,
+# local/crm_demo.py), so Swagger UI's "Try it out" and schemathesis (which mixes a document's examples into what it
+# generates) reach the operations' successful answers. "draft" and "on account" book a payment on account (no invoice
+# or bill), which can be repeated.
+_CRM_TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"  # noqa: S105 - the seed's example token, live in the demo data
+_CRM_BOOK = {
+    "token": _CRM_TOKEN,
+    "accounts_receivable_identifier": {"number": "192"},
+    "type_identifier": {"name": "Invoices Balance Payment"},
+    "payment_method_identifier": {"name": "Direct Debit"},
+    "received_on": "2014-07-14T09:12:54",
+    "received_by_user_identifier": {"username": "JackH"},
+    "received_by_unit_identifier": {"name": "Admin Unit"},
+}
+CRM_EXAMPLES: Mapping[str, Mapping[str, Mapping[str, Any]]] = {
+    "payments/create": {
+        "draft": {
+            **_CRM_BOOK,
+            "life_cycle_state": "DRAFT",
+            "payment_method_identifier": {"name": "Bank Transfer"},
+            "payment_amount": "50",
+        },
+        "on account": {
+            **_CRM_BOOK,
+            "life_cycle_state": "POSTED",
+            "payment_method_identifier": {"name": "Cash"},
+            "payment_amount": "60",
+        },
+        "card": {
+            "token": "825D7B5BB7F62E043A7C73B0FFBF124F",
+            "accounts_receivable_identifier": {"number": "200"},
+            "type_identifier": {"name": "Payment 1"},
+            "life_cycle_state": "POSTED",
+            "payment_method_identifier": {"name": "Stripe Payment Gateway"},
+            "card_identifier": {"payment_gateway_reference_number": "card_15S0w0E0IcJRGs11e6ffmDXK"},
+            "payment_amount": "50",
+            "received_on": "2015-03-02T09:12:54",
+            "notes": "Payment note",
+            "bills_to_pay_set": [{"bill_identifier": {"number": "163"}}],
+        },
+    },
+    "payments/pay_invoice": {
+        "seed": {
+            **_CRM_BOOK,
+            "life_cycle_state": "POSTED",
+            "category_identifier": {"name": "Invoice Payments"},
+            "invoice_identifier": {"reference_number": "328"},
+        }
+    },
+    "payments/pay_bill": {
+        "seed": {
+            **_CRM_BOOK,
+            "accounts_receivable_identifier": {"number": "186"},
+            "life_cycle_state": "POSTED",
+            "category_identifier": {"name": "Bill Payments"},
+            "bill_identifier": {"number": "128"},
+        }
+    },
+    "payments/post": {"seed": {"token": _CRM_TOKEN, "payment_identifier": {"reference_number": "117"}}},
+    "payments/reject": {
+        "seed": {
+            "token": _CRM_TOKEN,
+            "payment_identifier": {"reference_number": "118"},
+            "rejection_reason_identifier": {"name": "Reject Due to Business Request"},
+        }
+    },
+    "payments/cancel": {
+        "seed": {
+            "token": _CRM_TOKEN,
+            "payment_identifier": {"reference_number": "117"},
+            "type_identifier": {"name": "Payment Cancellation"},
+            "category_identifier": {"name": "Cancellation Because of Mistake"},
+        }
+    },
+}
+_CRM_QUERY_EXAMPLES = {
+    "accounts_receivable_identifier": "number:192",
+    "payment_identifier": "reference_number:111",
+    "number": "2",
+    "fields_set": "life_cycle_state,id,reference_number",
+}
 _ID_TEXT = "field:value (id, number or reference_number), or a JSON object"
 _QUERY = (
     ("accounts_receivable_identifier", True, "field:value (id, number or name), or a JSON object"),
@@ -358,9 +475,30 @@ CRM = (
         CrmLoginRequest,
         errors=(400, 401, 503),
     ),
-    _crm("post", "payments/create", "Book a payment (DRAFT or POSTED)", CrmTransaction, CrmCreateRequest),
-    _crm("post", "payments/pay_invoice", "Pay what one invoice owes", CrmTransaction, CrmPayInvoiceRequest),
-    _crm("post", "payments/pay_bill", "Pay what one bill owes", CrmTransaction, CrmPayBillRequest),
+    _crm(
+        "post",
+        "payments/create",
+        "Book a payment (DRAFT or POSTED)",
+        CrmTransaction,
+        CrmCreateRequest,
+        examples=CRM_EXAMPLES["payments/create"],
+    ),
+    _crm(
+        "post",
+        "payments/pay_invoice",
+        "Pay what one invoice owes",
+        CrmTransaction,
+        CrmPayInvoiceRequest,
+        examples=CRM_EXAMPLES["payments/pay_invoice"],
+    ),
+    _crm(
+        "post",
+        "payments/pay_bill",
+        "Pay what one bill owes",
+        CrmTransaction,
+        CrmPayBillRequest,
+        examples=CRM_EXAMPLES["payments/pay_bill"],
+    ),
     _crm(
         "get",
         "payments/show",
@@ -385,9 +523,30 @@ CRM = (
         query=(*_QUERY, ("number", True, "how many, 1 or more")),
         errors=(400, 401, 404, 503),
     ),
-    _crm("post", "payments/post", "Post a DRAFT payment", CrmTransaction, CrmPostRequest),
-    _crm("post", "payments/reject", "Reject a DRAFT payment", CrmTransaction, CrmRejectRequest),
-    _crm("post", "payments/cancel", "Cancel a POSTED payment", CrmCancellation, CrmCancelRequest),
+    _crm(
+        "post",
+        "payments/post",
+        "Post a DRAFT payment",
+        CrmTransaction,
+        CrmPostRequest,
+        examples=CRM_EXAMPLES["payments/post"],
+    ),
+    _crm(
+        "post",
+        "payments/reject",
+        "Reject a DRAFT payment",
+        CrmTransaction,
+        CrmRejectRequest,
+        examples=CRM_EXAMPLES["payments/reject"],
+    ),
+    _crm(
+        "post",
+        "payments/cancel",
+        "Cancel a POSTED payment",
+        CrmCancellation,
+        CrmCancelRequest,
+        examples=CRM_EXAMPLES["payments/cancel"],
+    ),
 )
 
 # ---- ServiceStack: Paylock (seed 001) and Billiecart (seed 003) --------------------------------------------------
@@ -457,6 +616,7 @@ def _ss_operations(
     xml_root: str,
     errors: Mapping[int, str],
     parameters: Sequence[Mapping[str, Any]] = (),
+    examples: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[Operation, ...]:
     """The operation at its path, and at its .json and .xml suffixes (which choose the answer's format)."""
     found = []
@@ -476,6 +636,7 @@ def _ss_operations(
                 parameters=(*parameters, IDEMPOTENCY_KEY),
                 security=_BEARER,
                 tags=(provider,),
+                examples=examples or {},
             )
         )
     return tuple(found)
@@ -500,6 +661,18 @@ PAYLOCK = _ss_operations(
     "CreatePayment",
     {**_SS_ERRORS, 404: "The biller has no such collection attempt"},
     ({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a Guid"},),
+    {
+        "demo": {
+            "PaymentToken": "tok_approve",
+            "PaymentAmount": "50.00",
+            "ConvenienceFee": "2.50",
+            "IsFeePayment": True,
+            "Payor": {"FirstName": "Jordan", "LastName": "Avery"},
+            "CardType": "visa",
+            "LastFour": "4242",
+            "Fingerprint": "fp-readme-visa",
+        }
+    },
 )
 BILLIECART = _ss_operations(
     "Billiecart",
@@ -511,6 +684,15 @@ BILLIECART = _ss_operations(
     contract_model(billiecart.CREATE_PAYMENT_RESPONSE, True, "Billiecart"),
     "CreatePaymentRequest",
     {**_SS_ERRORS, 403: "Not a manager, or another organisation", 404: "No such package in the organisation"},
+    examples={
+        "demo": {
+            "SalaryPackageId": "SP-1001",
+            "Amount": "110.00",
+            "GstAmount": "10.00",
+            "Particulars": "Car lease March",
+            "BudgetCategory": "Car Lease",
+        }
+    },
 )
 
 OPERATIONS: Mapping[str, tuple[Operation, ...]] = {
@@ -518,6 +700,66 @@ OPERATIONS: Mapping[str, tuple[Operation, ...]] = {
     "crm": CRM,
     "paylock": PAYLOCK,
     "billiecart": BILLIECART,
+}
+
+# ---- links: which answer feeds which operation (schemathesis's stateful run follows them) -------------------------
+#
+# Caliq: PaymentTypes lists the tenant's payment types; MakePayment takes one in PaymentTypeID.
+# CRM.COM: every answer that names a payment (the book operations, post and reject: `data`; cancel: `data.payment`)
+# links to every operation that takes one in payment_identifier: show (query `field:value`, by id) and post, reject
+# and cancel (body). A body link names reference_number: schemathesis merges a link's body members into the body it
+# generates, nested objects too, and payment_identifier takes exactly one field, so the link names the field the
+# documented examples use (an id merged into an example's reference_number would name two). The token is a
+# credential, not a link.
+# Paylock and Billiecart: none. Each has one operation, and its answer names nothing another operation takes (Paylock's
+# OriginatingAttemptId and Billiecart's SalaryPackageId/BudgetCategory are what the request itself sent).
+_CRM_PAYMENT_IN_ANSWER = {
+    "crmPaymentsCreate": "/data",
+    "crmPaymentsPayInvoice": "/data",
+    "crmPaymentsPayBill": "/data",
+    "crmPaymentsPost": "/data",
+    "crmPaymentsReject": "/data",
+    "crmPaymentsCancel": "/data/payment",
+}
+_CRM_PAYMENT_TAKERS = ("crmPaymentsShow", "crmPaymentsPost", "crmPaymentsReject", "crmPaymentsCancel")
+
+
+def _crm_payment_link(source: str, at: str, target: str) -> Link:
+    name = target.removeprefix("crmPayments")
+    if target == "crmPaymentsShow":
+        return Link(
+            name,
+            source,
+            target,
+            "payments/show of the payment this answer names, by its id",
+            parameters={"query.payment_identifier": f"id:{{$response.body#{at}/id}}"},
+        )
+    return Link(
+        name,
+        source,
+        target,
+        f"payments/{name.lower()} of the payment this answer names, by its reference_number",
+        request_body={"payment_identifier": {"reference_number": f"$response.body#{at}/reference_number"}},
+    )
+
+
+LINKS: Mapping[str, tuple[Link, ...]] = {
+    "caliq": (
+        Link(
+            "PayWithThisType",
+            "caliqPaymentTypes",
+            "caliqMakePayment",
+            "MakePayment with a payment type of the tenant (the first listed)",
+            request_body={"PaymentTypeID": "$response.body#/PaymentTypesDataData/PaymentTypes/0/PaymentTypeID"},
+        ),
+    ),
+    "crm": tuple(
+        _crm_payment_link(source, at, target)
+        for source, at in _CRM_PAYMENT_IN_ANSWER.items()
+        for target in _CRM_PAYMENT_TAKERS
+    ),
+    "paylock": (),
+    "billiecart": (),
 }
 TITLES = {
     "caliq": "Caliq payments (seed 000)",
@@ -570,6 +812,15 @@ def _content(schema: Mapping[str, Any], media_types: Sequence[str], xml_root: st
     return content
 
 
+def _link(link: Link) -> dict[str, Any]:
+    found: dict[str, Any] = {"operationId": link.target, "description": link.description}
+    if link.parameters:
+        found["parameters"] = dict(link.parameters)
+    if link.request_body is not None:
+        found["requestBody"] = copy.deepcopy(link.request_body)
+    return found
+
+
 def document(provider: str, server: str = "http://localhost:3000") -> dict[str, Any]:
     """The provider's OpenAPI 3.1 document; paths as the local stack serves them (under /<provider>)."""
     operations = OPERATIONS[provider]
@@ -591,10 +842,14 @@ def document(provider: str, server: str = "http://localhost:3000") -> dict[str, 
             "security": [dict(s) for s in op.security],
         }
         if op.request is not None:
-            entry["requestBody"] = {
-                "required": True,
-                "content": _content(refs[(op.request, "validation")], op.request_types, op.xml_root),
-            }
+            content = _content(refs[(op.request, "validation")], op.request_types, op.xml_root)
+            for media_type in JSON_TYPES:
+                if op.examples and media_type in content:
+                    content[media_type]["examples"] = {n: {"value": copy.deepcopy(v)} for n, v in op.examples.items()}
+            entry["requestBody"] = {"required": True, "content": content}
+        links = {link.name: _link(link) for link in LINKS[provider] if link.source == op.operation_id}
+        if links:
+            entry["responses"]["200"]["links"] = links
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",
