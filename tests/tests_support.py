@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
 from paybridge.ledger import Payment, PaymentState
+
+# HYPOTHESIS_EXAMPLES=<n> multiplies every property test's examples, for a longer run than `make test`'s.
+SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "1")))
+
+
+def examples(n: int, *checks: HealthCheck) -> settings:
+    """A property test's settings: `n` examples (times SCALE), derandomized and without an example database, so CI
+    runs the same examples every time; `checks` are health checks the test may fail by design."""
+    return settings(
+        max_examples=n * SCALE, derandomize=True, database=None, deadline=None, suppress_health_check=list(checks)
+    )
 
 
 def new_payment(**changes: Any) -> Payment:

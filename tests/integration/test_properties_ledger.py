@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, event, example, given
 from hypothesis import strategies as st
 
 from conftest import TABLE, Answer, Api, table_items
@@ -30,9 +29,9 @@ from paybridge.ledger import HOLDS_ALLOCATIONS, PaymentState, Receivable, Receiv
 from paybridge.local import crm_demo
 from paybridge.providers.crm.service import payment_id_of
 from paybridge.store import Store
+from tests_support import examples
 
 pytestmark = pytest.mark.integration
-SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "1")))
 TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"  # the seed's example token: JackH of the demo tenant
 ACCOUNT = "crm-192"
 INVOICES = 3
@@ -204,13 +203,7 @@ EVERY_PATH = (
 
 
 @example(scenario=EVERY_PATH)
-@settings(
-    max_examples=3 * SCALE,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(3, HealthCheck.function_scoped_fixture, HealthCheck.too_slow)
 @given(scenario=scenarios)
 def test_payments_and_cancellations_conserve_every_amount_on_the_table(
     ledger: Store, api: Api, scenario: tuple[list[Decimal], list[tuple[Any, ...]]]

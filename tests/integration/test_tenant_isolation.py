@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hostile_support import module_ledger
+from hostile_support import module_ledger, writes
 from lxml import etree
 from paylock_support import body as paylock_body
 from paylock_support import flags as paylock_flags
@@ -47,7 +47,7 @@ from paybridge.store import Store, store
 from paybridge.store.errors import UsernameTaken
 
 pytestmark = pytest.mark.integration
-__all__ = ["module_ledger"]  # a fixture: the module's one ledger (conftest's, made once)
+__all__ = ["module_ledger", "writes"]  # fixtures: the module's one ledger, and the keys each test writes
 
 # ---- the second tenants --------------------------------------------------------------------------------------
 
@@ -778,54 +778,21 @@ def gateway_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def _written_pks(operation: str, params: dict[str, Any]) -> list[str]:
-    if operation == "PutItem":
-        return [params["Item"]["PK"]["S"]]
-    if operation in ("UpdateItem", "DeleteItem"):
-        return [params["Key"]["PK"]["S"]]
-    if operation == "TransactWriteItems":
-        entries = [e for item in params["TransactItems"] for kind, e in item.items() if kind != "ConditionCheck"]
-        return [(e.get("Item") or e["Key"])["PK"]["S"] for e in entries]
-    if operation == "BatchWriteItem":
-        entries = [e for table in params["RequestItems"].values() for item in table for e in item.values()]
-        return [(e.get("Item") or e["Key"])["PK"]["S"] for e in entries]
-    return []
-
-
-@pytest.fixture
-def written(ledger: Store) -> Iterator[list[str]]:
-    """The partition key of every item the code tries to write during a test (any attempt, even one DynamoDB
-    refuses): stricter than comparing scans of the table, and much cheaper (a scan of moto's table takes ~0.5 s)."""
-    from paybridge.store import client
-
-    keys: list[str] = []
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        keys.extend(_written_pks(model.name, params))
-
-    events = client.dynamodb().meta.events
-    events.register("before-parameter-build.dynamodb", record, unique_id="isolation-written")
-    try:
-        yield keys
-    finally:
-        events.unregister("before-parameter-build.dynamodb", unique_id="isolation-written")
-
-
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_another_tenants_credential_never_reaches_this_tenants_objects(
-    world: World, api: Api, written: list[str], gateway_calls: list[str], case: Case
+    world: World, api: Api, writes: list[str], gateway_calls: list[str], case: Case
 ) -> None:
     # When the rival names the first tenant's objects
     answer = case.send(api, world)
 
     # Then it gets the provider's documented answer, and nothing is written or charged
     assert (answer.status, case.read(answer)) == (case.status, case.answer), answer.text
-    assert written == []
+    assert writes == []
     assert gateway_calls == []
     if case.own is not None:
         # And the same request naming its own objects is answered from its own, writing none of the first tenant's
         case.own(api, world)
-        assert [pk for pk in written if is_of(case.first, pk)] == []
+        assert [pk for pk in writes if is_of(case.first, pk)] == []
 
 
 # ---- the keys ----------------------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ Deterministic (derandomize, no example database); HYPOTHESIS_EXAMPLES=<n> multip
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -35,7 +34,7 @@ from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
@@ -66,14 +65,9 @@ from paybridge.providers.emersion.models import (
 from paybridge.providers.emersion.service import BINDINGS, UNDERSTOOD
 from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.providers.paylock import models as paylock
-from tests_support import new_payment
+from tests_support import examples, new_payment
 
 pytestmark = pytest.mark.unit
-SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "1")))
-
-
-def examples(n: int) -> settings:
-    return settings(max_examples=n * SCALE, derandomize=True, database=None, deadline=None)
 
 
 # ---- strings and money -------------------------------------------------------------------------------------------

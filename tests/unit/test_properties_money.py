@@ -9,14 +9,13 @@ multiplies every test's number of examples for a longer run (e.g. `HYPOTHESIS_EX
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from paybridge.ledger import (
@@ -34,16 +33,11 @@ from paybridge.ledger import (
 from paybridge.ledger.model import TRANSITIONS
 from paybridge.money import MAX_INTEGER_DIGITS, MINOR_UNITS, InvalidAmount, to_amount
 from paybridge.store.ledger_store import _applied
-from tests_support import new_payment
+from tests_support import examples, new_payment
 
 pytestmark = pytest.mark.unit
-SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "1")))
 ACCOUNT = "acct-1"
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
-
-
-def examples(n: int) -> settings:
-    return settings(max_examples=n * SCALE, derandomize=True, database=None, deadline=None)
 
 
 # ---- strategies ------------------------------------------------------------------------------------------------
