@@ -77,7 +77,7 @@ class _Loaded:
     at: float
 
 
-_loaded: list[_Loaded] = []  # per test process (xdist worker)
+_loaded: dict[str, _Loaded] = {}  # per test process (xdist worker), per configuration the load ran under
 
 
 def _dynamodb_backend() -> Any:
@@ -94,29 +94,32 @@ def demo_ledger() -> Iterator[Store]:
     boto3 and moto)."""
     with mock_aws():
         reset_caches()
-        if not _loaded:
+        configuration = config.settings().model_dump_json()  # a test's own settings get a load of their own
+        loaded = _loaded.get(configuration)
+        if loaded is None:
             template.create_tables(boto3.client("dynamodb"), server.NAMES)
             db = Store(TABLE)
             demo.load(db)
             # The load charged no card (else the sandbox's memory would have to be copied too).
             assert not gateways._instances, "the demo load used a gateway: copy its state with the tables"
-            warmed = ledger_store.store()
-            _loaded.append(
-                _Loaded(
-                    copy.deepcopy(_dynamodb_backend().tables),
-                    copy.deepcopy(db),
-                    copy.deepcopy(warmed),
-                    dict(auth._cache),
-                    time.time(),
-                )
+            _loaded[configuration] = _Loaded(
+                copy.deepcopy(_dynamodb_backend().tables),
+                copy.deepcopy(db),
+                copy.deepcopy(ledger_store.store()),
+                dict(auth._cache),
+                time.time(),
             )
         else:
-            loaded = _loaded[0]
             _dynamodb_backend().tables = copy.deepcopy(loaded.tables)
             db = copy.deepcopy(loaded.db)
             vars(ledger_store.store()).update(copy.deepcopy(vars(loaded.process_store)))
             shift = time.time() - loaded.at
-            auth._cache.update({k: (until + shift, *rest) for k, (until, *rest) in loaded.credentials.items()})
+            auth._cache.update(
+                {
+                    k: (min(until + shift, float(item.get("expires_at", until + shift))), tenant, item)
+                    for k, (until, tenant, item) in loaded.credentials.items()
+                }
+            )
         yield db
     reset_caches()
 
