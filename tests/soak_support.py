@@ -32,14 +32,14 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from lxml import etree
 
 from conftest import TABLE, Answer, Api
-from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable, get_gateway
-from paybridge.gateways.sandbox import SandboxGateway
+from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable
 from paybridge.ledger.model import HOLDS_ALLOCATIONS, PaymentState
 from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 from paybridge.operations import seams, settlement
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.providers.paylock import rules
 from paybridge.store import Store, client, ledger_store
+from tests_support import sandbox
 
 _deserialize = TypeDeserializer().deserialize
 
@@ -421,12 +421,6 @@ def violations(before: Ledger, after: Ledger | None = None) -> list[str]:
         if drift != baseline.get(pk, Decimal(0)):
             found.append(f"{pk}: paid {total - owed} but payments hold {after.held.get(pk, Decimal(0))}")
     return found
-
-
-def sandbox() -> SandboxGateway:
-    gateway = get_gateway("sandbox")
-    assert isinstance(gateway, SandboxGateway)
-    return gateway
 
 
 def double_charges(after: Ledger | None = None) -> list[str]:

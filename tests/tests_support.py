@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 
+from paybridge.gateways import get_gateway
+from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.ledger import Payment, PaymentState
 
 # HYPOTHESIS_EXAMPLES=<n> multiplies every property test's examples, for a longer run than `make test`'s.
@@ -84,3 +87,20 @@ def succeeded_payment(db: Any, amount: Decimal, day: Any) -> str:
         StoredResponse(200, "application/json", b"{}", "{}"),
     )
     return payment.payment_id
+
+
+def changed(params: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with `changes` made in place: a value replaces the member, `...` removes it (it must be there)."""
+    for name, value in changes.items():
+        if value is ...:
+            params.pop(name)
+        else:
+            params[name] = value
+    return params
+
+
+def sandbox() -> SandboxGateway:
+    """The process's sandbox gateway, as the functions get it."""
+    gateway = get_gateway("sandbox")
+    assert isinstance(gateway, SandboxGateway)
+    return gateway

@@ -16,13 +16,12 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from conftest import TABLE, reset_caches, table_items
-from paybridge.gateways import get_gateway
-from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import demo, server, template
 from paybridge.local.console import Console
 from paybridge.operations import retry, seams, settlement
 from paybridge.store import Store
+from tests_support import sandbox
 
 pytestmark = pytest.mark.integration
 INVOICE = "invoice-5002-0"  # owes 80.50
@@ -82,12 +81,6 @@ def outstanding(db: Store) -> Decimal:
     found = db.receivables(demo.TENANT, [INVOICE])[INVOICE]
     assert found is not None
     return found.outstanding
-
-
-def sandbox() -> SandboxGateway:
-    gateway = get_gateway("sandbox")
-    assert isinstance(gateway, SandboxGateway)
-    return gateway
 
 
 def dlq_messages(names: dict[str, str]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from conftest import Answer, Api, table_items
 from paybridge.local import billiecart_demo as demo
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.store import Store, client
+from tests_support import changed
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +36,7 @@ def request(**changes: Any) -> dict[str, Any]:
         "Particulars": "Car lease March",
         "BudgetCategory": "Car Lease",
     }
-    for name, value in changes.items():
-        if value is ...:
-            params.pop(name, None)
-        else:
-            params[name] = value
-    return params
+    return changed(params, changes)
 
 
 def xml_request(params: dict[str, Any]) -> str:

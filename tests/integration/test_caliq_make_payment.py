@@ -14,6 +14,7 @@ import pytest
 from conftest import Answer, Api, table_items
 from paybridge.local import demo
 from paybridge.store import Store, client
+from tests_support import changed
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +36,7 @@ def body(**changes: Any) -> dict[str, Any]:
         "VendorTXCode": "VTX-0001",
         "PayTransactions": {"PayTransaction": [{"TransID": 5001, "SubID": 0, "Type": "invoice", "Amount": 50.00}]},
     }
-    for name, value in changes.items():
-        if value is ...:
-            params.pop(name, None)
-        else:
-            params[name] = value
-    return params
+    return changed(params, changes)
 
 
 def post(api: Api, params: dict[str, Any] | str, content_type: str = JSON, **headers: str) -> Answer:

@@ -12,6 +12,7 @@ from conftest import Answer, Api, fixture_bytes
 from crm_support import envelope, ledger_items, outstanding, plant_token, shape
 from paybridge.local import crm_demo
 from paybridge.store import Store
+from tests_support import changed
 
 pytestmark = pytest.mark.integration
 TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"
@@ -37,12 +38,7 @@ def create_body(**changes: Any) -> dict[str, Any]:
         "payment_amount": "100",
         "invoices_to_pay_set": [{"invoice_identifier": {"reference_number": "328"}}],
     }
-    for name, value in changes.items():
-        if value is ...:
-            body.pop(name)
-        else:
-            body[name] = value
-    return body
+    return changed(body, changes)
 
 
 # ---- login and tokens ----------------------------------------------------------------------------------------
@@ -366,11 +362,7 @@ def test_pay_one_refuses_what_is_wrong(
     ledger: Store, api: Api, operation: str, changes: dict[str, Any], status: int, code: str, parameter: str
 ) -> None:
     body = json.loads(fixture_bytes(f"crm/{operation}_request.json").decode().replace("},\n}", "}\n}").strip(" \xa0\n"))
-    for name, value in changes.items():
-        if value is ...:
-            body.pop(name)
-        else:
-            body[name] = value
+    changed(body, changes)
     before = ledger_items()
 
     answer = post(api, f"payments/{operation}", body)

@@ -20,7 +20,7 @@ from paybridge.local import crm_demo, template
 from paybridge.operations import charging
 from paybridge.providers.crm import changes
 from paybridge.store import Store
-from tests_support import succeeded_payment
+from tests_support import changed, succeeded_payment
 
 pytestmark = pytest.mark.integration
 TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"
@@ -61,12 +61,7 @@ def send(api: Api, operation: str, body: bytes | dict[str, Any], **headers: str)
 def example(fixture: bytes, **changes_: Any) -> dict[str, Any]:
     """A seed example as a dict (without its trailing comma), with some parameters changed (... removes one)."""
     body: dict[str, Any] = json.loads(fixture.decode().replace("},\n}", "}\n}"))
-    for name, value in changes_.items():
-        if value is ...:
-            body.pop(name)
-        else:
-            body[name] = value
-    return body
+    return changed(body, changes_)
 
 
 def create(api: Api, **changes_: Any) -> dict[str, Any]:

@@ -15,14 +15,13 @@ import pytest
 from lxml import etree
 
 from conftest import Answer, Api, fixture_bytes, reset_caches, table_items
-from paybridge.gateways import get_gateway
-from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import emersion_demo, server, template
 from paybridge.local.emersion_demo import DECLINE_TOKEN, DIRECT_DEBIT_TOKEN, FLAKY_TOKEN, SEED_TOKEN
 from paybridge.operations import retry, seams
 from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.store import Store, client
+from tests_support import sandbox
 
 pytestmark = pytest.mark.integration
 URL = "/emersion/API/Services/CreatePayment"
@@ -120,12 +119,6 @@ def outstanding(db: Store, invoice: int) -> Decimal:
     found = db.receivables("demo", [rid])[rid]
     assert found is not None
     return found.outstanding
-
-
-def sandbox() -> SandboxGateway:
-    gateway = get_gateway("sandbox")
-    assert isinstance(gateway, SandboxGateway)
-    return gateway
 
 
 def fail(operation: str, calls: list[int] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,13 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    def bearer(self) -> str | None:
+        """The token of `Authorization: Bearer <token>` (the scheme in any case), or None."""
+        scheme, _, token = (self.header("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,28 @@ def answering(answer: Callable[[Exception], HttpResponse]) -> Callable[[Operatio
                 return operation(request)
             except Exception as exc:  # the error map is the one place exceptions become answers
                 return answer(exc)
+
+        return run
+
+    return wrap
+
+
+Format = TypeVar("Format")
+
+
+def answering_in(
+    reply_format: Callable[[HttpRequest], Format], answer: Callable[[Exception, Format], HttpResponse]
+) -> Callable[[Callable[[HttpRequest, Format], HttpResponse]], Operation]:
+    """`answering` for a provider that speaks more than one format: the operation gets the format the request asks
+    for, and whatever it raises is answered by the provider's error map in that format."""
+
+    def wrap(operation: Callable[[HttpRequest, Format], HttpResponse]) -> Operation:
+        def run(request: HttpRequest) -> HttpResponse:
+            fmt = reply_format(request)
+            try:
+                return operation(request, fmt)
+            except Exception as exc:  # the error map is the one place exceptions become answers
+                return answer(exc, fmt)
 
         return run
 

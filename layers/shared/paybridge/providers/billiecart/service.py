@@ -17,7 +17,7 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import credential
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, answering_in
 from paybridge.codecs import json
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
 from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
@@ -61,26 +61,13 @@ class Caller:
             raise errors.invalid_role()
 
 
-def _answering(
-    operation: Callable[[HttpRequest, ss.Format], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """Run an operation; whatever it raises is answered by Billiecart's error map, in the format asked."""
-
-    def run(request: HttpRequest) -> HttpResponse:
-        fmt = ss.reply_format(request)
-        try:
-            return operation(request, fmt)
-        except Exception as exc:  # the error map is the one place exceptions become answers
-            return errors.answer(exc, fmt)
-
-    return run
+_answering = answering_in(ss.reply_format, errors.answer)
 
 
 def authenticate(request: HttpRequest) -> Caller:
     """`Authorization: Bearer <API key>` → its user (401 without a key, or with one no user has)."""
-    scheme, _, key = (request.header("authorization") or "").strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
+    key = request.bearer()
+    if key is None:
         raise errors.unauthenticated()
     found = credential(store(), CREDENTIAL_SCHEME, key)
     if found is None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, answering_in
 from paybridge.ledger import AllocationRequest, Tenant
 from paybridge.money import InvalidAmount, to_amount
 from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
@@ -32,19 +31,7 @@ OPERATION = "caliq.MakePayment"
 ROOT = "MakePaymentParams"
 
 
-def _answering(
-    operation: Callable[[HttpRequest, str], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """Run an operation; whatever it raises is answered by Caliq's error map, in the negotiated format."""
-
-    def run(request: HttpRequest) -> HttpResponse:
-        kind = wire.reply_type(request)
-        try:
-            return operation(request, kind)
-        except Exception as exc:
-            return answer(exc, kind)
-
-    return run
+_answering = answering_in(wire.reply_type, answer)
 
 
 def _tenant(api_key: object) -> Tenant:

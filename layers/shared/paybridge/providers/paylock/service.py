@@ -13,7 +13,7 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, answering_in
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
@@ -30,20 +30,12 @@ PROVIDER = "paylock"
 OPERATION = "paylock.CreatePayment"
 
 
-def create_payment(request: HttpRequest) -> HttpResponse:
-    fmt = ss.reply_format(request)
-    try:
-        return _create_payment(request, fmt)
-    except Exception as exc:
-        return answer(exc, fmt)
-
-
 def _tenant(request: HttpRequest) -> Tenant:
     """docs/decisions.md "Paylock": the tenant's API key as a bearer token (ServiceStack's ApiKeyAuthProvider)."""
-    scheme, _, key = (request.header("authorization") or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = request.bearer()
+    if key is None:
         raise Unauthenticated
-    tenant = authenticate(store(), PROVIDER, key.strip())
+    tenant = authenticate(store(), PROVIDER, key)
     if tenant is None:
         raise Unauthenticated
     return tenant
@@ -59,7 +51,8 @@ def _idempotency_keys(request: HttpRequest) -> list[IdempotencyKey]:
     return [IdempotencyKey(OPERATION, key)]
 
 
-def _create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
+@answering_in(ss.reply_format, answer)
+def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     tenant = _tenant(request)
     attempt_id(request.path)  # a path id that is no Guid is refused before the body is read
     req = read(ss.decode(request, CREATE_PAYMENT), request.path, tenant)
