@@ -26,6 +26,9 @@ class Settings(BaseModel):
     retry_max_wait_seconds: int = Field(default=3600, ge=1)
     # A payment left RECEIVED or PROCESSING this long (a Lambda that died) is recovered by settlement.
     stuck_after_seconds: int = Field(default=900, ge=1)
+    # The clearing run (every 15 minutes) recovers RECEIVED payments made within this long before they became stuck;
+    # the daily run recovers every one (GSI1 keeps RECEIVED and SUCCEEDED payments together: store/keys.py).
+    recovery_window_seconds: int = Field(default=3600, ge=1)
     # Bank transfers and direct debits clear after this many days.
     clearing_days: int = Field(default=3, ge=0)
     # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's only).

@@ -65,7 +65,7 @@ def settle(business_date: date | None, now: datetime, db: Store) -> SettlementRe
         tenant = db.tenant(tenant_id)
         if tenant is None:
             continue
-        recover(tenant, now, db, report)
+        recover(tenant, now, db, report, everything=business_date is not None)
         clear(tenant, now, db, report)
         if business_date is not None:
             batch(tenant, business_date, now, db, report)
@@ -95,11 +95,20 @@ def _finish(db: Store, payment: Payment, target: PaymentState, now: datetime, re
         report.cleared += previous is PaymentState.PENDING
 
 
-def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) -> None:
-    """Payments a Lambda left RECEIVED or PROCESSING: finished from the gateway's own record, never charged again."""
-    stuck_before = (now - timedelta(seconds=settings().stuck_after_seconds)).isoformat()
+def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport, everything: bool = True) -> None:
+    """Payments a Lambda left RECEIVED or PROCESSING: finished from the gateway's own record, never charged again.
+
+    RECEIVED payments are found among the unsettled ones, in the order they were made (store/keys.py): the daily
+    run reads them all, the clearing run only those made in the last `recovery_window_seconds` before the stuck
+    threshold, so that it does not read a day of successful payments every 15 minutes. One older than that (the
+    clearing runs failed for longer, or the gateway could not tell) is recovered by the next daily run."""
+    config = settings()
+    threshold = now - timedelta(seconds=config.stuck_after_seconds)
+    stuck_before = threshold.isoformat()
+    made_since = "0" if everything else (threshold - timedelta(seconds=config.recovery_window_seconds)).isoformat()
     for state in (PaymentState.RECEIVED, PaymentState.PROCESSING):
-        for stuck in list(db.payments_in_state(tenant.tenant_id, state, until=stuck_before)):
+        found = db.payments_in_state(tenant.tenant_id, state, until=stuck_before, made_since=made_since)
+        for stuck in list(found):
             payment = stuck
             if stuck.gateway is None:
                 target = PaymentState.PENDING if stuck.instrument.get("clears") else PaymentState.SUCCEEDED

@@ -17,8 +17,11 @@
 | settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
 | CRM.COM financial transaction | T#<tenant>#CRMTXN#<id> | CANCELLATION |
 
-GSI1 (payments by state): GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <updated at>#<payment>.
-GSI2 (payments by account): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
+GSI1 (the payments settlement looks for; keys only, sparse): a RECEIVED or SUCCEEDED payment at
+GSI1PK = T#<tenant>#LIVE, GSI1SK = <created at>#<payment>, the same entry from its reservation until it is settled (its
+own request never moves it); a PROCESSING or PENDING one at GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <when it
+entered the state>#<payment>; any other payment is not in it.
+GSI2 (payments by account; keys only): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
 """
 
 from __future__ import annotations
@@ -96,6 +99,10 @@ def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:
 
 def payments_by_state(tenant_id: str, state: str) -> str:
     return f"T#{tenant_id}#STATE#{state}"
+
+
+def live_payments(tenant_id: str) -> str:
+    return f"T#{tenant_id}#LIVE"
 
 
 def payments_by_account(tenant_id: str, account_id: str) -> str:

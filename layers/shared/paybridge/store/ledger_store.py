@@ -176,30 +176,39 @@ class Store:
         ]
 
     def payments_in_state(
-        self, tenant_id: str, state: PaymentState, since: str = "0", until: str = "\uffff"
+        self, tenant_id: str, state: PaymentState, since: str = "0", until: str = "\uffff", made_since: str = "0"
     ) -> Iterator[Payment]:
-        """The tenant's payments in `state` that entered it between `since` and `until` (ISO 8601), oldest
-        first, page by page through GSI1."""
+        """The tenant's payments in `state` that entered it between `since` and `until` (ISO 8601), page by page
+        through GSI1 (keys.py). A PROCESSING or PENDING payment is found in its state's partition, in the order it
+        entered the state; a RECEIVED or SUCCEEDED one in the live partition, where payments are in the order they
+        were made (before they entered their state), so every live payment made between `made_since` and `until`
+        is read and those in another state or outside the times are passed over."""
+        partition = _index_partition(tenant_id, state)
+        if partition is None:
+            raise ValueError(f"GSI1 holds no {state} payments")
+        live = state in _LIVE
         query = {
             "IndexName": "GSI1",
             "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :since AND :until",
             "ExpressionAttributeValues": {
-                ":pk": {"S": keys.payments_by_state(tenant_id, state.value)},
-                ":since": {"S": since},
+                ":pk": {"S": partition},
+                ":since": {"S": made_since if live else since},
                 ":until": {"S": until},
             },
         }
-        for item in self._query(query):
-            yield _payment_from(item)
+        for payment in self._indexed(query):
+            entered = payment.at(state.value) or payment.created_at.isoformat()
+            if payment.state is state and since <= entered <= until:
+                yield payment
 
     def payments_of_account(
         self, tenant_id: str, account_id: str, newest_first: bool, limit: int | None = None
     ) -> Iterator[Payment]:
         """The account's payments, of every provider, in the order they were created (or newest first), page by
-        page through GSI2 (projected ALL: each item is the whole payment). `limit` is how many items each Query
-        reads (DynamoDB's Limit; None: as many as fit in 1 MB): the next page is read only when the caller
-        iterates past this one, so a caller that needs the first n asks for n. GSI reads are eventually
-        consistent: a payment made an instant ago may not be listed yet."""
+        page through GSI2. `limit` is how many keys each Query reads (DynamoDB's Limit; None: as many as fit in
+        1 MB): the payments are read 100 at a time and the next page only when the caller iterates past this one,
+        so a caller that needs the first n asks for n. GSI reads are eventually consistent: a payment made an
+        instant ago may not be listed yet."""
         query: dict[str, Any] = {
             "IndexName": "GSI2",
             "KeyConditionExpression": "GSI2PK = :pk AND begins_with(GSI2SK, :payments)",
@@ -211,17 +220,34 @@ class Store:
         }
         if limit is not None:
             query["Limit"] = limit
-        for item in self._query(query):
-            yield _payment_from(item)
+        return self._indexed(query)
+
+    def _indexed(self, query: dict[str, Any]) -> Iterator[Payment]:
+        """The payments a query of a keys-only index names, in its order, read page by page and 100 at a time (one
+        consistent BatchGetItem each) as the caller iterates; one deleted meanwhile is passed over."""
+        for page in self._pages(query):
+            wanted = [(entry["PK"], entry["SK"]) for entry in page]
+            for start in range(0, len(wanted), _BATCH):
+                yield from self._in_order(wanted[start : start + _BATCH])
+
+    def _in_order(self, wanted: list[tuple[str, str]]) -> Iterator[Payment]:
+        found = self._batch_get({"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in wanted)
+        for key in wanted:
+            if key in found:
+                yield _payment_from(found[key])
 
     def _query(self, query: dict[str, Any]) -> Iterator[Item]:
+        for page in self._pages(query):
+            yield from page
+
+    def _pages(self, query: dict[str, Any]) -> Iterator[list[Item]]:
+        """A query's items a page at a time; the next page is read when the caller asks for it."""
         client = dynamodb()
         page: dict[str, Any] = {"TableName": self.table_name, **query}
         while True:
             with sdk_errors():
                 answer = client.query(**page)
-            for raw in answer.get("Items", []):
-                yield _load(raw)
+            yield [_load(raw) for raw in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return
             page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -236,10 +262,7 @@ class Store:
         items: list[Any] = []
         for payment in payments:
             settled = payment.to(PaymentState.SETTLED, datetime.fromisoformat(settled_at))
-            update = self._payment_update(settled, PaymentState.SUCCEEDED)
-            update["Update"]["UpdateExpression"] += ", settlement_batch = :batch"
-            update["Update"]["ExpressionAttributeValues"][":batch"] = {"S": header["PK"]["S"]}
-            items.append(update)
+            items.append(self._payment_update(settled, PaymentState.SUCCEEDED, {"settlement_batch": header["PK"]["S"]}))
         part_pk, _ = keys.as_tuple(header)
         items.append(
             {
@@ -539,7 +562,11 @@ class Store:
             }
         }
 
-    def _payment_update(self, payment: Payment, previous_state: PaymentState) -> dict[str, Any]:
+    def _payment_update(
+        self, payment: Payment, previous_state: PaymentState, also: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The payment's move from `previous_state`, conditional on it: its changing fields (and `also`) set, and its
+        GSI1 entry moved only when its partition changes (RECEIVED → SUCCEEDED keeps it: keys.py)."""
         item = _payment_item(payment)
         fields = (
             "state",
@@ -553,16 +580,25 @@ class Store:
             "details",
             "updated_at",
         )
-        changed = {k: item[k] for k in (*fields, "GSI1PK", "GSI1SK") if item.get(k) is not None}
+        changed = {k: item[k] for k in fields if item.get(k) is not None}
+        changed.update(also or {})
+        removed: tuple[str, ...] = ()
+        if _index_partition(payment.tenant_id, previous_state) != _index_partition(payment.tenant_id, payment.state):
+            entry = _index_entry(payment)
+            changed.update(entry)
+            removed = () if entry else ("GSI1PK", "GSI1SK")
         values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items()}
         values[":previous"] = {"S": previous_state.value}
+        expression = "SET " + ", ".join(f"#{k} = :{k}" for k in changed)
+        if removed:
+            expression += " REMOVE " + ", ".join(f"#{k}" for k in removed)
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": keys.payment(payment.tenant_id, payment.payment_id),
-                "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in changed),
+                "UpdateExpression": expression,
                 "ConditionExpression": "#state = :previous",
-                "ExpressionAttributeNames": {f"#{k}": k for k in changed},
+                "ExpressionAttributeNames": {f"#{k}": k for k in (*changed, *removed)},
                 "ExpressionAttributeValues": values,
             }
         }
@@ -729,11 +765,34 @@ def _payment_item(payment: Payment) -> Item:
         "attempts": payment.attempts,
         "gateway_result": dict(payment.gateway_result) or None,
         "details": dict(payment.details) or None,
-        "GSI1PK": keys.payments_by_state(payment.tenant_id, payment.state.value),
-        "GSI1SK": f"{updated_at}#{payment.payment_id}",
+        **_index_entry(payment),
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
         "GSI2SK": f"PAY#{payment.created_at.isoformat()}#{payment.payment_id}",
     }
+
+
+# GSI1 (keys.py): the states settlement looks for. RECEIVED and SUCCEEDED share the live partition, keyed by creation,
+# so a payment's reservation puts its entry and its completion leaves it (docs/benchmarks.md, the write-unit budget).
+_LIVE = frozenset({PaymentState.RECEIVED, PaymentState.SUCCEEDED})
+_WAITING = frozenset({PaymentState.PROCESSING, PaymentState.PENDING})
+
+
+def _index_partition(tenant_id: str, state: PaymentState) -> str | None:
+    if state in _LIVE:
+        return keys.live_payments(tenant_id)
+    if state in _WAITING:
+        return keys.payments_by_state(tenant_id, state.value)
+    return None
+
+
+def _index_entry(payment: Payment) -> Item:
+    """The payment's GSI1 key attributes; none in a state settlement never looks for."""
+    partition = _index_partition(payment.tenant_id, payment.state)
+    if partition is None:
+        return {}
+    created = payment.created_at.isoformat()
+    since = created if payment.state in _LIVE else payment.at(payment.state.value) or created
+    return {"GSI1PK": partition, "GSI1SK": f"{since}#{payment.payment_id}"}
 
 
 def _payment_from(item: Item) -> Payment:
