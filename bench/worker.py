@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -159,6 +160,14 @@ def main(out: str) -> None:
     tallies = [(bench.counted(row, cold=True), bench.counted(row, cold=False)) for row in table]
     bench.meter.detach()
 
+    cancelled = Counter[str]()
+
+    def refused(http_response: Any, model: Any, **_: Any) -> None:
+        if http_response.status_code >= 300 and model.name == "TransactWriteItems":
+            cancelled[model.name] += 1
+
+    for client in bench.clients():
+        client.meta.events.register("after-call.dynamodb", refused, unique_id="bench-cancelled")
     for row in table:  # every path once before timing
         bench.timed(row, 3)
     rounds: list[list[tuple[float, float]]] = [[] for _ in table]
@@ -167,6 +176,12 @@ def main(out: str) -> None:
             reset_ledger(bench.peek)
             rounds[i].append(bench.timed(row, REQUESTS))
 
+    cancelled["TransactWriteItems"] += sum(t.failed["TransactWriteItems"] for pair in tallies for t in pair)
+    cancelled = +cancelled  # the counts above zero
+    if cancelled:
+        # moto's server runs without its transaction snapshots (bench.stack.NO_SNAPSHOT): a cancelled transaction
+        # may have been applied in part, and every figure after it is void.
+        raise RuntimeError(f"bench: {dict(cancelled)} cancelled; moto cannot roll a transaction back here")
     figures = []
     for row, (cold, warm), timings in zip(table, tallies, rounds, strict=True):
         figures.append(

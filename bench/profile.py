@@ -1,0 +1,95 @@
+"""Where a request's CPU goes, by package: `python -m bench.profile "emersion CreatePayment, card" [format]`.
+
+It starts moto's server and loads the ledger as `make bench` does, then, in a process of the handlers' own, profiles
+REQUESTS new requests of the operation and of anchor (b) with cProfile on process time, and prints each one's
+profiled CPU, SDK calls per request and the share of each package (botocore, urllib3, boto3's serialiser, the
+standard library, paybridge's own code). Profiling slows many small calls more than few big ones: read the shares
+side by side, not as milliseconds.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+
+from bench.operations import ANCHOR_B, OPERATIONS, ROOT, Operation, environment, event, route_of
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+
+
+def _package(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", maxsplit=1)[1].split("/", maxsplit=1)[0]
+    if filename.startswith(str(ROOT)):
+        return "paybridge (and the anchor's own code)"
+    if filename == "~":
+        return "built-in functions and methods (str, dict, socket, ...)"
+    return "standard library"
+
+
+def profile(operation: Operation) -> list[str]:
+    from bench.worker import Bench
+    from paybridge.local.server import LocalContext
+
+    bench = Bench()
+    handler = bench.handler(operation)
+    context = LocalContext(route_of(operation).function)
+    for _ in range(5):
+        handler(event(operation), context)
+    events = [event(operation) for _ in range(REQUESTS)]
+    calls = Counter[str]()
+    for client in bench.clients():
+        client.meta.events.register("before-send.dynamodb", lambda **_: calls.update(["call"]), unique_id="profile")
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for request in events:
+        handler(request, context)
+    profiler.disable()
+    shares = Counter[str]()
+    for (filename, _, _), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        shares[_package(filename)] += own
+    total = sum(shares.values())
+    lines = [
+        f"{operation.name} ({operation.format}): {total:.2f} s profiled for {REQUESTS} requests, "
+        f"{calls['call'] / REQUESTS:.1f} SDK calls a request"
+    ]
+    lines.extend(f"  {seconds / total * 100:5.1f} %  {package}" for package, seconds in shares.most_common(12))
+    return lines
+
+
+def main() -> None:
+    from bench.stack import moto_server, prepare
+
+    name, fmt = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+    with moto_server(snapshots=False) as endpoint:
+        env = environment(endpoint)
+        prepare(env)
+        for label in (name, ANCHOR_B.name):
+            args = [sys.executable, "-m", "bench.profile", "--worker", label, fmt or ""]
+            subprocess.run(args, env=env, cwd=ROOT, check=True)  # noqa: S603 - our own interpreter and module
+
+
+def worker(name: str, fmt: str) -> None:
+    warnings.simplefilter("ignore")
+    stdout = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the handlers' EMF metrics and logs
+    operation = (
+        ANCHOR_B if name == ANCHOR_B.name else next(o for o in OPERATIONS if o.name == name and fmt in ("", o.format))
+    )
+    lines = profile(operation)
+    sys.stdout.flush()
+    os.dup2(stdout, 1)
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3])
+    else:
+        main()
