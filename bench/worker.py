@@ -14,7 +14,6 @@ import statistics
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -160,11 +159,11 @@ def main(out: str) -> None:
     tallies = [(bench.counted(row, cold=True), bench.counted(row, cold=False)) for row in table]
     bench.meter.detach()
 
-    cancelled = Counter[str]()
+    cancelled = sum(t.failed["TransactWriteItems"] for pair in tallies for t in pair)
 
     def refused(http_response: Any, model: Any, **_: Any) -> None:
-        if http_response.status_code >= 300 and model.name == "TransactWriteItems":
-            cancelled[model.name] += 1
+        nonlocal cancelled
+        cancelled += http_response.status_code >= 300 and model.name == "TransactWriteItems"
 
     for client in bench.clients():
         client.meta.events.register("after-call.dynamodb", refused, unique_id="bench-cancelled")
@@ -176,12 +175,10 @@ def main(out: str) -> None:
             reset_ledger(bench.peek)
             rounds[i].append(bench.timed(row, REQUESTS))
 
-    cancelled["TransactWriteItems"] += sum(t.failed["TransactWriteItems"] for pair in tallies for t in pair)
-    cancelled = +cancelled  # the counts above zero
     if cancelled:
         # moto's server runs without its transaction snapshots (bench.stack.NO_SNAPSHOT): a cancelled transaction
         # may have been applied in part, and every figure after it is void.
-        raise RuntimeError(f"bench: {dict(cancelled)} cancelled; moto cannot roll a transaction back here")
+        raise RuntimeError(f"bench: {cancelled} transactions cancelled; moto cannot roll one back here")
     figures = []
     for row, (cold, warm), timings in zip(table, tallies, rounds, strict=True):
         figures.append(
