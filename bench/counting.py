@@ -38,6 +38,8 @@ class Tally:
     write_units: int = 0  # the table's
     index_write_units: int = 0  # its global secondary indexes'
     failed: Counter[str] = field(default_factory=Counter)  # calls answered with an error (a cancelled transaction)
+    # Each item written: "<kind> <size> B: <units>", kind the sort key's first part (PAY, IDEM, RCV, ...).
+    writes: list[str] = field(default_factory=list)
 
     @property
     def reads(self) -> int:
@@ -249,9 +251,11 @@ class Meter:
 
     def _count_writes(self, before: list[tuple[Table, Item, Item | None, Item, int]], succeeded: bool) -> None:
         news = self._get_many([(table, key) for table, key, *_ in before]) if succeeded else [None] * len(before)
-        for (table, _key, old, proposed, multiplier), new in zip(before, news, strict=True):
+        for (table, key, old, proposed, multiplier), new in zip(before, news, strict=True):
             size = max(item_size(old), item_size(new), 0 if succeeded else item_size(proposed))
             self.tally.write_units += multiplier * kb_units(size)
+            kind = str(next(iter(key.get("SK", {"S": "?"}).values()))).split("#", 1)[0]
+            self.tally.writes.append(f"{kind} {size} B: {multiplier * kb_units(size)}")
             if succeeded:
                 for index in table.indexes:
                     self.tally.index_write_units += _index_writes(index, table, old, new)

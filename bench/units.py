@@ -1,0 +1,64 @@
+"""Where a request's write units go, item by item: `python -m bench.units ["<operation>" [format]]`.
+
+It starts moto's server and loads the ledger as `make bench` does, then, in a process of the handlers' own, makes
+REQUESTS new requests of each operation (every paybridge operation that takes a payment when none is named) and
+prints the last one's calls and each item it wrote: the kind of item (its sort key), its size as DynamoDB counts it
+and its write units (bench.counting), then the index units. The last of several, so that what grows with use (a
+Paylock attempt's history) shows as it is after a few payments, not on an empty ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+from bench.operations import OPERATIONS, ROOT, environment, event
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3"))
+
+
+def main() -> None:
+    from bench.stack import moto_server, prepare
+
+    with moto_server(snapshots=False) as endpoint:
+        env = environment(endpoint)
+        prepare(env)
+        args = [sys.executable, "-m", "bench.units", "--worker", *sys.argv[1:3]]
+        subprocess.run(args, env=env, cwd=ROOT, check=True)  # noqa: S603 - our own interpreter and module
+
+
+def worker(name: str | None, fmt: str | None) -> None:
+    from bench.worker import Bench
+
+    warnings.simplefilter("ignore")
+    stdout = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the handlers' EMF metrics and logs
+    bench = Bench()
+    for client in bench.clients():
+        bench.meter.attach(client)
+    lines = []
+    for operation in OPERATIONS:
+        if not operation.payment if name is None else operation.name != name or fmt not in (None, operation.format):
+            continue
+        for _ in range(REQUESTS):
+            bench.meter.reset()
+            bench.call(operation, event(operation))
+        tally = bench.meter.reset()
+        lines.append(
+            f"{operation.name} ({operation.format}): {tally.all_write_units} WU = {tally.write_units} table "
+            f"+ {tally.index_write_units} index; {tally.describe()}"
+        )
+        lines.extend(f"  {write}" for write in tally.writes)
+    sys.stdout.flush()
+    os.dup2(stdout, 1)
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        named = sys.argv[2:4]
+        worker(named[0] if named else None, named[1] if len(named) > 1 else None)
+    else:
+        main()
