@@ -28,8 +28,9 @@ from moto import mock_aws
 from paybridge import config, gateways
 from paybridge.api import auth
 from paybridge.gateways import reset_gateways
+from paybridge.ledger import Payment
 from paybridge.local import demo, server, template
-from paybridge.store import Store, client, ledger_store
+from paybridge.store import Store, client, ledger_store, payment_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +174,12 @@ def table_items() -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def table_payments(provider: str | None = None) -> list[Payment]:
+    """Every payment of the ledger table (of one provider), read with a Scan and decoded as the store reads them."""
+    found = [payment_of(i) for i in table_items() if i["SK"]["S"] == "PAYMENT"]
+    return [p for p in found if provider is None or p.provider == provider]
 
 
 def free_port() -> int:

@@ -38,7 +38,7 @@ from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, payl
 from paybridge.operations import seams, settlement
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.providers.paylock import rules
-from paybridge.store import Store, client, ledger_store
+from paybridge.store import Store, client, ledger_store, payment_of
 from tests_support import sandbox
 
 _deserialize = TypeDeserializer().deserialize
@@ -368,7 +368,12 @@ def _items() -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
     while True:
         page = dynamodb.scan(**kwargs)
-        items.extend({k: _deserialize(v) for k, v in i.items()} for i in page["Items"])
+        # A payment's provider is in its packed part (docs/decisions.md "The payment's item"): read as the store does.
+        items.extend(
+            {k: _deserialize(v) for k, v in i.items()}
+            | ({"provider": payment_of(i).provider} if i["SK"]["S"] == "PAYMENT" else {})
+            for i in page["Items"]
+        )
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from conftest import TABLE, reset_caches, table_items
+from conftest import TABLE, reset_caches, table_items, table_payments
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import demo, server, template
 from paybridge.local.console import Console
@@ -201,8 +201,8 @@ def test_a_crash_between_steps_recovers_to_one_charge(
     with pytest.raises(Crash):
         charge("tok_approve", key="crash-key")
     seams.hooks.clear()
-    [reserved] = [i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "console"]
-    payment_id = reserved["PK"]["S"].split("#PAY#")[1]
+    [reserved] = table_payments("console")
+    payment_id = reserved.payment_id
     # When it is recovered, by the client's retry after the lease or by settlement after the stuck threshold
     later = time.time() + 3600
     monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: later)
@@ -224,7 +224,7 @@ def test_a_crash_between_steps_recovers_to_one_charge(
     # And the client's key now answers with the payment's outcome
     again = charge("tok_approve", key="crash-key")
     assert (again["payment_id"], again["state"]) == (payment_id, final.state.value)
-    assert len([i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "console"]) == 1
+    assert len(table_payments("console")) == 1
 
 
 def test_a_payment_whose_retry_could_not_be_queued_is_recovered_by_settlement(

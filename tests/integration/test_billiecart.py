@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from conftest import Answer, Api, table_items
+from conftest import Answer, Api, table_items, table_payments
+from paybridge.ledger import Payment
 from paybridge.local import billiecart_demo as demo
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.store import Store, client
@@ -79,8 +80,8 @@ def remaining(db: Store, package: str, category: str, organisation: str = demo.O
     return found.outstanding
 
 
-def billiecart_payments() -> list[dict[str, Any]]:
-    return [i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "billiecart"]
+def billiecart_payments() -> list[Payment]:
+    return table_payments("billiecart")
 
 
 # ---- the payment ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Api, table_items
+from conftest import Api, table_payments
 from paybridge.local import billiecart_demo as demo
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.store import Store
@@ -54,11 +54,7 @@ def test_claims_racing_for_one_budget_never_spend_more_than_remains(moto_ledger:
     assert remaining is not None
     assert remaining.outstanding == Decimal("300.00") - 70 * len(paid) >= 0
     assert len(paid) == 4
-    succeeded = [
-        i
-        for i in table_items()
-        if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "billiecart" and i["state"]["S"] == "SUCCEEDED"
-    ]
+    succeeded = [p for p in table_payments("billiecart") if p.state == "SUCCEEDED"]
     assert len(succeeded) == len(paid)
 
 
@@ -68,4 +64,4 @@ def test_twenty_identical_requests_with_one_key_make_one_payment(moto_ledger: St
     statuses = Counter(a.status for a in answers)
     assert set(statuses) <= {200, 409}, statuses
     assert len({a.body for a in answers if a.status == 200}) == 1
-    assert len([i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "billiecart"]) == 1
+    assert len(table_payments("billiecart")) == 1

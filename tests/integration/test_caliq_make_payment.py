@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from conftest import Answer, Api, table_items
+from conftest import Answer, Api, table_items, table_payments
+from paybridge.ledger import Payment
 from paybridge.local import demo
 from paybridge.store import Store, client
 from tests_support import changed
@@ -65,9 +66,9 @@ def outstanding(db: Store, receivable_id: str) -> Decimal:
     return found.outstanding
 
 
-def payments() -> list[dict[str, Any]]:
+def payments() -> list[Payment]:
     """Caliq's payments (the demo data holds other providers' too)."""
-    return [i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "caliq"]
+    return table_payments("caliq")
 
 
 def ok(answer: Answer) -> dict[str, Any]:
@@ -86,11 +87,11 @@ def test_a_json_payment_is_recorded_and_allocated(ledger: Store, api: Api) -> No
     assert answer.body == b'{"MakePaymentDataData":{"OK":true,"MakePaymentIssues":[]}}'
     assert outstanding(ledger, "invoice-5001-0") == Decimal("70.00")
     [payment] = payments()
-    assert payment["state"]["S"] == "SUCCEEDED"
-    assert Decimal(payment["amount"]["N"]) == Decimal("50")
-    assert payment["method"]["S"] == "card"
-    assert payment["references"]["M"]["VendorTXCode"]["S"] == "VTX-0001"
-    assert payment["references"]["M"]["AuthNumber"]["S"] == "A12345"
+    assert payment.state == "SUCCEEDED"
+    assert payment.amount == Decimal("50")
+    assert payment.method == "card"
+    assert payment.references["VendorTXCode"] == "VTX-0001"
+    assert payment.references["AuthNumber"] == "A12345"
 
 
 def test_an_xml_payment_is_answered_in_the_requests_xml_type(ledger: Store, api: Api) -> None:
@@ -131,7 +132,7 @@ def test_a_payment_without_pay_transactions_stays_on_account(ledger: Store, api:
 
     assert ok(answer) == {"OK": True, "MakePaymentIssues": []}
     [payment] = payments()
-    assert payment["allocations"]["L"] == []
+    assert payment.allocations == ()
 
 
 def test_pay_transactions_of_one_transaction_add_up(ledger: Store, api: Api) -> None:
@@ -450,7 +451,7 @@ def test_a_failure_between_reserve_and_complete_is_in_flight_then_resumed(
     answer = post(api, body(), Idempotency_Key="crash")
     assert ok(answer)["OK"] is True
     [payment] = payments()
-    assert payment["state"]["S"] == "SUCCEEDED"
+    assert payment.state == "SUCCEEDED"
     assert outstanding(ledger, "invoice-5001-0") == Decimal("70.00")
 
 

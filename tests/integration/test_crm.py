@@ -235,6 +235,23 @@ def test_a_declined_card_is_answered_and_kept_for_its_key(ledger: Store, api: Ap
     assert outstanding(ledger, "crm-bill-6E7F8A9B0C1D2E3F4A5B6C7D8E9F0A1B") == Decimal("75")
 
 
+def test_a_payment_is_found_by_its_reference_number_without_an_alias(ledger: Store, api: Api) -> None:
+    # Given a DRAFT and a POSTED payment
+    before = {i["PK"]["S"] for i in ledger_items()}
+    draft = envelope(post(api, "payments/create", create_body(life_cycle_state="DRAFT")))["data"]
+    posted = envelope(post(api, "payments/create", create_body()))["data"]
+
+    # Then only the POSTED one's number has an alias: the payment's id is derived from its reference number
+    aliases = [i["PK"]["S"] for i in ledger_items() if i["PK"]["S"] not in before and i["SK"]["S"] == "PAYREF"]
+    assert aliases == [f"T#demo#PAYREF#crm.number#{posted['number']}"]
+    # And show finds each by its reference number, and the POSTED one by its number
+    for made in (draft, posted):
+        found = envelope(show(api, f"token={TOKEN}&payment_identifier=reference_number:{made['reference_number']}"))
+        assert found["data"]["id"] == made["id"]
+    by_number = envelope(show(api, f"token={TOKEN}&payment_identifier=number:{posted['number']}"))
+    assert by_number["data"]["id"] == posted["id"]
+
+
 # ---- idempotency -------------------------------------------------------------------------------------------
 
 

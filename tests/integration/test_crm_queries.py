@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import pytest
 
 from conftest import Answer, Api, fixture_bytes, table_items
 from crm_support import envelope, plant_token, shape
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import crm_demo, server, template
-from paybridge.store import Store, client
+from paybridge.providers.crm.reference import lookups
+from paybridge.providers.crm.service import payment_id_of
+from paybridge.store import Store, client, keys
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -445,6 +448,47 @@ def test_reads_only_read_and_never_scan(ledger: Store, crm: Api) -> None:
     assert queries and all(q["IndexName"] == "GSI2" for q in queries)
     assert {q["ScanIndexForward"] for q in queries} == {True, False}
     assert any(q.get("Limit") == 2 and q["ScanIndexForward"] is False for q in queries)  # get_latest reads 2
+
+
+# ---- the accounts receivable as it is now ----------------------------------------------------------------------
+
+
+AR_192 = ("accounts_receivable", "number", "192")
+
+
+def test_a_payment_shows_its_accounts_receivable_as_it_is_now(ledger: Store, crm: Api) -> None:
+    # Given a payment, and then its accounts receivable renamed in the catalogue
+    made = create(crm)
+    data = ledger.references("demo", [AR_192])[AR_192]
+    assert data is not None
+    renamed = {**data, "name": "Peter Johnson Gold"}
+    ledger.put_reference("demo", "accounts_receivable", renamed, lookups("accounts_receivable", renamed))
+
+    # Then show, list and get_latest show it renamed, with its owner
+    now = shown(crm, made["reference_number"])["accounts_receivable"]
+    assert (now["name"], now["account_owner"]["name"]) == ("Peter Johnson Gold", data["account_owner"]["name"])
+    assert latest(crm, "1")[0]["accounts_receivable"]["name"] == "Peter Johnson Gold"
+    assert {e["accounts_receivable"]["name"] for e in listed(crm)} == {"Peter Johnson Gold"}
+    # And the payment keeps of it only what identifies it
+    payment = ledger.payment("demo", payment_id_of(made["id"]))
+    assert payment is not None
+    assert payment.details["accounts_receivable"] == {k: data[k] for k in ("id", "number", "name")}
+
+
+def test_an_accounts_receivable_gone_from_the_catalogue_is_shown_by_what_identifies_it(ledger: Store, crm: Api) -> None:
+    made = create(crm)
+    data = ledger.references("demo", [AR_192])[AR_192]
+    assert data is not None
+    boto3.client("dynamodb").delete_item(
+        TableName=server.NAMES["LedgerTable"], Key=keys.reference("demo", "accounts_receivable", "id", data["id"])
+    )
+
+    answer = crm.send("GET", f"/crm/payments/show?token={TOKEN}&payment_identifier=id:{made['id']}")
+
+    assert answer.status == 200, answer.text
+    shown_ar = envelope(answer)["data"]["accounts_receivable"]
+    assert {k: shown_ar[k] for k in ("id", "number", "name")} == {k: data[k] for k in ("id", "number", "name")}
+    assert shown_ar["account_owner"] is None and shown_ar["life_cycle_state"] is None
 
 
 # ---- the functions with their events --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from lxml import etree
 
-from conftest import Answer, Api, fixture_bytes, reset_caches, table_items
+from conftest import Answer, Api, fixture_bytes, reset_caches, table_items, table_payments
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import emersion_demo, server, template
 from paybridge.local.emersion_demo import DECLINE_TOKEN, DIRECT_DEBIT_TOKEN, FLAKY_TOKEN, SEED_TOKEN
@@ -105,13 +105,7 @@ def fault(answer: Answer) -> tuple[str, str, dict[str, str]]:
 
 
 def payments(db: Store) -> list[Payment]:
-    found = []
-    for item in table_items():
-        if item["SK"]["S"] == "PAYMENT" and item["provider"]["S"] == "emersion":
-            paid = db.payment("demo", item["PK"]["S"].split("#PAY#")[1])
-            assert paid is not None
-            found.append(paid)
-    return found
+    return [p for p in table_payments("emersion") if p.tenant_id == "demo"]
 
 
 def outstanding(db: Store, invoice: int) -> Decimal:

@@ -450,9 +450,9 @@ def test_each_charge_is_journaled_on_its_collection_attempt(ledger: Store, api: 
     send(api, body(Fingerprint="fp-j2"))
     send(api, body(Fingerprint=None))  # refused: not journaled
 
-    data = ledger.references(paylock_demo.TENANT, [rules.reference(ATTEMPT)])[rules.reference(ATTEMPT)]
-    assert data is not None
-    assert [(line["fingerprint"], line["state"]) for line in data["journal"]] == [
+    balance = ledger.receivables(paylock_demo.TENANT, [rules.receivable_id(ATTEMPT)])[rules.receivable_id(ATTEMPT)]
+    assert balance is not None
+    assert [(line["fingerprint"], line["state"]) for line in balance.journal] == [
         ("fp-j1", "FAILED"),
         ("fp-j2", "SUCCEEDED"),
     ]

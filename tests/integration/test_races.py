@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Api, table_items
+from conftest import Api, table_payments
 from paybridge.local import demo
 from paybridge.store import Store
 
@@ -52,7 +52,7 @@ def test_fifty_identical_requests_with_one_key_make_one_payment(moto_ledger: Sto
     assert {a.body for a in answers if a.status == 200} == {
         b'{"MakePaymentDataData":{"OK":true,"MakePaymentIssues":[]}}'
     }
-    assert len([i for i in table_items() if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "caliq"]) == 1
+    assert len(table_payments("caliq")) == 1
     outstanding = moto_ledger.receivables("demo", ["invoice-5001-0"])["invoice-5001-0"]
     assert outstanding is not None and outstanding.outstanding == Decimal("90.00")
 
@@ -68,9 +68,5 @@ def test_payments_racing_for_one_invoice_never_allocate_more_than_it_owes(moto_l
     assert receivable.outstanding >= 0
     assert receivable.outstanding == Decimal("80.50") - 30 * len(accepted)
     assert len(accepted) == 2
-    succeeded = [
-        i
-        for i in table_items()
-        if i["SK"]["S"] == "PAYMENT" and i["provider"]["S"] == "caliq" and i["state"]["S"] == "SUCCEEDED"
-    ]
+    succeeded = [p for p in table_payments("caliq") if p.state == "SUCCEEDED"]
     assert len(succeeded) == len(accepted)

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import Api, fixture_bytes
 from paybridge.ledger import PaymentState
+from paybridge.providers.crm.service import payment_id_for
 from paybridge.store import Store
 from soak_support import (
     BY_NAME,
@@ -112,7 +113,7 @@ def post_reject_cancel_race(db: Store, api: Api, each: int) -> None:
 
     won = Counter(op for op, a in zip(ops, answers, strict=True) if crm.classify(a) == OK)
     assert {crm.classify(a) for a in answers} <= {OK, CLIENT, TRY_AGAIN}
-    found = db.payment_by(crm.tenant, "crm.reference_number", "117")
+    found = db.payment(crm.tenant, payment_id_for(crm.tenant, "117"))
     assert found is not None
     state = found.state
     owed = db.receivables(crm.tenant, [INVOICE_322])[INVOICE_322]

@@ -27,7 +27,7 @@ from paylock_support import flags as paylock_flags
 from paylock_support import send as paylock_send
 from paylock_support import status_of as paylock_status
 
-from conftest import Answer, Api, table_items
+from conftest import Answer, Api, table_items, table_payments
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import hash_password
 from paybridge.gateways.sandbox import SandboxGateway
@@ -35,6 +35,7 @@ from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
 from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo, template
 from paybridge.providers.billiecart.packages import SalaryPackage, put_package, put_user
 from paybridge.providers.crm.reference import lookups
+from paybridge.providers.crm.service import payment_id_for
 from paybridge.providers.emersion.service import (
     ACCOUNT_REF,
     API_KEY_SCHEME,
@@ -354,7 +355,7 @@ def crm_sequences(tenant_id: str, reference_number: int, number: int | None = No
 
 
 def crm_id(db: Store, tenant_id: str, reference_number: str) -> str:
-    found = db.payment_by(tenant_id, "crm.reference_number", reference_number)
+    found = db.payment(tenant_id, payment_id_for(tenant_id, reference_number))
     assert found is not None
     return found.payment_id.replace("-", "").upper()
 
@@ -810,7 +811,7 @@ def test_every_key_is_its_tenants_but_the_documented_few(world: World) -> None:
     items = table_items()
     tenants = {i["SK"]["S"] for i in items if i["PK"]["S"] == "TENANTS"}
     # Given both tenants of every provider, each with a payment (the world)
-    paid = {(i["PK"]["S"].split("#")[1], i["provider"]["S"]) for i in items if i["SK"]["S"] == "PAYMENT"}
+    paid = {(p.tenant_id, p.provider) for p in table_payments()}
     firsts = {"caliq": demo.TENANT, "crm": crm_demo.TENANT, "emersion": demo.TENANT}
     firsts.update(paylock=PAYLOCK_FIRST, billiecart=BILLIECART_FIRST)
     rivals = {"caliq": RIVAL, "crm": RIVAL, "emersion": RIVAL, "paylock": PAYLOCK_RIVAL, "billiecart": BILLIECART_RIVAL}

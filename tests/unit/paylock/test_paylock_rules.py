@@ -40,8 +40,8 @@ def request(**changes: Any) -> PaymentRequest:
 
 def attempt(journal: Sequence[tuple[str, str, int]] = (), **data: Any) -> rules.CollectionAttempt:
     raw = {"gateways": paylock_demo.GATEWAYS, "main": "TSYS", "fee": "TSYS Fees", **data}
-    raw["journal"] = [{"fingerprint": fp, "state": state, "at": at} for fp, state, at in journal]
-    return rules.CollectionAttempt.of(ATTEMPT, raw, SETTINGS)
+    lines = [{"fingerprint": fp, "state": state, "at": at} for fp, state, at in journal]
+    return rules.CollectionAttempt.of(ATTEMPT, raw, SETTINGS, lines)
 
 
 def balance(due: str = "250.00", status: str = "OPEN") -> Receivable:

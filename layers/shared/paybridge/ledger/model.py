@@ -88,6 +88,9 @@ class Receivable:
     currency: str
     status: str = "OPEN"
     version: int = 0
+    # The charges tried against it, as its payments' completions appended them (Paylock's collection attempt:
+    # fingerprint, state, time), read by the rules that limit them.
+    journal: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def is_open(self) -> bool:

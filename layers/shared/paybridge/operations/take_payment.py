@@ -79,16 +79,19 @@ class TakePayment:
     # Where a payment without a gateway ends: SUCCEEDED (or PENDING, above) unless a provider books it as a DRAFT
     # or POSTED (CRM.COM); a DRAFT keeps its allocations planned, not applied.
     target: PaymentState | None = None
-    # Names the provider finds the payment by, unique per tenant (CRM.COM's reference_number).
+    # Names the provider finds the payment by, unique per tenant (CRM.COM's number).
     aliases: Mapping[str, str] = field(default_factory=dict)
+    # The payment's id where the provider derives it from a name unique per tenant (CRM.COM's reference_number),
+    # so that the name finds it without an alias; None: a new UUID.
+    payment_id: str | None = None
     # The provider's own fields, kept on the payment.
     details: Mapping[str, Any] = field(default_factory=dict)
     # A provider's own gateway step right after the payment's charge (Paylock charges its convenience fee through
     # its fee gateway): given the charged payment and the state it is going to, the payment with what it recorded.
     after_charge: Callable[[Payment, PaymentState], Payment] | None = None
-    # A line the completion's transaction appends to the `journal` list of a reference item (kind, field, value):
-    # `entry` with the payment's id, state and gateway outcome and the time (Paylock's collection attempt history).
-    journal: tuple[tuple[str, str, str], Mapping[str, Any]] | None = None
+    # A line the completion's transaction appends to the journal of one of the payment's receivables (its id, the
+    # line): `entry` with the payment's state and the time (Paylock's collection attempt history).
+    journal: tuple[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocatio
         held["clears"] = "later"
     return Payment(
         tenant_id=cmd.tenant.tenant_id,
-        payment_id=str(uuid.uuid4()),
+        payment_id=cmd.payment_id or str(uuid.uuid4()),
         account_id=account_id,
         provider=cmd.provider,
         amount=cmd.amount,
@@ -245,18 +248,11 @@ def _complete(
     raise TryAgain
 
 
-def _journal(cmd: TakePayment, payment: Payment) -> tuple[tuple[str, str, str], dict[str, Any]] | None:
+def _journal(cmd: TakePayment, payment: Payment) -> tuple[str, dict[str, Any]] | None:
     if cmd.journal is None:
         return None
-    reference, entry = cmd.journal
-    line = {
-        **entry,
-        "payment_id": payment.payment_id,
-        "state": payment.state.value,
-        "gateway_outcome": payment.gateway_result.get("outcome", ""),
-        "at": int(time.time()),
-    }
-    return reference, line
+    receivable_id, entry = cmd.journal
+    return receivable_id, {**entry, "state": payment.state.value, "at": int(time.time())}
 
 
 def _decide(

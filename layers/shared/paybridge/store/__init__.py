@@ -8,7 +8,7 @@ from paybridge.store.errors import (
     StoreUnavailable,
 )
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
-from paybridge.store.ledger_store import BatchPart, PaymentSnapshot, Store, store
+from paybridge.store.ledger_store import BatchPart, PaymentSnapshot, Store, payment_of, store
 
 __all__ = [
     "AllocationConflict",
@@ -24,5 +24,6 @@ __all__ = [
     "StoredResponse",
     "Verdict",
     "judge",
+    "payment_of",
     "store",
 ]

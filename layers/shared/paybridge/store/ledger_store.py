@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +50,26 @@ def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _load(raw: Mapping[str, Any]) -> Item:
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def _pack(value: Mapping[str, Any]) -> bytes:
+    """A payment's descriptive fields as one compressed JSON value (a Decimal kept exact, as {"$decimal": "1.10"})."""
+    return zlib.compress(json.dumps(value, separators=(",", ":"), default=_exact).encode())
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    raise TypeError(f"{type(value).__name__} is not kept in a payment")
+
+
+def _unpack(packed: bytes) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(zlib.decompress(packed), object_hook=_decimals)
+    return found
+
+
+def _decimals(value: dict[str, Any]) -> Any:
+    return Decimal(value["$decimal"]) if len(value) == 1 and "$decimal" in value else value
 
 
 @dataclass(frozen=True)
@@ -393,21 +415,26 @@ class Store:
         previous_state: PaymentState,
         records: Sequence[IdempotencyRecord],
         response: StoredResponse | None,
-        journal: tuple[tuple[str, str, str], Mapping[str, Any]] | None = None,
+        journal: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Write the payment's new state, its allocations' effect on the receivables and the response to replay,
         in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
         the decision stands only if what it was based on still holds (optimistic concurrency). `journal`: a line
-        appended to the `journal` list kept in the data of a reference item (kind, field, value), in the same
-        transaction (Paylock's collection attempt history, read back by the next payment's snapshot)."""
+        appended to a receivable's journal (its id, the line), in the same update as its allocation if it has one
+        (a transaction names an item once), in its own otherwise (Paylock's collection attempt history, read back
+        with the balance by the next payment's snapshot)."""
         tenant_id = payment.tenant_id
         applied = _applied(payment, previous_state)
         items: list[Any] = [self._payment_update(payment, previous_state)]
-        items.extend(self._allocate(tenant_id, a) for a in applied)
+        line = journal[1] if journal is not None else None
+        allocated = {a.receivable_id for a in applied}
+        items.extend(
+            self._allocate(tenant_id, a, line if journal and journal[0] == a.receivable_id else None) for a in applied
+        )
         for record in records:
             assert response is not None  # a request's keys always get its answer
             items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
-        if journal is not None:
+        if journal is not None and journal[0] not in allocated:
             items.append(self._journal_append(tenant_id, *journal))
         _transact(items, _allocation_or_completion(len(applied)))
 
@@ -568,19 +595,7 @@ class Store:
         """The payment's move from `previous_state`, conditional on it: its changing fields (and `also`) set, and its
         GSI1 entry moved only when its partition changes (RECEIVED → SUCCEEDED keeps it: keys.py)."""
         item = _payment_item(payment)
-        fields = (
-            "state",
-            "allocations",
-            "history",
-            "gateway_reference",
-            "attempts",
-            "gateway_result",
-            "gateway",
-            "instrument",
-            "details",
-            "updated_at",
-        )
-        changed = {k: item[k] for k in fields if item.get(k) is not None}
+        changed = {k: item[k] for k in ("state", "attempts", "allocations", "packed")}
         changed.update(also or {})
         removed: tuple[str, ...] = ()
         if _index_partition(payment.tenant_id, previous_state) != _index_partition(payment.tenant_id, payment.state):
@@ -603,36 +618,34 @@ class Store:
             }
         }
 
-    def _journal_append(
-        self, tenant_id: str, reference: tuple[str, str, str], line: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def _journal_append(self, tenant_id: str, receivable_id: str, line: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": keys.reference(tenant_id, *reference),
-                "UpdateExpression": "SET #data.#journal = list_append(if_not_exists(#data.#journal, :empty), :line)",
+                "Key": keys.receivable(tenant_id, receivable_id),
+                "UpdateExpression": f"SET {_JOURNAL_APPEND}",
                 "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeNames": {"#data": "data", "#journal": "journal"},
-                "ExpressionAttributeValues": {
-                    ":empty": {"L": []},
-                    ":line": _serializer.serialize([dict(line)]),
-                },
+                "ExpressionAttributeValues": _journal_values(line),
             }
         }
 
-    def _allocate(self, tenant_id: str, allocation: Allocation) -> dict[str, Any]:
+    def _allocate(
+        self, tenant_id: str, allocation: Allocation, line: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A receivable's decrement by an allocation, with a line appended to its journal if one is given."""
+        values = {":amount": {"N": str(allocation.amount)}, ":open": {"S": "OPEN"}, ":one": {"N": "1"}}
+        journal = ""
+        if line is not None:
+            journal = f", {_JOURNAL_APPEND}"
+            values.update(_journal_values(line))
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": keys.receivable(tenant_id, allocation.receivable_id),
-                "UpdateExpression": "SET outstanding = outstanding - :amount ADD version :one",
+                "UpdateExpression": f"SET outstanding = outstanding - :amount{journal} ADD version :one",
                 "ConditionExpression": "attribute_exists(PK) AND #status = :open AND outstanding >= :amount",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":amount": {"N": str(allocation.amount)},
-                    ":open": {"S": "OPEN"},
-                    ":one": {"N": "1"},
-                },
+                "ExpressionAttributeValues": values,
             }
         }
 
@@ -655,13 +668,12 @@ class Store:
                 "TableName": self.table_name,
                 "Key": keys.idempotency(tenant_id, record.key.operation, record.key.key),
                 "UpdateExpression": "SET response_status = :status, response_type = :type, "
-                "response_body = :body, response_view = :view REMOVE lease_until",
+                "stored_response = :response REMOVE lease_until",
                 "ConditionExpression": "payment_id = :pid",
                 "ExpressionAttributeValues": {
                     ":status": {"N": str(response.status)},
                     ":type": {"S": response.media_type},
-                    ":body": {"B": response.body},
-                    ":view": {"S": response.view},
+                    ":response": {"B": _pack_response(response)},
                     ":pid": {"S": payment_id},
                 },
             }
@@ -739,32 +751,47 @@ def _receivable_from(item: Item | None) -> Receivable | None:
         currency=item["currency"],
         status=item["status"],
         version=int(item.get("version", 0)),
+        journal=tuple(item.get("journal", ())),
     )
+
+
+# A payment's item keeps in plain attributes what conditions, indexes and a reader checking the money need (state,
+# attempts, amount, currency, allocations), and packs the rest, most of it what its provider keeps about it, into one
+# compressed attribute: the item stays under 1 KB, one write unit (docs/decisions.md "The payment's item").
+_PLAIN = ("state", "attempts", "amount", "currency", "allocations")
+
+
+_JOURNAL_APPEND = "journal = list_append(if_not_exists(journal, :empty), :line)"
+
+
+def _journal_values(line: Mapping[str, Any]) -> dict[str, Any]:
+    return {":empty": {"L": []}, ":line": _serializer.serialize([dict(line)])}
 
 
 def _payment_item(payment: Payment) -> Item:
     pk, sk = keys.as_tuple(keys.payment(payment.tenant_id, payment.payment_id))
-    updated_at = payment.history[-1][1] if payment.history else payment.created_at.isoformat()
+    described = {
+        "account_id": payment.account_id,
+        "provider": payment.provider,
+        "method": payment.method,
+        "created_at": payment.created_at.isoformat(),
+        "references": dict(payment.references),
+        "gateway_reference": payment.gateway_reference,
+        "history": payment.history,
+        "gateway": payment.gateway,
+        "instrument": dict(payment.instrument),
+        "gateway_result": dict(payment.gateway_result),
+        "details": dict(payment.details),
+    }
     return {
         "PK": pk,
         "SK": sk,
-        "account_id": payment.account_id,
-        "provider": payment.provider,
+        "state": payment.state.value,
+        "attempts": payment.attempts,
         "amount": payment.amount,
         "currency": payment.currency,
-        "method": payment.method,
-        "state": payment.state.value,
-        "created_at": payment.created_at.isoformat(),
-        "updated_at": updated_at,
         "allocations": [{"receivable_id": a.receivable_id, "amount": a.amount} for a in payment.allocations],
-        "references": dict(payment.references),
-        "gateway_reference": payment.gateway_reference,
-        "history": [list(h) for h in payment.history],
-        "gateway": payment.gateway,
-        "instrument": dict(payment.instrument) or None,
-        "attempts": payment.attempts,
-        "gateway_result": dict(payment.gateway_result) or None,
-        "details": dict(payment.details) or None,
+        "packed": _pack({k: v for k, v in described.items() if v not in (None, {}, ())}),
         **_index_entry(payment),
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
         "GSI2SK": f"PAY#{payment.created_at.isoformat()}#{payment.payment_id}",
@@ -795,27 +822,33 @@ def _index_entry(payment: Payment) -> Item:
     return {"GSI1PK": partition, "GSI1SK": f"{since}#{payment.payment_id}"}
 
 
+def payment_of(raw: Mapping[str, Any]) -> Payment:
+    """A payment from its item as DynamoDB's API gives it (a Scan's, a stream record's): its packed part read."""
+    return _payment_from(_load(raw))
+
+
 def _payment_from(item: Item) -> Payment:
     tenant_id, payment_id = item["PK"].split("#PAY#", 1)
+    described = _unpack(bytes(item["packed"]))
     return Payment(
         tenant_id=tenant_id.removeprefix("T#"),
         payment_id=payment_id,
-        account_id=item["account_id"],
-        provider=item["provider"],
+        account_id=described["account_id"],
+        provider=described["provider"],
         amount=Decimal(item["amount"]),
         currency=item["currency"],
-        method=item["method"],
+        method=described["method"],
         state=PaymentState(item["state"]),
-        created_at=datetime.fromisoformat(item["created_at"]),
+        created_at=datetime.fromisoformat(described["created_at"]),
         allocations=tuple(Allocation(a["receivable_id"], Decimal(a["amount"])) for a in item.get("allocations", [])),
-        references=item.get("references", {}),
-        gateway_reference=item.get("gateway_reference"),
-        history=tuple((h[0], h[1]) for h in item.get("history", [])),
-        gateway=item.get("gateway"),
-        instrument=item.get("instrument", {}),
+        references=described.get("references", {}),
+        gateway_reference=described.get("gateway_reference"),
+        history=tuple((h[0], h[1]) for h in described.get("history", [])),
+        gateway=described.get("gateway"),
+        instrument=described.get("instrument", {}),
         attempts=int(item.get("attempts", 0)),
-        gateway_result=item.get("gateway_result", {}),
-        details=item.get("details", {}),
+        gateway_result=described.get("gateway_result", {}),
+        details=described.get("details", {}),
     )
 
 
@@ -853,9 +886,21 @@ def _response_attributes(response: StoredResponse) -> Item:
     return {
         "response_status": response.status,
         "response_type": response.media_type,
-        "response_body": response.body,
-        "response_view": response.view,
+        "stored_response": _pack_response(response),
     }
+
+
+def _pack_response(response: StoredResponse) -> bytes:
+    """The answer's body and its view (most often the same text, or nearly) compressed together: the record stays
+    under 1 KB, one write unit, for every provider's answer."""
+    view = response.view.encode()
+    return zlib.compress(len(response.body).to_bytes(4, "big") + response.body + view)
+
+
+def _unpack_response(packed: bytes) -> tuple[bytes, str]:
+    both = zlib.decompress(packed)
+    length = int.from_bytes(both[:4], "big")
+    return both[4 : 4 + length], both[4 + length :].decode()
 
 
 def _record_item(tenant_id: str, record: IdempotencyRecord) -> Item:
@@ -875,11 +920,9 @@ def _record_from(key: IdempotencyKey, item: Item | None) -> IdempotencyRecord | 
         return None
     response = None
     if "response_status" in item:
+        body, view = _unpack_response(bytes(item["stored_response"]))
         response = StoredResponse(
-            status=int(item["response_status"]),
-            media_type=item["response_type"],
-            body=bytes(item["response_body"]),
-            view=item["response_view"],
+            status=int(item["response_status"]), media_type=item["response_type"], body=body, view=view
         )
     return IdempotencyRecord(
         key=key,

@@ -8,7 +8,7 @@ allocations' effect, new numbers and the key's answer are written in one transac
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +34,7 @@ from paybridge.providers.crm.service import (
     _answering,
     _caller,
     _charge,
+    _found,
     _render_summary,
     _resolve,
     as_crm,
@@ -68,15 +69,16 @@ def _shown_state(payment: Payment) -> str:
     return "CANCELLED" if payment.state is PaymentState.CANCELLED else as_crm(payment).life_cycle_state
 
 
-def _gateway_of(db: Store, payment: Payment) -> tuple[Mapping[str, Any] | None, str | None]:
+def _gateway_of(
+    db: Store, payment: Payment, also: Sequence[tuple[str, str, str]] = ()
+) -> tuple[Mapping[str, Any] | None, str | None, Mapping[tuple[str, str, str], dict[str, Any] | None]]:
     """The payment's method as the catalogue holds it now, and the gateway it charges cards through (the payment
-    keeps its method without the gateway: service.create)."""
-    method_id = str(payment.details["payment_method"]["id"])
-    method = db.references(payment.tenant_id, [("payment_method", "id", method_id)])[
-        ("payment_method", "id", method_id)
-    ]
+    keeps its method without the gateway: service.create); with the objects `also` names, in the same read."""
+    method_key = ("payment_method", "id", str(payment.details["payment_method"]["id"]))
+    found = db.references(payment.tenant_id, [method_key, *also])
+    method = found[method_key]
     gateway = method.get("payment_gateway") if method else None
-    return method, str(gateway) if gateway else None
+    return method, str(gateway) if gateway else None, found
 
 
 # ---- payments/post -----------------------------------------------------------------------------------------
@@ -120,14 +122,22 @@ class _Posting:
 
     def _charge(self, payment: Payment) -> dict[str, Any] | None:
         """The gateway's part of the payment once its card is charged; None for a method without a gateway."""
-        method, gateway = _gateway_of(self.db, payment)
+        # The accounts receivable as it is now (its owner owns the card), and the card the request names.
+        owner = Identifier(
+            "accounts_receivable_identifier",
+            "accounts_receivable",
+            "id",
+            str(payment.details["accounts_receivable"]["id"]),
+        )
+        wanted = [owner, *([self.card] if self.card else [])]
+        method, gateway, found = _gateway_of(self.db, payment, [w.key for w in wanted])
         if method is None:
             raise not_found("payment_method")  # the payment's method left the catalogue: who charges is unknown
         if gateway is None:
             return None
-        wanted = [self.card] if self.card else []
-        card = _resolve(self.db, payment.tenant_id, wanted).get("card_identifier") or payment.details.get("card")
-        charge = _charge(method, card, payment.details["accounts_receivable"])  # no card: card_identifier missing
+        objects = _found(found, wanted)
+        card = objects.get("card_identifier") or payment.details.get("card")
+        charge = _charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
         assert charge is not None
         self._covered(payment)
         card_payment = replace(payment, gateway=charge.gateway, instrument=instrument(charge))
@@ -226,7 +236,7 @@ def reject(request: HttpRequest) -> HttpResponse:
 def _uncharged(db: Store, payment: Payment) -> None:
     """A card DRAFT whose charge went through (a post that lost its answer, or crashed before its write) is posted,
     not rejected: the money was taken."""
-    _, gateway = _gateway_of(db, payment)
+    _, gateway, _ = _gateway_of(db, payment)
     if gateway is None:
         return
     state, _ = charging.recorded_outcome(replace(payment, gateway=gateway))

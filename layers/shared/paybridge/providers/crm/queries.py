@@ -36,7 +36,7 @@ _FILTERS = (
     ("payment_method_identifier", "payment_method"),
 )
 # The parts of a payment that are read anew for an answer (service._current): skipped when fields_set leaves them out.
-_DOCUMENTS = ("invoices_to_pay_set", "bills_to_pay_set")
+_CURRENT = ("invoices_to_pay_set", "bills_to_pay_set", "accounts_receivable")
 _WHOLE = re.compile(r"[0-9]+")
 
 
@@ -119,7 +119,7 @@ def _entries(db: Store, payments: Iterable[Payment], params: Mapping[str, Any]) 
     life_cycle_state,id,reference_number answers exactly those keys in that order."""
     fields_set = str(params.get("fields_set") or "")
     names = [n.strip().split(".")[0] for n in fields_set.split(",") if n.strip()]
-    fresh = not names or any(n in _DOCUMENTS for n in names)
+    fresh = not names or any(n in _CURRENT for n in names)
     chosen = list(payments)
     data = [views.payment_object(as_crm(p)) for p in (_current(db, chosen) if fresh and chosen else chosen)]
     if not names:

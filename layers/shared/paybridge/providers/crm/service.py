@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from paybridge.codecs import json as strict_json
 from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
 from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
-from paybridge.providers.crm import views
+from paybridge.providers.crm import reference, views
 from paybridge.providers.crm.errors import (
     JSON,
     CrmError,
@@ -251,15 +252,16 @@ def _book(
     payment_number = str(db.next_number(tenant.tenant_id, "crm.number")) if state == "POSTED" else None
     received_by = {k: v for k, v in user.items() if k != "unit"}
     created_by = {k: v for k, v in creator.items() if k != "unit"}
-    # What the payment keeps of the objects it names, as they were when it was made (CRM.COM shows them so).
-    # Empty fields and a creator who is also the receiver are left out: the item stays small (issue 3's units).
+    # What the payment keeps of the objects it names, as they were when it was made; of the accounts receivable, only
+    # what identifies it: it is shown as it is now (_current). Empty fields and a creator who is also the receiver
+    # are left out: the item stays under 1 KB (issue 3's write units; docs/decisions.md "CRM.COM").
     shown = {
         "reference_number": reference_number,
         "number": payment_number,
         "type": objects["type_identifier"],
         "category": objects.get("category_identifier"),
         "payment_method": {k: v for k, v in method.items() if k != "payment_gateway"},
-        "accounts_receivable": {k: v for k, v in receivable.items() if k != "account_id"},
+        "accounts_receivable": named(receivable, "accounts_receivable"),
         "received_by_user": received_by,
         "received_by_unit": unit,
         "created_by_user": created_by if created_by != received_by else None,
@@ -269,9 +271,7 @@ def _book(
         "received_on": fields["received_on"] or now,
     }
     details = {k: v for k, v in shown.items() if v is not None and v != []}
-    aliases = {"crm.reference_number": reference_number}
-    if payment_number:
-        aliases["crm.number"] = payment_number
+    aliases = {"crm.number": payment_number} if payment_number else {}
     command = TakePayment(
         tenant=tenant,
         provider=PROVIDER,
@@ -284,6 +284,7 @@ def _book(
         charge=charge if state == "POSTED" else None,
         target=PaymentState.POSTED if state == "POSTED" else PaymentState.DRAFT,
         aliases=aliases,
+        payment_id=payment_id_for(tenant.tenant_id, reference_number),
         details=details,
     )
     return reply(take_payment(command, _render_summary, db, seen))
@@ -315,6 +316,8 @@ def find_payment(db: Store, tenant_id: str, wanted: Identifier) -> Payment:
     provider's, none) is NOT_FOUND."""
     if wanted.field == "id":
         found = db.payment(tenant_id, payment_id_of(wanted.value))
+    elif wanted.field == "reference_number":
+        found = db.payment(tenant_id, payment_id_for(tenant_id, wanted.value))
     else:
         found = db.payment_by(tenant_id, f"crm.{wanted.field}", wanted.value)
     if found is None or found.provider != PROVIDER:
@@ -353,6 +356,16 @@ _STATES = {
 def crm_id(payment_id: str) -> str:
     """CRM.COM ids are 32 upper-case hex digits: the payment's UUID without its dashes."""
     return payment_id.replace("-", "").upper()
+
+
+# The namespace of the payment ids derived from reference numbers (a fixed, random UUID).
+_REFERENCE_NUMBERS = uuid.UUID("5b0d4f3e-8c1a-4e27-9f6d-2a7c3e9b1d40")
+
+
+def payment_id_for(tenant_id: str, reference_number: str) -> str:
+    """A payment's id, derived from its reference number (unique per tenant, from its sequence): payments/show finds
+    a payment by either with one read, and its reservation puts no alias for the reference number."""
+    return str(uuid.uuid5(_REFERENCE_NUMBERS, f"{tenant_id}/{reference_number}"))
 
 
 def payment_id_of(crm: str) -> str:
@@ -443,17 +456,28 @@ def show(request: HttpRequest) -> HttpResponse:
     return _ok(data)
 
 
+def named(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """What a payment keeps of an object it names but shows as it is now: the fields that identify it."""
+    return {f: data[f] for f in reference.IDENTIFIER_FIELDS[kind] if data.get(f) is not None}
+
+
 def _current(db: Store, payments: list[Payment]) -> list[Payment]:
-    """The payments with their invoices' and bills' outstanding amounts as they are now, in one read for all."""
+    """The payments with their accounts receivable, and their invoices' and bills' outstanding amounts, as they are
+    now, in one read for all. An accounts receivable no longer in the catalogue is shown by what identifies it."""
+    if not payments:
+        return payments
     wanted = {
         str(d["receivable_id"]) for p in payments for d in (*p.details.get("invoices", []), *p.details.get("bills", []))
     }
-    if not wanted:
-        return payments
-    receivables = db.receivables(payments[0].tenant_id, sorted(wanted))
+    accounts = {("accounts_receivable", "id", str(p.details["accounts_receivable"]["id"])) for p in payments}
+    seen = db.snapshot(payments[0].tenant_id, [], [], sorted(wanted), sorted(accounts))
+    receivables = seen.receivables
 
     def refreshed(payment: Payment) -> Payment:
         details = dict(payment.details)
+        now = seen.references.get(("accounts_receivable", "id", str(details["accounts_receivable"]["id"])))
+        if now is not None:
+            details["accounts_receivable"] = {k: v for k, v in now.items() if k != "account_id"}
         for name in ("invoices", "bills"):
             details[name] = [
                 {**d, "outstanding_amount": found.outstanding}

@@ -2,10 +2,10 @@
 the outcome flags (seed 001's PaymentProcessingOutcome) of a payment that was processed. docs/decisions.md
 "Paylock" lists every flag with the rule that raises it.
 
-A collection attempt is a receivable (its balance due) and a reference item ("paylock.attempt", "id", <guid>) with
-its gateways and limits and the `journal` of the charges tried on it (each: fingerprint, state, gateway outcome,
-time), appended in the same transaction that completes each charge. The payment's one snapshot read reads both,
-so the velocity rules cost no extra round trip.
+A collection attempt is a receivable (its balance due, and the `journal` of the charges tried on it, each its card's
+fingerprint, its state and the time, appended by the update that completes each charge) and a reference item
+("paylock.attempt", "id", <guid>) with its gateways and limits. The payment's one snapshot read reads both, so the
+velocity rules cost no extra round trip.
 """
 
 from __future__ import annotations
@@ -94,7 +94,13 @@ class CollectionAttempt:
     journal: tuple[Charged, ...]
 
     @classmethod
-    def of(cls, attempt_id: str, data: Mapping[str, Any], tenant_settings: Mapping[str, Any]) -> CollectionAttempt:
+    def of(
+        cls,
+        attempt_id: str,
+        data: Mapping[str, Any],
+        tenant_settings: Mapping[str, Any],
+        journal: Sequence[Mapping[str, Any]] = (),
+    ) -> CollectionAttempt:
         gateways = {name.lower(): Gateway.of(name, g) for name, g in data.get("gateways", {}).items()}
         fee_name = data.get("fee")
         return cls(
@@ -104,8 +110,7 @@ class CollectionAttempt:
             fee=gateways[str(fee_name).lower()] if fee_name else None,
             limits=Limits.of(tenant_settings.get("limits", {}), data.get("limits", {})),
             journal=tuple(
-                Charged(str(line.get("fingerprint", "")), str(line["state"]), int(line["at"]))
-                for line in data.get("journal", [])
+                Charged(str(line.get("fingerprint", "")), str(line["state"]), int(line["at"])) for line in journal
             ),
         )
 

@@ -70,7 +70,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     if known is not None:
         return _reply(known, fmt)
     settings: dict[str, Any] = tenant.settings.get(PROVIDER, {})
-    attempt = rules.CollectionAttempt.of(req.attempt_id, data, settings)
+    attempt = rules.CollectionAttempt.of(req.attempt_id, data, settings, balance.journal)
     gateway = attempt.payment_gateway(req.gateway_name)
     if gateway is None:
         message = "'Gateway Name' is not a payment gateway of this collection attempt."
@@ -105,7 +105,6 @@ def _command(
     attempt: rules.CollectionAttempt,
     gateway: rules.Gateway,
 ) -> TakePayment:
-    reference = rules.reference(req.attempt_id)
     details = {
         "collection_attempt_id": req.attempt_id,
         "payment_method": req.method,
@@ -135,7 +134,7 @@ def _command(
         clears_later=req.is_cash,
         details={k: v for k, v in details.items() if v is not None},
         after_charge=charge_fee(req.fee, attempt.fee) if req.separate_fee and attempt.fee else None,
-        journal=None if req.is_cash else (reference, {"fingerprint": req.fingerprint or ""}),
+        journal=None if req.is_cash else (rules.receivable_id(req.attempt_id), {"fingerprint": req.fingerprint or ""}),
     )
 
 
