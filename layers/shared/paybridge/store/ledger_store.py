@@ -426,16 +426,13 @@ class Store:
         tenant_id = payment.tenant_id
         applied = _applied(payment, previous_state)
         items: list[Any] = [self._payment_update(payment, previous_state)]
-        line = journal[1] if journal is not None else None
-        allocated = {a.receivable_id for a in applied}
-        items.extend(
-            self._allocate(tenant_id, a, line if journal and journal[0] == a.receivable_id else None) for a in applied
-        )
+        journaled, line = journal or ("", None)
+        items.extend(self._allocate(tenant_id, a, line if a.receivable_id == journaled else None) for a in applied)
         for record in records:
             assert response is not None  # a request's keys always get its answer
             items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
-        if journal is not None and journal[0] not in allocated:
-            items.append(self._journal_append(tenant_id, *journal))
+        if line is not None and journaled not in {a.receivable_id for a in applied}:
+            items.append(self._journal_append(tenant_id, journaled, line))
         _transact(items, _allocation_or_completion(len(applied)))
 
     def complete_records(self, tenant_id: str, records: Sequence[IdempotencyRecord], response: StoredResponse) -> None:
@@ -755,12 +752,6 @@ def _receivable_from(item: Item | None) -> Receivable | None:
     )
 
 
-# A payment's item keeps in plain attributes what conditions, indexes and a reader checking the money need (state,
-# attempts, amount, currency, allocations), and packs the rest, most of it what its provider keeps about it, into one
-# compressed attribute: the item stays under 1 KB, one write unit (docs/decisions.md "The payment's item").
-_PLAIN = ("state", "attempts", "amount", "currency", "allocations")
-
-
 _JOURNAL_APPEND = "journal = list_append(if_not_exists(journal, :empty), :line)"
 
 
@@ -769,6 +760,9 @@ def _journal_values(line: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _payment_item(payment: Payment) -> Item:
+    """The payment's item: in plain attributes what conditions and indexes use and a reader checking the money needs
+    (state, attempts, amount, currency, allocations); the rest, most of it what its provider keeps about it, packed
+    into one compressed attribute, so that the item stays under 1 KB (docs/decisions.md "The payment's item")."""
     pk, sk = keys.as_tuple(keys.payment(payment.tenant_id, payment.payment_id))
     described = {
         "account_id": payment.account_id,
