@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +24,7 @@ from paybridge.ledger import (
     ReceivableKind,
     Tenant,
 )
-from paybridge.store import keys
+from paybridge.store import keys, packing
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
 from paybridge.store.errors import (
     AllocationConflict,
@@ -50,26 +48,6 @@ def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _load(raw: Mapping[str, Any]) -> Item:
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
-
-
-def _pack(value: Mapping[str, Any]) -> bytes:
-    """A payment's descriptive fields as one compressed JSON value (a Decimal kept exact, as {"$decimal": "1.10"})."""
-    return zlib.compress(json.dumps(value, separators=(",", ":"), default=_exact).encode())
-
-
-def _exact(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    raise TypeError(f"{type(value).__name__} is not kept in a payment")
-
-
-def _unpack(packed: bytes) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(zlib.decompress(packed), object_hook=_decimals)
-    return found
-
-
-def _decimals(value: dict[str, Any]) -> Any:
-    return Decimal(value["$decimal"]) if len(value) == 1 and "$decimal" in value else value
 
 
 @dataclass(frozen=True)
@@ -670,7 +648,7 @@ class Store:
                 "ExpressionAttributeValues": {
                     ":status": {"N": str(response.status)},
                     ":type": {"S": response.media_type},
-                    ":response": {"B": _pack_response(response)},
+                    ":response": {"B": packing.pack_answer(response.body, response.view)},
                     ":pid": {"S": payment_id},
                 },
             }
@@ -785,7 +763,7 @@ def _payment_item(payment: Payment) -> Item:
         "amount": payment.amount,
         "currency": payment.currency,
         "allocations": [{"receivable_id": a.receivable_id, "amount": a.amount} for a in payment.allocations],
-        "packed": _pack({k: v for k, v in described.items() if v not in (None, {}, ())}),
+        "packed": packing.pack({k: v for k, v in described.items() if v not in (None, {}, ())}),
         **_index_entry(payment),
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
         "GSI2SK": f"PAY#{payment.created_at.isoformat()}#{payment.payment_id}",
@@ -823,7 +801,7 @@ def payment_of(raw: Mapping[str, Any]) -> Payment:
 
 def _payment_from(item: Item) -> Payment:
     tenant_id, payment_id = item["PK"].split("#PAY#", 1)
-    described = _unpack(bytes(item["packed"]))
+    described = packing.unpack(bytes(item["packed"]))
     return Payment(
         tenant_id=tenant_id.removeprefix("T#"),
         payment_id=payment_id,
@@ -880,21 +858,8 @@ def _response_attributes(response: StoredResponse) -> Item:
     return {
         "response_status": response.status,
         "response_type": response.media_type,
-        "stored_response": _pack_response(response),
+        "stored_response": packing.pack_answer(response.body, response.view),
     }
-
-
-def _pack_response(response: StoredResponse) -> bytes:
-    """The answer's body and its view (most often the same text, or nearly) compressed together: the record stays
-    under 1 KB, one write unit, for every provider's answer."""
-    view = response.view.encode()
-    return zlib.compress(len(response.body).to_bytes(4, "big") + response.body + view)
-
-
-def _unpack_response(packed: bytes) -> tuple[bytes, str]:
-    both = zlib.decompress(packed)
-    length = int.from_bytes(both[:4], "big")
-    return both[4 : 4 + length], both[4 + length :].decode()
 
 
 def _record_item(tenant_id: str, record: IdempotencyRecord) -> Item:
@@ -914,7 +879,7 @@ def _record_from(key: IdempotencyKey, item: Item | None) -> IdempotencyRecord | 
         return None
     response = None
     if "response_status" in item:
-        body, view = _unpack_response(bytes(item["stored_response"]))
+        body, view = packing.unpack_answer(bytes(item["stored_response"]))
         response = StoredResponse(
             status=int(item["response_status"]), media_type=item["response_type"], body=body, view=view
         )
