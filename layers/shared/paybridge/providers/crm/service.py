@@ -261,7 +261,7 @@ def _book(
         "type": objects["type_identifier"],
         "category": objects.get("category_identifier"),
         "payment_method": {k: v for k, v in method.items() if k != "payment_gateway"},
-        "accounts_receivable": named(receivable, "accounts_receivable"),
+        "accounts_receivable": _named(receivable, "accounts_receivable"),
         "received_by_user": received_by,
         "received_by_unit": unit,
         "created_by_user": created_by if created_by != received_by else None,
@@ -456,7 +456,7 @@ def show(request: HttpRequest) -> HttpResponse:
     return _ok(data)
 
 
-def named(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+def _named(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """What a payment keeps of an object it names but shows as it is now: the fields that identify it."""
     return {f: data[f] for f in reference.IDENTIFIER_FIELDS[kind] if data.get(f) is not None}
 
