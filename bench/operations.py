@@ -2,7 +2,8 @@
 
 Adding a provider operation is one `Operation(...)` line in OPERATIONS: its route comes from template.yaml (the
 local stack's own routing), and a payment (`payment=True`) is measured both as a first request and as a replay of
-it. `$n` in a body or header makes each request unique (a fresh payment, a fresh Idempotency-Key).
+it. `$n` in a body or header makes each request unique (a fresh payment, a fresh Idempotency-Key); `$guid` in its
+URL, body or headers is a GUID made from it, unique too.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,17 +19,14 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from paybridge.local import demo, server, template
+from paybridge.local import demo, paylock_demo, server, template
 from paybridge.local.template import Route
+from paybridge.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = ROOT / "bench" / "anchors"
 # The receivable the benchmark's payments go to: large enough for every payment of a run.
 BENCH_RECEIVABLE = ("cust-1001", 8000, 0, Decimal("100000000.00"))
-# The Paylock collection attempt they go to (bench.stack gives it limits a run never reaches). Each payment appends
-# a line to the attempt's journal, which its next payment reads: over a round of 100 the item grows, so CPU and read
-# units of the later payments of a round are above those of an attempt's first few (its limits keep it to ten).
-BENCH_ATTEMPT = "5d0c3a8e-1f2b-4c6d-9e7f-8a9b0c1d2e3f"
 
 
 @dataclass(frozen=True)
@@ -36,14 +34,17 @@ class Operation:
     name: str  # "caliq MakePayment", as the table prints it
     format: str  # json, xml, soap
     method: str
-    url: str  # the local stack's URL: /<provider>/<documented path>[?query]
-    body: str = ""  # a string.Template: $n is unique per request
+    url: str  # the local stack's URL: /<provider>/<documented path>[?query], a string.Template as the body
+    body: str = ""  # a string.Template: $n is unique per request, $guid a GUID made from it
     headers: Mapping[str, str] = field(default_factory=dict)
     payment: bool = True  # takes a payment: measured first and replayed
     card: bool = False  # a card payment: the card-payment budgets apply
     anchor: str = ""  # "a" or "b" for the anchors; "" for paybridge
     # What a successful answer's body contains (spaces removed); "" for Caliq's OK and CRM.COM's envelope code.
     success: str = ""
+    # What a request needs in the ledger before it is sent, given its $guid (put as the event is made: before the
+    # timed loop, and before the meter counts the request).
+    plant: Callable[[str], None] | None = None
 
 
 CALIQ_JSON = (
@@ -97,8 +98,17 @@ BILLIECART_XML_BODY = (
     "<Amount>1.10</Amount><BudgetCategory>Mortgage</BudgetCategory><GstAmount>0.10</GstAmount>"
     "<Particulars>bench $n</Particulars><SalaryPackageId>SP-1001</SalaryPackageId></CreatePaymentRequest>"
 )
-# Paylock: a card payment (the sandbox approves tok_approve), a card of its own each time.
-PAYLOCK = f"/paylock/collectionattempts/{BENCH_ATTEMPT}/payments"
+# Paylock: a card payment (the sandbox approves tok_approve), a card of its own each time, the first charge on a
+# collection attempt of its own, with the default limits. One attempt for every payment would hold a journal line
+# for each of them, read by each next one: a run of hundreds, where the default limit allows ten charges.
+PAYLOCK = "/paylock/collectionattempts/$guid/payments"
+
+
+def plant_attempt(attempt_id: str) -> None:
+    db = Store(server.NAMES["LedgerTable"])
+    paylock_demo.put_attempt(db, paylock_demo.TENANT, attempt_id, "Bench Debtor", Decimal("1000.00"))
+
+
 PAYLOCK_JSON = (
     '{"PaymentToken": "tok_approve", "PaymentAmount": 5.00, "Payor": {"FirstName": "Bench", "LastName": "Debtor"}, '
     '"CardType": "visa", "LastFour": "4242", "Fingerprint": "fp-$n", "IsFeePayment": false}'
@@ -166,6 +176,7 @@ OPERATIONS = [
         PAYLOCK_HEADERS,
         card=True,
         success='"IsSuccessful":true',
+        plant=plant_attempt,
     ),
     Operation(
         "paylock payments, card",
@@ -176,6 +187,7 @@ OPERATIONS = [
         PAYLOCK_XML_HEADERS,
         card=True,
         success="<IsSuccessful>true</IsSuccessful>",
+        plant=plant_attempt,
     ),
     Operation(
         "billiecart payments", "json", "POST", "/billiecart/payments", BILLIECART_JSON, BILLIECART, success="Pending"
@@ -223,10 +235,13 @@ def route_of(operation: Operation) -> Route:
 def event(operation: Operation) -> dict[str, Any]:
     """An API Gateway REST event for a new request of the operation, as API Gateway would send it."""
     unique = f"{_RUN}-{next(_sequence)}"
+    names = {"n": unique, "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, unique))}
+    if operation.plant is not None:
+        operation.plant(names["guid"])
     route = route_of(operation)
-    parts = urlsplit(operation.url)
-    headers = {k: Template(v).substitute(n=unique) for k, v in operation.headers.items()}
-    body = Template(operation.body).substitute(n=unique).encode()
+    parts = urlsplit(Template(operation.url).substitute(names))
+    headers = {k: Template(v).substitute(names) for k, v in operation.headers.items()}
+    body = Template(operation.body).substitute(names).encode()
     params = route.match(operation.method, parts.path) or {}
     return server.api_event(route, operation.method, parts.path, parts.query, headers, body, params)
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 
-from bench.operations import ANCHOR_TABLES, BENCH_ATTEMPT, BENCH_RECEIVABLE
+from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE
 from paybridge import config
 from paybridge.ledger import Receivable, ReceivableKind
-from paybridge.local import demo, paylock_demo, server, template
+from paybridge.local import demo, server, template
 from paybridge.store import Store, client, ledger_store
 
 PYTHON = sys.executable
@@ -101,9 +101,6 @@ def load_ledger(dynamodb: Any) -> None:
     account_id, trans_id, sub_id, amount = BENCH_RECEIVABLE
     receivable_id = f"invoice-{trans_id}-{sub_id}"
     db.put_receivable(Receivable(demo.TENANT, receivable_id, account_id, ReceivableKind.INVOICE, amount, amount, "GBP"))
-    # A Paylock collection attempt whose limits let every payment of a run through (each with its own card).
-    limits = {"card_reuse_seconds": 0, "max_cards": 1_000_000, "max_payment_attempts": 1_000_000}
-    paylock_demo.put_attempt(db, paylock_demo.TENANT, BENCH_ATTEMPT, "Bench Debtor", amount, limits=limits)
 
 
 def reset_ledger(dynamodb: Any) -> None:
