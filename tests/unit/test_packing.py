@@ -43,6 +43,10 @@ def test_a_payment_is_packed_with_the_numbered_dictionary() -> None:
     assert len(packed) < len(zlib.compress(str(DESCRIBED).encode()))
 
 
+def test_a_float_reads_back_as_a_decimal() -> None:
+    assert packing.unpack(packing.pack({"rate": 1.5})) == {"rate": Decimal("1.5")}
+
+
 def test_a_value_json_cannot_keep_exactly_is_refused() -> None:
     with pytest.raises(TypeError):
         packing.pack({"when": object()})

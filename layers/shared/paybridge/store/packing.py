@@ -67,7 +67,9 @@ def pack(value: Mapping[str, Any]) -> bytes:
 
 def unpack(packed: bytes) -> dict[str, Any]:
     decompressor = zlib.decompressobj(zdict=_DICTIONARIES[packed[0]])
-    found: dict[str, Any] = json.loads(decompressor.decompress(packed[1:]) + decompressor.flush(), object_hook=_decimal)
+    text = decompressor.decompress(packed[1:]) + decompressor.flush()
+    # A float a provider left in its details reads back as a Decimal: the ledger never hands out a float.
+    found: dict[str, Any] = json.loads(text, object_hook=_decimal, parse_float=Decimal)
     return found
 
 
