@@ -1,7 +1,7 @@
 """Where a request's CPU goes, by package: `python -m bench.profile "emersion CreatePayment, card" [format]`.
 
-It starts moto's server and loads the ledger as `make bench` does, then, in a process of the handlers' own, profiles
-REQUESTS new requests of the operation and of anchor (b) with cProfile on process time, and prints each one's
+For the operation and then for anchor (b), it starts moto's server and loads the ledger as `make bench` does, then,
+in a process of the handlers' own, profiles REQUESTS new requests with cProfile on process time, and prints their
 profiled CPU, SDK calls per request and the share of each package (botocore, urllib3, boto3's serialiser, the
 standard library, paybridge's own code). Profiling slows many small calls more than few big ones: read the shares
 side by side, not as milliseconds.
@@ -12,13 +12,12 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
-import subprocess
 import sys
 import time
 import warnings
 from collections import Counter
 
-from bench.operations import ANCHOR_B, OPERATIONS, ROOT, Operation, environment, event, route_of
+from bench.operations import ANCHOR_B, OPERATIONS, ROOT, Operation, event, route_of
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 
@@ -64,28 +63,21 @@ def profile(operation: Operation) -> list[str]:
 
 
 def main() -> None:
-    from bench.stack import moto_server, prepare
+    from bench.stack import in_worker
 
-    name, fmt = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
-    with moto_server(snapshots=False) as endpoint:
-        env = environment(endpoint)
-        prepare(env)
-        for label in (name, ANCHOR_B.name):
-            args = [sys.executable, "-m", "bench.profile", "--worker", label, fmt or ""]
-            subprocess.run(args, env=env, cwd=ROOT, check=True)  # noqa: S603 - our own interpreter and module
+    name, fmt = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+    for label in (name, ANCHOR_B.name):
+        in_worker("bench.profile", label, fmt)
 
 
 def worker(name: str, fmt: str) -> None:
+    from bench.stack import print_quietly
+
     warnings.simplefilter("ignore")
-    stdout = os.dup(1)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the handlers' EMF metrics and logs
     operation = (
         ANCHOR_B if name == ANCHOR_B.name else next(o for o in OPERATIONS if o.name == name and fmt in ("", o.format))
     )
-    lines = profile(operation)
-    sys.stdout.flush()
-    os.dup2(stdout, 1)
-    print("\n".join(lines), flush=True)
+    print_quietly(lambda: profile(operation))
 
 
 if __name__ == "__main__":

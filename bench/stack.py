@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
 
-from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE
+from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE, ROOT, environment
 from paybridge import config
 from paybridge.ledger import Receivable, ReceivableKind
 from paybridge.local import demo, server, template
@@ -64,6 +64,28 @@ def moto_server(snapshots: bool = True) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def in_worker(module: str, *args: str) -> None:
+    """`python -m <module> --worker *args` in a process of the handlers' own, against moto's server (in another)
+    with the ledger loaded as `make bench` loads it (bench.profile, bench.units)."""
+    with moto_server(snapshots=False) as endpoint:
+        env = environment(endpoint)
+        prepare(env)
+        command = [PYTHON, "-m", module, "--worker", *args]
+        subprocess.run(command, env=env, cwd=ROOT, check=True)  # noqa: S603 - our own interpreter and module
+
+
+def print_quietly(make_lines: Callable[[], list[str]]) -> None:
+    """Print what `make_lines` returns, with the handlers' EMF metrics and logs (their stdout) sent nowhere."""
+    stdout = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    try:
+        lines = make_lines()
+        sys.stdout.flush()
+    finally:
+        os.dup2(stdout, 1)
+    print("\n".join(lines), flush=True)
 
 
 def prepare(env: Mapping[str, str]) -> None:

@@ -10,32 +10,30 @@ Paylock attempt's history) shows as it is after a few payments, not on an empty 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import warnings
+from typing import Any
 
-from bench.operations import OPERATIONS, ROOT, environment, event
+from bench.operations import OPERATIONS, event
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3"))
 
 
 def main() -> None:
-    from bench.stack import moto_server, prepare
+    from bench.stack import in_worker
 
-    with moto_server(snapshots=False) as endpoint:
-        env = environment(endpoint)
-        prepare(env)
-        args = [sys.executable, "-m", "bench.units", "--worker", *sys.argv[1:3]]
-        subprocess.run(args, env=env, cwd=ROOT, check=True)  # noqa: S603 - our own interpreter and module
+    in_worker("bench.units", *sys.argv[1:3])
 
 
 def worker(name: str | None, fmt: str | None) -> None:
+    from bench.stack import print_quietly
     from bench.worker import Bench
 
     warnings.simplefilter("ignore")
-    stdout = os.dup(1)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the handlers' EMF metrics and logs
-    bench = Bench()
+    print_quietly(lambda: _itemised(Bench(), name, fmt))
+
+
+def _itemised(bench: Any, name: str | None, fmt: str | None) -> list[str]:
     for client in bench.clients():
         bench.meter.attach(client)
     lines = []
@@ -52,9 +50,7 @@ def worker(name: str | None, fmt: str | None) -> None:
             f"+ {tally.index_write_units} index; {tally.describe()}"
         )
         lines.extend(f"  {write}" for write in tally.writes)
-    sys.stdout.flush()
-    os.dup2(stdout, 1)
-    print("\n".join(lines), flush=True)
+    return lines
 
 
 if __name__ == "__main__":

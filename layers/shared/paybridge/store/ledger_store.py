@@ -638,17 +638,15 @@ class Store:
     def _record_completion(
         self, tenant_id: str, record: IdempotencyRecord, response: StoredResponse, payment_id: str
     ) -> dict[str, Any]:
+        answer = _response_attributes(response)
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": keys.idempotency(tenant_id, record.key.operation, record.key.key),
-                "UpdateExpression": "SET response_status = :status, response_type = :type, "
-                "stored_response = :response REMOVE lease_until",
+                "UpdateExpression": "SET " + ", ".join(f"{k} = :{k}" for k in answer) + " REMOVE lease_until",
                 "ConditionExpression": "payment_id = :pid",
                 "ExpressionAttributeValues": {
-                    ":status": {"N": str(response.status)},
-                    ":type": {"S": response.media_type},
-                    ":response": {"B": packing.pack_answer(response.body, response.view)},
+                    **{f":{k}": _serializer.serialize(v) for k, v in answer.items()},
                     ":pid": {"S": payment_id},
                 },
             }

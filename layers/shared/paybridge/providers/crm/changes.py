@@ -37,6 +37,7 @@ from paybridge.providers.crm.service import (
     _found,
     _render_summary,
     _resolve,
+    accounts_receivable_of,
     as_crm,
     find_payment,
     idempotency_keys,
@@ -123,12 +124,7 @@ class _Posting:
     def _charge(self, payment: Payment) -> dict[str, Any] | None:
         """The gateway's part of the payment once its card is charged; None for a method without a gateway."""
         # The accounts receivable as it is now (its owner owns the card), and the card the request names.
-        owner = Identifier(
-            "accounts_receivable_identifier",
-            "accounts_receivable",
-            "id",
-            str(payment.details["accounts_receivable"]["id"]),
-        )
+        owner = accounts_receivable_of(payment)
         wanted = [owner, *([self.card] if self.card else [])]
         method, gateway, found = _gateway_of(self.db, payment, [w.key for w in wanted])
         if method is None:

@@ -461,6 +461,12 @@ def _named(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
     return {f: data[f] for f in reference.IDENTIFIER_FIELDS[kind] if data.get(f) is not None}
 
 
+def accounts_receivable_of(payment: Payment) -> Identifier:
+    """The accounts receivable a payment names, by id: read as it is now (it keeps only what identifies it)."""
+    account_id = str(payment.details["accounts_receivable"]["id"])
+    return Identifier("accounts_receivable_identifier", "accounts_receivable", "id", account_id)
+
+
 def _current(db: Store, payments: list[Payment]) -> list[Payment]:
     """The payments with their accounts receivable, and their invoices' and bills' outstanding amounts, as they are
     now, in one read for all. An accounts receivable no longer in the catalogue is shown by what identifies it."""
@@ -469,13 +475,13 @@ def _current(db: Store, payments: list[Payment]) -> list[Payment]:
     wanted = {
         str(d["receivable_id"]) for p in payments for d in (*p.details.get("invoices", []), *p.details.get("bills", []))
     }
-    accounts = {("accounts_receivable", "id", str(p.details["accounts_receivable"]["id"])) for p in payments}
+    accounts = {accounts_receivable_of(p).key for p in payments}
     seen = db.snapshot(payments[0].tenant_id, [], [], sorted(wanted), sorted(accounts))
     receivables = seen.receivables
 
     def refreshed(payment: Payment) -> Payment:
         details = dict(payment.details)
-        now = seen.references.get(("accounts_receivable", "id", str(details["accounts_receivable"]["id"])))
+        now = seen.references.get(accounts_receivable_of(payment).key)
         if now is not None:
             details["accounts_receivable"] = {k: v for k, v in now.items() if k != "account_id"}
         for name in ("invoices", "bills"):
