@@ -12,8 +12,12 @@ from paybridge.codecs import MalformedDocument, xml
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 ROOT_NAMESPACES = f' xmlns:xsd="{XSD}" xmlns:xsi="{xml.XSI}"'
-# A CR written as it is reads back as LF (XML's end-of-line handling): as a reference it stays a CR.
-_CR = {"\r": "&#13;"}
+
+
+def escaped(value: str) -> str:
+    """Text as XmlSerializer writes it: XML's specials escaped, and a CR as a reference (`&#13;`), since one written
+    as it is reads back as LF (XML's end-of-line handling)."""
+    return escape(value, {"\r": "&#13;"})
 
 
 def decode(body: bytes, root_name: str, list_items: Collection[str]) -> dict[str, Any]:
@@ -87,4 +91,4 @@ def _write(content: Mapping[str, Any], item_names: Mapping[str, str], lines: lis
                     _write({item_names[name]: item}, item_names, lines)
             lines.append(f"</{name}>")
         else:
-            lines.append(f"<{name}>{escape(text(value), _CR)}</{name}>")
+            lines.append(f"<{name}>{escaped(text(value))}</{name}>")

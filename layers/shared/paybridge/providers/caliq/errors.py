@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from pydantic import ValidationError
 
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import MalformedDocument
+from paybridge.codecs.plainxml import escaped
 from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
 from paybridge.observability import logger
 from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
@@ -82,7 +82,7 @@ def _message(
     # Web API's HttpError: {"Message": ...}, in XML <Error><Message>...</Message></Error>.
     def answer(_: Exception, kind: str) -> HttpResponse:
         if wire.is_xml(kind):
-            body = f"<Error><Message>{escape(message)}</Message></Error>".encode()
+            body = f"<Error><Message>{escaped(message)}</Message></Error>".encode()
             return HttpResponse(status, body, f"{kind}; charset=utf-8", headers or {})
         return wire.respond(status, kind, {"Message": message}, "Error", headers=headers)
 
@@ -94,7 +94,7 @@ def _invalid(exc: Exception, kind: str) -> HttpResponse:
     if wire.is_xml(kind):
         # HttpError writes each ModelState key as an element name, encoded as XmlConvert.EncodeLocalName does.
         fields = "".join(
-            f"<{_xml_name(name)}>{''.join(escape(m) for m in messages)}</{_xml_name(name)}>"
+            f"<{_xml_name(name)}>{escaped(''.join(messages))}</{_xml_name(name)}>"
             for name, messages in exc.model_state.items()
         )
         body = f"<Error><Message>The request is invalid.</Message><ModelState>{fields}</ModelState></Error>"
