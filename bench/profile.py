@@ -4,7 +4,9 @@ For the operation and then for anchor (b), it starts moto's server and loads the
 in a process of the handlers' own, profiles REQUESTS new requests with cProfile on process time, and prints their
 profiled CPU, SDK calls per request and the share of each package (botocore, urllib3, boto3's serialiser, the
 standard library, paybridge's own code). Profiling slows many small calls more than few big ones: read the shares
-side by side, not as milliseconds.
+side by side, not as milliseconds. Before profiling, it times REQUESTS requests without the profiler and prints
+their CPU a request and how much of it was spent inside the SDK's calls (botocore's `_make_api_call`, the HTTP
+exchange with moto included), and the rest: the handler's own work.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import sys
 import time
 import warnings
 from collections import Counter
+from typing import Any
 
 from bench.operations import ANCHOR_B, OPERATIONS, ROOT, Operation, event, route_of
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+_SDK_CALL = "_make_api_call"  # botocore's: every client method's request, from validation to the parsed answer
 
 
 def _package(filename: str) -> str:
@@ -41,6 +45,7 @@ def profile(operation: Operation) -> list[str]:
     context = LocalContext(route_of(operation).function)
     for _ in range(5):
         handler(event(operation), context)
+    split = _sdk_split(handler, context, [event(operation) for _ in range(REQUESTS)])
     events = [event(operation) for _ in range(REQUESTS)]
     calls = Counter[str]()
     for client in bench.clients():
@@ -55,11 +60,38 @@ def profile(operation: Operation) -> list[str]:
         shares[_package(filename)] += own
     total = sum(shares.values())
     lines = [
-        f"{operation.name} ({operation.format}): {total:.2f} s profiled for {REQUESTS} requests, "
-        f"{calls['call'] / REQUESTS:.1f} SDK calls a request"
+        f"{operation.name} ({operation.format}): {split}",
+        f"{total:.2f} s profiled for {REQUESTS} requests, {calls['call'] / REQUESTS:.1f} SDK calls a request",
     ]
     lines.extend(f"  {seconds / total * 100:5.1f} %  {package}" for package, seconds in shares.most_common(12))
     return lines
+
+
+def _sdk_split(handler: Any, context: Any, events: list[dict[str, Any]]) -> str:
+    """The requests' CPU, unprofiled, and the part of it inside the SDK's calls."""
+    from botocore.client import BaseClient
+
+    inside = 0.0
+    call = getattr(BaseClient, _SDK_CALL)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        nonlocal inside
+        start = time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            inside += time.process_time() - start
+
+    setattr(BaseClient, _SDK_CALL, timed)
+    try:
+        start = time.process_time()
+        for request in events:
+            handler(request, context)
+        spent = time.process_time() - start
+    finally:
+        setattr(BaseClient, _SDK_CALL, call)
+    each, sdk = spent * 1000 / len(events), inside * 1000 / len(events)
+    return f"{each:.2f} ms CPU a request unprofiled: {sdk:.2f} ms in SDK calls, {each - sdk:.2f} ms the handler's own"
 
 
 def main() -> None:
