@@ -133,7 +133,7 @@ def test_settling_twice_leaves_one_file_as_it_was(ledger: Store, api: Api, bucke
 def test_a_day_settled_in_many_chunks_is_still_one_complete_file(
     ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given five payouts, settled two at a time (settlement calls the step after each chunk)
+    # Given five payouts, settled two at a time
     made = [pay(api, demo.MANAGER_KEY, "SP-1001", "Meal Entertainment", f"{n}.00", f"Meal {n}") for n in range(1, 6)]
     monkeypatch.setattr(settlement, "CHUNK", 2)
     day = today()
@@ -146,62 +146,102 @@ def test_a_day_settled_in_many_chunks_is_still_one_complete_file(
     assert [line[62:80].strip() for line in credits] == [f"Meal {n}" for n in range(1, 6)]
     assert lines[-1][30:40] == "0000001500"
     assert lines[-1][74:80] == "000006"
-    # Written once per chunk, each time whole: the latest version is the complete file
-    assert [latest for _, latest in versions(bucket)].count(True) == 1
-    assert len(versions(bucket)) == 3
+    # Written once, after the last chunk: no version of the file ever held part of the day
+    assert versions(bucket) == [(f"{demo.ORGANISATION}/{day}.aba", True)]
     payments = [ledger.payment(demo.ORGANISATION, p) for p in made]
     expected = payouts.aba_file(ledger.tenant(demo.ORGANISATION), day, payments)  # type: ignore[arg-type]
     assert files.read_file(BUCKET, f"{demo.ORGANISATION}/{day}.aba") == expected
 
 
-def three_payouts_with_a_lost_step(api: Api, monkeypatch: pytest.MonkeyPatch, lost: int) -> list[int]:
-    """Three payouts settled two at a time, by a Lambda that dies after the `lost`-th chunk's transaction, before
-    its step writes the file: the chunk sizes the step was called with (the organisation's only)."""
+def three_payouts_settled_two_at_a_time(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     for n in range(1, 4):
         pay(api, demo.MANAGER_KEY, "SP-1001", "Meal Entertainment", f"{n}.00", f"Meal {n}")
     monkeypatch.setattr(settlement, "CHUNK", 2)
-    calls: list[int] = []
-
-    def step(tenant: Any, day: str, chunk: list[Any]) -> None:
-        if tenant.tenant_id != demo.ORGANISATION:
-            return
-        calls.append(len(chunk))
-        if len(calls) != lost:
-            payouts.pay_out(tenant, day, chunk)
-
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", step)
-    return calls
 
 
 def payees(bucket: Any, day: str) -> list[str]:
     return [line[62:80].strip() for line in records(bucket, demo.ORGANISATION, day) if line[18:20] == "50"]
 
 
-def test_a_chunk_whose_step_was_lost_is_written_by_the_next(
+class Killed(Exception):
+    """The Lambda ending mid-run (a timeout, the process killed)."""
+
+
+def test_a_run_that_died_before_its_step_is_written_by_the_next_run(
     ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = three_payouts_with_a_lost_step(api, monkeypatch, lost=1)
+    # Given a run that settled all three payouts and died before its step wrote the file
+    three_payouts_settled_two_at_a_time(api, monkeypatch)
 
-    settle(today())
+    def killed(tenant: Any, day: str) -> None:
+        if tenant.tenant_id == demo.ORGANISATION:
+            raise Killed
 
-    # Then the next chunk's step wrote the first chunk's payouts too
-    assert calls == [2, 1]
-    assert payees(bucket, today()) == ["Meal 1", "Meal 2", "Meal 3"]
-
-
-def test_the_last_chunk_whose_step_was_lost_is_written_by_the_next_run(
-    ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = three_payouts_with_a_lost_step(api, monkeypatch, lost=2)
-    settle(today())
-    assert payees(bucket, today()) == ["Meal 1", "Meal 2"]
+    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", killed)
+    with pytest.raises(Killed):
+        settle(today())
+    assert versions(bucket) == []
 
     # When settlement runs again for the day
+    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", payouts.pay_out)
     report = settle(today())
 
     # Then it settles nothing new, and its step writes the whole day's file
-    assert report.settled == 0 and calls == [2, 1, 0]
+    assert report.settled == 0
     assert payees(bucket, today()) == ["Meal 1", "Meal 2", "Meal 3"]
+
+
+def test_a_run_that_died_between_chunks_leaves_no_partial_file(
+    ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that died after its first chunk's transaction
+    three_payouts_settled_two_at_a_time(api, monkeypatch)
+    real = Store.settle
+    calls: list[int] = []
+
+    def dies_at_the_second(self: Store, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        real(self, *args)
+
+    monkeypatch.setattr(Store, "settle", dies_at_the_second)
+    with pytest.raises(Killed):
+        settle(today())
+
+    # Then no file holds part of the day
+    assert versions(bucket) == []
+
+    # And the next run settles the rest and writes the whole file, once
+    monkeypatch.setattr(Store, "settle", real)
+    report = settle(today())
+    assert report.settled == 1
+    assert payees(bucket, today()) == ["Meal 1", "Meal 2", "Meal 3"]
+    assert versions(bucket) == [(f"{demo.ORGANISATION}/{today()}.aba", True)]
+
+
+def test_the_step_reads_each_payout_once_a_run(
+    ledger: Store, api: Api, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given five payouts settled two at a time (three chunks)
+    made = [pay(api, demo.MANAGER_KEY, "SP-1001", "Meal Entertainment", f"{n}.00", f"Meal {n}") for n in range(1, 6)]
+    monkeypatch.setattr(settlement, "CHUNK", 2)
+    monkeypatch.setattr(payouts, "PAGE", 2)
+    real = Store.payments
+    asked: list[list[str]] = []
+
+    def payments(self: Store, tenant_id: str, payment_ids: Any) -> list[Any]:
+        asked.append(list(payment_ids))
+        return real(self, tenant_id, payment_ids)
+
+    monkeypatch.setattr(Store, "payments", payments)
+
+    settle(today())
+
+    # Then the step read each payout once, a page at a time: the reads grow with the day's payouts, not with the
+    # square of its chunks (an earlier step, called after each chunk, read every earlier chunk again)
+    assert sorted(pid for page in asked for pid in page) == sorted(made)
+    assert [len(page) for page in asked] == [2, 2, 1]
 
 
 def test_a_replay_after_settlement_is_the_first_answer(ledger: Store, api: Api, bucket: Any) -> None:

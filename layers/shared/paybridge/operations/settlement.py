@@ -21,10 +21,11 @@ from paybridge.store import store as default_store
 
 # Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
 CHUNK = 98
-# The seam where a provider adds its own step to a settled batch (Billiecart's payouts will):
-# provider → step(tenant, business date, payments just settled: called once per settled chunk of ≤ 98, and once with
-# none on a run that settled nothing of that provider for the date). A step must be idempotent.
-SETTLEMENT_STEPS: dict[str, Callable[[Tenant, str, list[Payment]], None]] = {}
+# The seam where a provider adds its own step to a settled batch (Billiecart's payouts):
+# provider → step(tenant, business date), called once a run for every tenant, after the run has settled the date's
+# chunks, whether it settled any of that provider's payments or not (so a step a lost Lambda never reached is done by
+# the next run). A step reads what it needs from the ledger, and must be idempotent.
+SETTLEMENT_STEPS: dict[str, Callable[[Tenant, str], None]] = {}
 
 
 @dataclass
@@ -164,11 +165,8 @@ def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report:
             settled[payment.provider] += _settle_chunk(tenant, day, waiting.pop(payment.provider), now, db)
     for provider, chunk in waiting.items():
         settled[provider] += _settle_chunk(tenant, day, chunk, now, db)
-    for provider, step in SETTLEMENT_STEPS.items():
-        if provider not in settled:
-            # Nothing new to settle: the step runs once with no payments, so that one a Lambda lost after its last
-            # chunk's transaction is done by the next run (a step is idempotent and ignores a day without a batch).
-            step(tenant, day, [])
+    for step in SETTLEMENT_STEPS.values():
+        step(tenant, day)
     for provider, count in sorted(settled.items()):
         report.settled += count
         report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = count
@@ -184,7 +182,4 @@ def _settle_chunk(tenant: Tenant, day: str, chunk: list[Payment], now: datetime,
     except CompletionConflict:
         logger.warning("a payment changed while settling; it is left for the next run", extra={"day": day})
         return 0
-    step = SETTLEMENT_STEPS.get(provider)
-    if step is not None:
-        step(tenant, day, chunk)
     return len(chunk)

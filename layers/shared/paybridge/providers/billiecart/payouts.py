@@ -1,18 +1,17 @@
 """Billiecart's settlement step: the day's payouts of an organisation become ONE ABA file in S3.
 
 Settlement (operations/settlement.py) settles a day's payments ≤ 98 at a time, each chunk in one transaction with
-its part of the batch, and calls this step after each. The step does not append: it writes the whole file anew
-from the ledger, from every payment the batch's parts name (read consistently), sorted by when they were made. So
-the file depends only on the set of payments settled so far: the last chunk's call leaves the complete file, a chunk
-whose call was lost (the Lambda died after its transaction) is written by the next one, and a re-run that settles
-nothing new writes nothing and leaves the file as it is. Settlement also calls the step, with no payments, on a run
-that settled none of a day's payouts: a file the Lambda did not write after the day's LAST chunk is written then.
+its part of the batch, and calls this step once when it has settled them all. The step writes the whole file from
+the ledger: every payment the batch's parts name (read consistently, 100 a call, each once), sorted by when they
+were made. So the file depends only on the set of payments settled: a run leaves it complete, a run whose step was
+lost (the Lambda died after a chunk's transaction) is written by the next run for the day, and a re-run that
+settles nothing new finds the file as it would write it and leaves it alone.
 One object per organisation and business date: `<organisation>/<YYYY-MM-DD>.aba`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,6 +24,7 @@ from paybridge.store import Store, store
 from paybridge.store.files import put_file, read_file
 
 CONTENT_TYPE = "text/plain; charset=us-ascii"
+PAGE = 100  # payments read a call (BatchGetItem's limit)
 
 
 def file_key(tenant_id: str, business_date: str) -> str:
@@ -69,24 +69,28 @@ def payout(payment: Payment) -> aba.Payout:
     )
 
 
-def aba_file(tenant: Tenant, business_date: str, payments: list[Payment]) -> bytes:
-    ordered = sorted(payments, key=lambda p: (p.created_at, p.payment_id))
-    return aba.write(remitter(tenant), processing_date(business_date), [payout(p) for p in ordered])
+def aba_file(tenant: Tenant, business_date: str, payments: Iterable[Payment]) -> bytes:
+    # Each payment becomes its record as it comes: a day's payouts are held as records, not as payments.
+    ordered = sorted((((p.created_at, p.payment_id), payout(p)) for p in payments), key=lambda made: made[0])
+    return aba.write(remitter(tenant), processing_date(business_date), [record for _, record in ordered])
 
 
-def pay_out(tenant: Tenant, business_date: str, settled: list[Payment], db: Store | None = None) -> None:
+def pay_out(tenant: Tenant, business_date: str, db: Store | None = None) -> None:
     """SETTLEMENT_STEPS["billiecart"]: (re)write the organisation's file for the day with every payout settled."""
     db = db or store()
     _, parts = db.settlement_batch(tenant.tenant_id, PROVIDER, business_date)
-    named = {str(pid) for part in parts for pid in part["payment_ids"]}
-    in_hand = {p.payment_id: p for p in settled}
-    payments = [*in_hand.values(), *db.payments(tenant.tenant_id, sorted(named - in_hand.keys()))]
-    if not payments:
+    named = sorted({str(pid) for part in parts for pid in part["payment_ids"]})
+    if not named:
         return  # no payouts that day: no file
-    body = aba_file(tenant, business_date, payments)
+    body = aba_file(tenant, business_date, _read(db, tenant.tenant_id, named))
     key = file_key(tenant.tenant_id, business_date)
     bucket = settings().billiecart_aba_bucket
-    if not settled and read_file(bucket, key) == body:
-        return  # a run that settled nothing new: the file is already whole
+    if read_file(bucket, key) == body:
+        return  # the file is already whole
     put_file(bucket, key, body, CONTENT_TYPE)
-    logger.info("ABA file written", extra={"key": key, "payouts": len(payments)})
+    logger.info("ABA file written", extra={"key": key, "payouts": len(named)})
+
+
+def _read(db: Store, tenant_id: str, payment_ids: list[str]) -> Iterator[Payment]:
+    for start in range(0, len(payment_ids), PAGE):
+        yield from db.payments(tenant_id, payment_ids[start : start + PAGE])
