@@ -1,4 +1,9 @@
-"""The DynamoDB client: created once on first use, with timeouts and SDK retries set; errors wrapped."""
+"""The AWS SDK clients (DynamoDB here, S3 and SQS beside it): created once on first use, from botocore alone, with
+timeouts and SDK retries set; errors wrapped.
+
+botocore, not boto3: for a client boto3 adds nothing but its import, which brings s3transfer with it (about a
+quarter of a handler's cold start, docs/benchmarks.md "Cold start"). AWS_ENDPOINT_URL (set by the local stack),
+credentials and region are read by botocore itself, as they are through boto3."""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from paybridge.config import settings
@@ -31,12 +34,20 @@ TRANSIENT_CODES = frozenset(
 TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
+def aws_client(service: str, read_timeout: float) -> Any:
+    """A client of `service`, in a botocore session of its own (as boto3.client makes one when it has none). botocore's
+    session and client machinery are imported here, by the first request, not by the handler's import."""
+    import botocore.session
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3})
+    return botocore.session.get_session().create_client(service, config=config)
+
+
 @cache
 def dynamodb() -> DynamoDBClient:
-    # AWS_ENDPOINT_URL (set by the local stack) is honoured by boto3 itself.
-    read_timeout = settings().dynamodb_read_timeout_seconds
-    config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client("dynamodb", config=config)
+    client: DynamoDBClient = aws_client("dynamodb", settings().dynamodb_read_timeout_seconds)
+    return client
 
 
 def reset() -> None:

@@ -9,18 +9,13 @@ import hashlib
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from paybridge.store.client import sdk_errors
+from paybridge.store.client import aws_client, sdk_errors
 from paybridge.store.errors import StoreError
 
 
 @cache
 def s3() -> Any:
-    # AWS_ENDPOINT_URL (set by the local stack) is honoured by boto3 itself.
-    config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client("s3", config=config)
+    return aws_client("s3", read_timeout=10)
 
 
 def reset() -> None:

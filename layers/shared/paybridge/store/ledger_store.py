@@ -10,7 +10,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paybridge.config import settings
@@ -24,7 +23,7 @@ from paybridge.ledger import (
     ReceivableKind,
     Tenant,
 )
-from paybridge.store import keys, packing
+from paybridge.store import attributes, keys, packing
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
 from paybridge.store.errors import (
     AllocationConflict,
@@ -36,18 +35,16 @@ from paybridge.store.errors import (
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 
 Item = dict[str, Any]
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 # BatchGetItem takes at most 100 keys a call.
 _BATCH = 100
 
 
 def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+    return {k: attributes.serialize(v) for k, v in item.items() if v is not None}
 
 
 def _load(raw: Mapping[str, Any]) -> Item:
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    return {k: attributes.deserialize(v) for k, v in raw.items()}
 
 
 @dataclass(frozen=True)
@@ -577,7 +574,7 @@ class Store:
             entry = _index_entry(payment)
             changed.update(entry)
             removed = () if entry else ("GSI1PK", "GSI1SK")
-        values: dict[str, Any] = {f":{k}": _serializer.serialize(v) for k, v in changed.items()}
+        values: dict[str, Any] = {f":{k}": attributes.serialize(v) for k, v in changed.items()}
         values[":previous"] = {"S": previous_state.value}
         expression = "SET " + ", ".join(f"#{k} = :{k}" for k in changed)
         if removed:
@@ -646,7 +643,7 @@ class Store:
                 "UpdateExpression": "SET " + ", ".join(f"{k} = :{k}" for k in answer) + " REMOVE lease_until",
                 "ConditionExpression": "payment_id = :pid",
                 "ExpressionAttributeValues": {
-                    **{f":{k}": _serializer.serialize(v) for k, v in answer.items()},
+                    **{f":{k}": attributes.serialize(v) for k, v in answer.items()},
                     ":pid": {"S": payment_id},
                 },
             }
@@ -732,7 +729,7 @@ _JOURNAL_APPEND = "journal = list_append(if_not_exists(journal, :empty), :line)"
 
 
 def _journal_values(line: Mapping[str, Any]) -> dict[str, Any]:
-    return {":empty": {"L": []}, ":line": _serializer.serialize([dict(line)])}
+    return {":empty": {"L": []}, ":line": attributes.serialize([dict(line)])}
 
 
 def _payment_item(payment: Payment) -> Item:

@@ -6,10 +6,9 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from paybridge.store.client import aws_client
 from paybridge.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -21,8 +20,8 @@ MAX_DELAY_SECONDS = 900
 
 @cache
 def sqs() -> SQSClient:
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client("sqs", config=config)
+    client: SQSClient = aws_client("sqs", read_timeout=5)
+    return client
 
 
 def reset() -> None:
