@@ -19,7 +19,7 @@ from paybridge.gateways import (
     get_gateway,
     reset_gateways,
 )
-from paybridge.gateways.sandbox import SandboxGateway
+from paybridge.gateways.sandbox import SandboxGateway, sandbox_reference
 
 pytestmark = pytest.mark.unit
 
@@ -132,6 +132,61 @@ def test_status_of_an_unseen_payment_is_none(sandbox: SandboxGateway) -> None:
 
     # When / Then
     assert sandbox.status("pay_2") is None
+
+
+@pytest.mark.parametrize("token", ["tok_approve", "tok_decline", "tok_pending"])
+def test_status_with_the_payments_own_reference_is_its_status(sandbox: SandboxGateway, token: str) -> None:
+    # Given
+    charged = sandbox.charge(charge_request(token))
+
+    # When
+    found = sandbox.status("pay_1", charged.reference)
+
+    # Then
+    assert found == charged == sandbox.status("pay_1")
+
+
+def test_status_with_a_reference_sees_a_later_void(sandbox: SandboxGateway) -> None:
+    charged = sandbox.charge(charge_request())
+    sandbox.void("pay_1")
+
+    found = sandbox.status("pay_1", charged.reference)
+
+    assert found is not None
+    assert found.outcome is VOIDED
+
+
+def test_status_with_a_reference_of_another_payment_is_rejected(sandbox: SandboxGateway) -> None:
+    # Given: two payments, each with its own reference
+    sandbox.charge(charge_request(payment_id="pay_1"))
+    other = sandbox.charge(charge_request("tok_decline", payment_id="pay_2"))
+
+    # When / Then: never the other payment's state
+    with pytest.raises(GatewayRejected):
+        sandbox.status("pay_1", other.reference)
+
+
+@pytest.mark.parametrize("payment_id", ["pay_1", "pay_never_charged"])
+@pytest.mark.parametrize("reference", ["sbx_000000000000000000000000", "pi_3MtwBwLkdIwHu7ix28a3tqPa", ""])
+def test_status_with_a_reference_the_sandbox_never_gave_is_rejected(
+    sandbox: SandboxGateway, payment_id: str, reference: str
+) -> None:
+    sandbox.charge(charge_request(payment_id="pay_1"))
+
+    with pytest.raises(GatewayRejected):
+        sandbox.status(payment_id, reference)
+
+
+def test_status_with_its_own_reference_of_a_payment_this_sandbox_never_charged_is_none(
+    sandbox: SandboxGateway,
+) -> None:
+    # The sandbox keeps payments in one process's memory, and derives references from payment ids: another process
+    # answers as it does without a reference.
+    assert sandbox.status("pay_elsewhere", sandbox_reference("pay_elsewhere")) is None
+
+
+def test_status_never_lags() -> None:
+    assert SandboxGateway.lookup_lag_seconds == 0
 
 
 def test_reference_is_derived_from_the_payment_id(sandbox: SandboxGateway) -> None:

@@ -1,8 +1,9 @@
 """SpreedlyGateway against a local fake of Spreedly's documented answers (responses) and moto's Secrets Manager.
 
 Shapes follow Spreedly's API reference: the transaction object as the purchase guide and the transaction lists show it
-(https://docs.spreedly.com/basics/purchase/, https://docs.spreedly.com/reference/api/v1/gateways/transactions), a
-failed transaction answered with 422 (spreedly-gem's failed_purchase_response stub) and the error bodies of
+(https://docs.spreedly.com/basics/purchase/, https://docs.spreedly.com/reference/api/v1/gateways/transactions), one
+transaction shown by its token (https://docs.spreedly.com/reference/api/v1/transactions/show), a failed transaction
+answered with 422 (spreedly-gem's failed_purchase_response stub) and the error bodies of
 https://developer.spreedly.com/reference/response-codes.
 """
 
@@ -41,6 +42,7 @@ PURCHASE_TOKEN = "LjZEII3nej4v0Oq8wt5VAnWcMRq"
 PURCHASE = f"{CORE}/v1/gateways/{GATEWAY}/purchase.json"
 CARD_TRANSACTIONS = f"{CORE}/v1/payment_methods/{CARD}/transactions.json"
 TRANSACTIONS = f"{CORE}/v1/transactions.json"
+SHOW = f"{CORE}/v1/transactions/{PURCHASE_TOKEN}.json"
 CREDIT = f"{CORE}/v1/transactions/{PURCHASE_TOKEN}/credit.json"
 VOID = f"{CORE}/v1/transactions/{PURCHASE_TOKEN}/void.json"
 SECRET = "paybridge/spreedly"
@@ -167,6 +169,11 @@ def sent(call: Any) -> Any:
 
 def query(call: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(call.request.url).query)
+
+
+def paths(fake: responses.RequestsMock) -> list[tuple[str, str]]:
+    """The method and path of every request the fake saw, in order."""
+    return [(call.request.method, urlsplit(call.request.url).path) for call in fake.calls]
 
 
 def test_approved_purchase_sends_the_documented_request(
@@ -410,6 +417,7 @@ def test_status_finds_the_purchase_by_payment_id(
     # Then
     assert result is not None
     assert (result.outcome, result.reference, result.amount) == (outcome, PURCHASE_TOKEN, Decimal("10.00"))
+    assert paths(spreedly_api) == [("GET", "/v1/transactions.json")]
     assert query(spreedly_api.calls[0]) == {"order": ["desc"]}
 
 
@@ -448,6 +456,93 @@ def test_status_past_the_lookup_pages_cannot_tell(
     with pytest.raises(GatewayUnavailable):
         SpreedlyGateway().status("pay_1")
     assert len(spreedly_api.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("found", "outcome", "decline_code"),
+    [
+        (transaction(avs_code="Y", cvv_code="M"), APPROVED, None),
+        (declined(error_code="insufficient_funds"), DECLINED, "insufficient_funds"),
+        (transaction(succeeded=False, state="pending"), PENDING, None),
+    ],
+)
+def test_status_with_a_reference_shows_that_purchase_and_reads_no_list(
+    gateway: SpreedlyGateway,
+    spreedly_api: responses.RequestsMock,
+    found: dict[str, Any],
+    outcome: GatewayOutcome,
+    decline_code: str | None,
+) -> None:
+    # Given: only the transaction itself is faked, so reading the list would fail as a connection error
+    spreedly_api.get(SHOW, json={"transaction": found})
+
+    # When
+    result = gateway.status("pay_1", PURCHASE_TOKEN)
+
+    # Then
+    assert result is not None
+    assert (result.outcome, result.decline_code, result.reference) == (outcome, decline_code, PURCHASE_TOKEN)
+    assert (result.amount, result.currency) == (Decimal("10.00"), "USD")
+    assert paths(spreedly_api) == [("GET", f"/v1/transactions/{PURCHASE_TOKEN}.json")]
+    assert spreedly_api.calls[0].request.req_kwargs["timeout"] == (3.05, 10.0)
+
+
+@pytest.mark.parametrize(
+    "found",
+    [
+        transaction(order_id="pay_2"),  # another payment's purchase
+        transaction(order_id=None),  # a purchase charge() did not make
+        transaction("Credit", order_id="pay_1", reference="SomeOtherPurchase"),  # not a purchase
+        transaction("Authorization"),
+    ],
+)
+def test_status_with_a_reference_of_another_payment_is_rejected(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock, found: dict[str, Any]
+) -> None:
+    spreedly_api.get(SHOW, json={"transaction": found})
+
+    # Never another payment's state, nor a transaction that is not this payment's purchase
+    with pytest.raises(GatewayRejected, match="pay_1"):
+        gateway.status("pay_1", PURCHASE_TOKEN)
+    assert paths(spreedly_api) == [("GET", f"/v1/transactions/{PURCHASE_TOKEN}.json")]
+
+
+def test_status_with_an_unknown_reference_is_rejected_not_none(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock
+) -> None:
+    # Given: a token we stored, which Spreedly does not have
+    missing = {"errors": [{"key": "errors.transaction_not_found", "message": "Unable to find the transaction."}]}
+    spreedly_api.get(SHOW, status=404, json=missing)
+
+    # When / Then: not None, which would read as "never charged"
+    with pytest.raises(GatewayRejected, match="Unable to find the transaction"):
+        gateway.status("pay_1", PURCHASE_TOKEN)
+    assert paths(spreedly_api) == [("GET", f"/v1/transactions/{PURCHASE_TOKEN}.json")]
+
+
+@pytest.mark.parametrize("reference", ["", "../gateways/x", "a token", "x" * 101, f"{PURCHASE_TOKEN}/void"])
+def test_status_with_a_reference_that_is_not_a_token_sends_nothing(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock, reference: str
+) -> None:
+    with pytest.raises(GatewayRejected, match="not a transaction token"):
+        gateway.status("pay_1", reference)
+
+    assert len(spreedly_api.calls) == 0
+
+
+@pytest.mark.parametrize(("status", "answer"), [(200, {"status": "ok"}), (503, {"errors": []})])
+def test_status_with_a_reference_spreedly_cannot_answer_is_transient(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock, status: int, answer: dict[str, Any]
+) -> None:
+    spreedly_api.get(SHOW, status=status, json=answer)
+
+    with pytest.raises(GatewayUnavailable):
+        gateway.status("pay_1", PURCHASE_TOKEN)
+
+
+def test_status_without_a_reference_does_not_lag() -> None:
+    # The list is Spreedly's own record; what the pages cannot reach is GatewayUnavailable, never None.
+    assert SpreedlyGateway.lookup_lag_seconds == 0
 
 
 def test_refund_credits_the_purchase_under_the_refund_id(

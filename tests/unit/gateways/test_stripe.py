@@ -2,7 +2,8 @@
 
 Shapes follow Stripe's API reference: the PaymentIntent object (https://docs.stripe.com/api/payment_intents/object),
 the error object with decline_code (https://docs.stripe.com/api/errors), the search result
-(https://docs.stripe.com/api/payment_intents/search) and the Refund object (https://docs.stripe.com/api/refunds/object).
+(https://docs.stripe.com/api/payment_intents/search), the retrieve answer, which is the PaymentIntent itself
+(https://docs.stripe.com/api/payment_intents/retrieve), and the Refund object (https://docs.stripe.com/api/refunds/object).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.unit
 API = "https://api.stripe.com"
 INTENTS, SEARCH, REFUNDS = f"{API}/v1/payment_intents", f"{API}/v1/payment_intents/search", f"{API}/v1/refunds"
 PI = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
-CANCEL = f"{INTENTS}/{PI}/cancel"
+CANCEL, RETRIEVE = f"{INTENTS}/{PI}/cancel", f"{INTENTS}/{PI}"
 SECRET_PARAMETER = "/paybridge/stripe/secret-key"
 APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
 VOIDED, REFUNDED = GatewayOutcome.VOIDED, GatewayOutcome.REFUNDED
@@ -157,6 +158,24 @@ def form(call: Any) -> dict[str, list[str]]:
 
 def query(call: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(call.request.url).query)
+
+
+def paths(fake: responses.RequestsMock) -> list[tuple[str, str]]:
+    """The method and path of every request the fake saw, in order."""
+    return [(call.request.method, urlsplit(call.request.url).path) for call in fake.calls]
+
+
+def not_found(reference: str) -> dict[str, Any]:
+    """Stripe's 404 for an id it does not have (https://docs.stripe.com/error-codes#resource-missing)."""
+    return {
+        "error": {
+            "code": "resource_missing",
+            "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+            "message": f"No such payment_intent: '{reference}'",
+            "param": "intent",
+            "type": "invalid_request_error",
+        }
+    }
 
 
 def test_approved_charge_sends_the_documented_request(
@@ -370,11 +389,11 @@ def test_status_finds_the_payment_intent_by_payment_id(
     # Then
     assert result is not None
     assert (result.outcome, result.decline_code, result.reference) == (outcome, decline_code, PI)
+    assert paths(stripe_api) == [("GET", "/v1/payment_intents/search")]
     assert query(stripe_api.calls[0]) == {
         "query": ["metadata['payment_id']:'pay_1'"],
         "expand[]": ["data.latest_charge"],
     }
-    assert stripe_api.calls[0].request.method == "GET"
 
 
 def test_status_of_an_unknown_payment_is_none(gateway: StripeGateway, stripe_api: responses.RequestsMock) -> None:
@@ -404,6 +423,90 @@ def test_status_quotes_the_payment_id_in_the_search_query(
     gateway.status("it's\\odd")
 
     assert query(stripe_api.calls[0])["query"] == ["metadata['payment_id']:'it\\'s\\\\odd'"]
+
+
+@pytest.mark.parametrize(
+    ("found", "outcome", "decline_code"),
+    [
+        (intent("succeeded"), APPROVED, None),
+        (intent("succeeded", refunded=True), REFUNDED, None),  # read from latest_charge, so it must be expanded
+        (intent("processing"), PENDING, None),
+        (intent("requires_payment_method", error={"code": "card_declined", "decline_code": "insufficient_funds"}),
+         DECLINED, "insufficient_funds"),
+        (intent("canceled"), VOIDED, None),
+    ],
+)  # fmt: skip
+def test_status_with_a_reference_retrieves_that_payment_intent_and_does_not_search(
+    gateway: StripeGateway,
+    stripe_api: responses.RequestsMock,
+    found: dict[str, Any],
+    outcome: GatewayOutcome,
+    decline_code: str | None,
+) -> None:
+    # Given: only the PaymentIntent itself is faked, so a search would fail as a connection error
+    stripe_api.get(RETRIEVE, json=found)
+
+    # When
+    result = gateway.status("pay_1", PI)
+
+    # Then
+    assert result is not None
+    assert (result.outcome, result.decline_code, result.reference) == (outcome, decline_code, PI)
+    assert paths(stripe_api) == [("GET", f"/v1/payment_intents/{PI}")]
+    assert query(stripe_api.calls[0]) == {"expand[]": ["latest_charge"]}
+    call = stripe_api.calls[0]
+    assert call.request.headers["Authorization"] == "Bearer sk_test_123"
+    assert call.request.req_kwargs["timeout"] == (3.05, 10.0)
+
+
+@pytest.mark.parametrize("metadata", [{"payment_id": "pay_2"}, {}, None])
+def test_status_with_a_reference_of_another_payment_is_rejected(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock, metadata: dict[str, str] | None
+) -> None:
+    # Given: the PaymentIntent exists, but charge() made it for another payment (or did not make it)
+    stripe_api.get(RETRIEVE, json={**intent(), "metadata": metadata})
+
+    # When / Then: never another payment's state
+    with pytest.raises(GatewayRejected, match="pay_1"):
+        gateway.status("pay_1", PI)
+    assert paths(stripe_api) == [("GET", f"/v1/payment_intents/{PI}")]
+
+
+def test_status_with_an_unknown_reference_is_rejected_not_none(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock
+) -> None:
+    # Given: a reference we stored, which Stripe does not have (another account or mode, a corrupted record)
+    stripe_api.get(RETRIEVE, status=404, json=not_found(PI))
+
+    # When / Then: not None, which would read as "never charged"; retrieve is never behind, unlike search
+    with pytest.raises(GatewayRejected, match="No such payment_intent"):
+        gateway.status("pay_1", PI)
+    assert paths(stripe_api) == [("GET", f"/v1/payment_intents/{PI}")]
+
+
+@pytest.mark.parametrize("reference", ["ch_3MtwBwLkdIwHu7ix2Y1sRn2V", "pay_1", "", f"{PI}/cancel", "pi_../../refunds"])
+def test_status_with_a_reference_that_is_not_a_payment_intent_id_sends_nothing(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock, reference: str
+) -> None:
+    with pytest.raises(GatewayRejected, match="not a PaymentIntent id"):
+        gateway.status("pay_1", reference)
+
+    assert len(stripe_api.calls) == 0
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_status_with_a_reference_when_stripe_is_down_is_transient(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock, status: int
+) -> None:
+    stripe_api.get(RETRIEVE, status=status, json={"error": {"type": "api_error", "message": "try again"}})
+
+    with pytest.raises(GatewayUnavailable):
+        gateway.status("pay_1", PI)
+
+
+def test_status_without_a_reference_may_lag_an_hour() -> None:
+    # Search is up to an hour behind during outages (https://docs.stripe.com/api/payment_intents/search).
+    assert StripeGateway.lookup_lag_seconds == 3600
 
 
 def test_refund_refunds_the_payment_intent_under_the_refund_id(

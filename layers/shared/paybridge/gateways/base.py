@@ -89,7 +89,16 @@ class UnknownGateway(GatewayError):
 
 
 class Gateway(ABC):
+    """A card gateway.
+
+    `lookup_lag_seconds`: how long after a charge `status(payment_id)` without a reference may still answer None for
+    a payment the gateway did see, because its lookup by payment id reads an index that catches up later (Stripe's
+    search). A caller takes that None as "never charged" only for a payment whose last charge attempt is older than
+    this; a younger one stays as it is and is asked again later. A lookup with a reference is exact and never lags.
+    """
+
     name: str
+    lookup_lag_seconds: int
 
     @abstractmethod
     def charge(self, req: ChargeRequest) -> GatewayResult:
@@ -104,5 +113,11 @@ class Gateway(ABC):
         """Cancel an approved or pending charge that has not been refunded."""
 
     @abstractmethod
-    def status(self, payment_id: str) -> GatewayResult | None:
-        """The charge's current state, or None when the gateway never saw the payment id."""
+    def status(self, payment_id: str, reference: str | None = None) -> GatewayResult | None:
+        """The charge's current state, or None when the gateway never saw the payment id.
+
+        `reference` is the GatewayResult.reference an earlier charge of this payment answered: with it the gateway
+        looks that charge up exactly, and a reference it does not know, or that belongs to another payment, is
+        GatewayRejected, never None and never another payment's state. Without it the gateway finds the payment by
+        its id, and None is "never charged" only past `lookup_lag_seconds`.
+        """

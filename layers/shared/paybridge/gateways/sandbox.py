@@ -87,6 +87,7 @@ class _Payment:
 
 class SandboxGateway(Gateway):
     name = "sandbox"
+    lookup_lag_seconds = 0  # its payments are in memory: what it charged, it knows at once
 
     def __init__(self, slow_seconds: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self._slow_seconds = slow_seconds
@@ -161,7 +162,12 @@ class SandboxGateway(Gateway):
             payment.state = GatewayOutcome.VOIDED
             return replace(payment.result, outcome=GatewayOutcome.VOIDED, message="Voided.")
 
-    def status(self, payment_id: str) -> GatewayResult | None:
+    def status(self, payment_id: str, reference: str | None = None) -> GatewayResult | None:
+        # A reference is checked against the one the sandbox gives the payment, which it derives from the payment id:
+        # a process that did not make the charge (the sandbox keeps payments in one process's memory) answers None
+        # for the payment's own reference, as it does without one, and refuses any other.
+        if reference is not None and reference != sandbox_reference(payment_id):
+            raise GatewayRejected(f"sandbox: {reference} is not the reference of payment {payment_id}")
         with self._lock:
             payment = self._payments.get(payment_id)
             if payment is None:

@@ -6,6 +6,7 @@ for them at cold start.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,8 @@ _DECLINES = {
 }
 # payment_method_details.card.checks.cvc_check as the CVV result letters the sandbox uses: M match, N no match.
 _CVV = {"pass": "M", "fail": "N", "unavailable": "U", "unchecked": "P"}
+# A PaymentIntent id goes into a URL path: anything but pi_ and letters and digits is refused before it is sent.
+_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,250}")
 
 
 class StripeSettings(GatewaySettings):
@@ -112,6 +115,10 @@ def _quoted(value: str) -> str:
 
 class StripeGateway(Gateway):
     name = "stripe"
+    # Without a reference, status() reads the Search API: "Under normal operating conditions, data is searchable in
+    # less than a minute. Occasionally, propagation of new or updated data can be up to an hour behind during
+    # outages." (https://docs.stripe.com/api/payment_intents/search).
+    lookup_lag_seconds = 3600
 
     def __init__(self, settings: StripeSettings | None = None) -> None:
         self._http = GatewayConnection(self.name, StripeSettings, settings)
@@ -173,14 +180,29 @@ class StripeGateway(Gateway):
         _, body = self._call("POST", f"/v1/payment_intents/{intent['id']}/cancel", key=f"{payment_id}:void")
         return self._http.readable(_from_intent, body)
 
-    def status(self, payment_id: str) -> GatewayResult | None:
-        found = self._search(payment_id)
+    def status(self, payment_id: str, reference: str | None = None) -> GatewayResult | None:
+        found = self._search(payment_id) if reference is None else self._retrieve(payment_id, reference)
         return None if found is None else self._http.readable(_from_intent, found)
 
+    def _retrieve(self, payment_id: str, reference: str) -> Json:
+        """The PaymentIntent `reference`, read directly, which is never behind as search can be
+        (https://docs.stripe.com/api/payment_intents/retrieve); it must be the one charge() made for this payment."""
+        if not _INTENT_ID.fullmatch(reference):
+            raise GatewayRejected(f"stripe: {reference!r} is not a PaymentIntent id")
+        # An unknown id is a 404 resource_missing, which _call raises as GatewayRejected: a reference we stored exists.
+        _, intent = self._call("GET", f"/v1/payment_intents/{reference}", params=[("expand[]", "latest_charge")])
+        metadata = intent.get("metadata")
+        owner = metadata.get("payment_id") if isinstance(metadata, dict) else None
+        if owner != payment_id:
+            # Never another payment's state: charge() puts the payment id in every PaymentIntent's metadata.
+            raise GatewayRejected(f"stripe: PaymentIntent {reference} is not payment {payment_id}'s (it is {owner!r})")
+        return intent
+
     def _intent(self, payment_id: str) -> Json:
+        # refund and void receive only the payment id, so they cannot retrieve by reference: they search.
         found = self._search(payment_id)
         if found is None:
-            raise GatewayRejected(f"stripe: no PaymentIntent for payment {payment_id} (search can lag a minute)")
+            raise GatewayRejected(f"stripe: no PaymentIntent for payment {payment_id} (search can lag up to an hour)")
         return found
 
     def _search(self, payment_id: str) -> Json | None:
