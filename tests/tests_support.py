@@ -65,8 +65,8 @@ def bank_transfer(db: Any, amount: Decimal) -> str:
     )
     seen: list[str] = []
 
-    def render(outcome: Any) -> StoredResponse:
-        seen.append(outcome.payment.payment_id)
+    def render(payment: Any) -> StoredResponse:
+        seen.append(payment.payment_id)
         return StoredResponse(200, "application/json", b"{}", "{}")
 
     take_payment(command, render)
@@ -80,11 +80,8 @@ def succeeded_payment(db: Any, amount: Decimal, day: Any) -> str:
     at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     payment = new_payment(amount=amount, created_at=at, history=(("RECEIVED", at.isoformat()),))
     held = db.reserve(payment, [IdempotencyKey("t", payment.payment_id)], "h", int(at.timestamp()))
-    db.complete(
-        payment.to(PaymentState.SUCCEEDED, at),
-        PaymentState.RECEIVED,
-        held,
-        StoredResponse(200, "application/json", b"{}", "{}"),
+    db.finish(
+        payment.to(PaymentState.SUCCEEDED, at), payment, held, StoredResponse(200, "application/json", b"{}", "{}")
     )
     return payment.payment_id
 

@@ -370,7 +370,7 @@ def test_a_gateway_that_cannot_tell_leaves_payments_for_the_next_run(
     stuck = charge("tok_timeout_after_charge")
     from paybridge.gateways import GatewayUnavailable
 
-    def unreachable(payment_id: str) -> None:
+    def unreachable(payment_id: str, reference: str | None = None) -> None:
         raise GatewayUnavailable("down")
 
     monkeypatch.setattr(sandbox(), "status", unreachable)

@@ -163,8 +163,8 @@ def payees(bucket: Any, day: str) -> list[str]:
     return [line[62:80].strip() for line in records(bucket, demo.ORGANISATION, day) if line[18:20] == "50"]
 
 
-class Killed(Exception):
-    """The Lambda ending mid-run (a timeout, the process killed)."""
+class Killed(BaseException):
+    """The Lambda ending mid-run (a timeout, the process killed): nothing in the run can catch it."""
 
 
 def test_a_run_that_died_before_its_step_is_written_by_the_next_run(

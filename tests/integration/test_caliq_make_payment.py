@@ -391,15 +391,46 @@ def test_the_transaction_id_is_the_natural_key_without_a_vendor_code(ledger: Sto
     assert len(payments()) == 1
 
 
-def test_a_key_is_forgotten_after_its_expiry(ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    post(api, body(Amount=10, PayTransactions=...), Idempotency_Key="old-key")
-    later = time.time() + 86_400 + 1
+def test_a_header_key_is_forgotten_after_thirty_days_and_not_before(
+    ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a payment with no business key (no VendorTXCode, no TransactionID): only its header key names it
+    unnamed = body(Amount=10, PayTransactions=..., VendorTXCode=..., TransactionID=...)
+    post(api, unnamed, Idempotency_Key="old-key")
+    start = time.time()
+    monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: start + 30 * 86_400 - 60)
+
+    # When the client sends it again a minute before the 30 days are out, and again a minute after
+    within = post(api, unnamed, Idempotency_Key="old-key")
+    monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: start + 30 * 86_400 + 60)
+    after = post(api, unnamed, Idempotency_Key="old-key")
+
+    # Then the first is the replay, the second a new payment
+    assert within.header("Idempotent-Replayed") == "true"
+    assert after.header("Idempotent-Replayed") is None
+    assert len(payments()) == 2
+
+
+@pytest.mark.parametrize("natural", ["VendorTXCode", "TransactionID"])
+def test_a_business_key_is_never_forgotten(
+    ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch, natural: str
+) -> None:
+    # Given a payment named by its VendorTXCode (else its TransactionID)
+    other = "TransactionID" if natural == "VendorTXCode" else "VendorTXCode"
+    post(api, body(Amount=10, PayTransactions=..., **{other: ...}))
+    later = time.time() + 10 * 365 * 86_400
     monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: later)
 
-    again = post(api, body(Amount=10, PayTransactions=...), Idempotency_Key="old-key")
+    # When the same code comes ten years later, with the same request and with another
+    same = post(api, body(Amount=10, PayTransactions=..., **{other: ...}))
+    different = post(api, body(Amount=11, PayTransactions=..., **{other: ...}))
 
-    assert again.header("Idempotent-Replayed") is None
-    assert len(payments()) == 2
+    # Then it is still the same payment: replayed, and the other request refused
+    assert same.header("Idempotent-Replayed") == "true"
+    assert different.status == 422
+    assert len(payments()) == 1
+    [record] = [i for i in table_items() if ".natural#" in i["PK"]["S"]]
+    assert "expires_at" not in record
 
 
 # ---- the store failing: 503, nothing half-written; in flight: 409 --------------------------------------------
@@ -439,10 +470,10 @@ def test_the_store_throttled_is_a_503_with_nothing_written(
 def test_a_failure_between_reserve_and_complete_is_in_flight_then_resumed(
     ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the completion fails after the reservation was written
+    # Given the completion fails after the reservation was written: the reservation holds the 50.00 it takes
     fail("TransactWriteItems", [2], code="InternalServerError")
     assert post(api, body(), Idempotency_Key="crash").status == 503
-    assert outstanding(ledger, "invoice-5001-0") == Decimal("120.00")
+    assert outstanding(ledger, "invoice-5001-0") == Decimal("70.00")
     # When the client retries at once, the first attempt still holds the key
     assert post(api, body(), Idempotency_Key="crash").status == 409
     # Then once its lease has run out, a retry takes it over and completes the same payment
@@ -465,23 +496,17 @@ def test_the_ledger_never_lets_a_receivable_go_negative(ledger: Store) -> None:
         ExpressionAttributeValues={":v": {"N": "10"}},
     )
     # A decision made on a stale read (outstanding 120) must not pass the write's condition.
-    from paybridge.ledger import Allocation, PaymentState
+    from paybridge.ledger import Allocation
     from paybridge.store import AllocationConflict, IdempotencyKey
     from tests_support import new_payment
 
     payment = new_payment(allocations=(Allocation("invoice-5001-0", Decimal("50.00")),))
-    held = ledger.reserve(payment, [IdempotencyKey("t", "k")], "h", int(time.time()))
     with pytest.raises(AllocationConflict):
-        ledger.complete(
-            payment.to(PaymentState.SUCCEEDED, payment.created_at), PaymentState.RECEIVED, held, _response()
-        )
+        ledger.reserve(payment, [IdempotencyKey("t", "k")], "h", int(time.time()))
     assert outstanding(ledger, "invoice-5001-0") == Decimal("10")
-
-
-def _response() -> Any:
-    from paybridge.store import StoredResponse
-
-    return StoredResponse(200, JSON, b"{}", "{}")
+    # Nothing of the payment was written: neither it nor its key's record
+    assert ledger.payment("demo", payment.payment_id) is None
+    assert ledger.records("demo", [IdempotencyKey("t", "k")]) == [None]
 
 
 # ---- PaymentTypes ------------------------------------------------------------------------------------------

@@ -376,9 +376,9 @@ def test_a_payment_voided_in_the_ledger_is_answered_120_to_its_key(
     [reserved] = payments(ledger)
     # ...and a payment that was then completed and voided in the ledger (allocations given back)
     now = reserved.created_at
-    succeeded = reserved.to(PaymentState.SUCCEEDED, now)
-    ledger.complete(succeeded, PaymentState.RECEIVED, [], None)
-    ledger.transition(succeeded.to(PaymentState.VOID, now), PaymentState.SUCCEEDED, 0, succeeded.allocations)
+    succeeded = reserved.to(PaymentState.PROCESSING, now).to(PaymentState.SUCCEEDED, now)
+    ledger.finish(succeeded, reserved)
+    ledger.finish(succeeded.to(PaymentState.VOID, now), succeeded)
     # When the client retries with its key after the reservation's lease
     later = time.time() + 3600
     monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: later)

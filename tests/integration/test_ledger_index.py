@@ -41,7 +41,7 @@ def reserved(db: Store, number: int, created: datetime, account: str = ACCOUNT) 
 
 def completed(db: Store, payment: Payment, state: PaymentState, at: datetime) -> Payment:
     done = payment.to(state, at)
-    db.complete(done, PaymentState.RECEIVED, [], None)
+    db.finish(done, payment)
     return done
 
 
@@ -103,7 +103,7 @@ def test_a_payment_leaves_the_live_partition_for_its_states_or_none(
     moved_at = NOON + timedelta(seconds=5)
 
     if state is PaymentState.PROCESSING:
-        ledger.transition(payment.to(state, moved_at), PaymentState.RECEIVED, 0)
+        ledger.finish(payment.to(state, moved_at), payment)
     else:
         completed(ledger, payment, state, moved_at)
 

@@ -58,7 +58,7 @@ def test_a_payment_is_read_back_exactly_as_it_was_written(ledger: Store) -> None
     assert ledger.payment(demo.TENANT, made.payment_id) == made
     done = made.to(PaymentState.SUCCEEDED, NOON)
     done = replace(done, gateway_reference="sbx_1", attempts=1, gateway_result={"outcome": "approved"})
-    ledger.complete(done, PaymentState.RECEIVED, [], None)
+    ledger.finish(done, made)
     assert ledger.payment(demo.TENANT, made.payment_id) == done
 
 
@@ -82,7 +82,7 @@ def test_a_stored_answer_and_its_view_are_read_back_exactly_and_not_kept_in_clea
     body = "<Result><Amount>12.50</Amount><Note>tea &amp; café</Note></Result>".encode()
     answer = StoredResponse(200, "application/xml", body, '{"Amount":"12.50","Note":"tea & café"}')
 
-    ledger.complete(made.to(PaymentState.SUCCEEDED, NOON), PaymentState.RECEIVED, [held], answer)
+    ledger.finish(made.to(PaymentState.SUCCEEDED, NOON), made, [held], answer)
 
     [record] = ledger.records(demo.TENANT, [key])
     assert record is not None and record.response == answer

@@ -184,7 +184,12 @@ PAYOR = {"FirstName": "Jordan", "LastName": "Avery"}
         ({"CardType": "mastercard"}, "CardType", "Predicate", "'Card Type' must be one of visa, master, american_"),
         ({"LastFour": None}, "LastFour", "NotEmpty", "'Last Four' must not be empty."),
         ({"LastFour": "424"}, "LastFour", "RegularExpression", "'Last Four' must be exactly four digits."),
-        ({"LastFour": "42424"}, "LastFour", "RegularExpression", "'Last Four' must be exactly four digits."),
+        (
+            {"LastFour": "42424"},
+            "LastFour",
+            "MaximumLength",
+            "The length of 'Last Four' must be 4 characters or fewer.",
+        ),
         ({"LastFour": "42a2"}, "LastFour", "RegularExpression", "'Last Four' must be exactly four digits."),
         (
             {"PaymentMethod": "XX"},
@@ -445,17 +450,19 @@ def test_a_card_payment_costs_three_round_trips_in_a_warm_container(ledger: Stor
     assert calls == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
 
 
-def test_each_charge_is_journaled_on_its_collection_attempt(ledger: Store, api: Api) -> None:
+def test_each_charge_is_journaled_on_its_collection_attempt_by_its_reservation(ledger: Store, api: Api) -> None:
     send(api, body(Fingerprint="fp-j1", PaymentToken="tok_decline"))
     send(api, body(Fingerprint="fp-j2"))
     send(api, body(Fingerprint=None))  # refused: not journaled
 
     balance = ledger.receivables(paylock_demo.TENANT, [rules.receivable_id(ATTEMPT)])[rules.receivable_id(ATTEMPT)]
     assert balance is not None
-    assert [(line["fingerprint"], line["state"]) for line in balance.journal] == [
-        ("fp-j1", "FAILED"),
-        ("fp-j2", "SUCCEEDED"),
+    # The line keeps the fingerprint's hash (32 hex digits), never the client's text; RECEIVED until a charge fails
+    assert [(line["card"], line["state"]) for line in balance.journal] == [
+        (rules.card_key("fp-j1"), "FAILED"),
+        (rules.card_key("fp-j2"), "RECEIVED"),
     ]
+    assert all(len(line["card"]) == 32 and "fp-j" not in str(line) for line in balance.journal)
 
 
 def test_a_gateway_timeout_holds_the_amount_while_the_charge_is_confirmed(ledger: Store, api: Api) -> None:

@@ -15,6 +15,7 @@ from paybridge.ledger import Receivable, ReceivableKind
 from paybridge.local import paylock_demo
 from paybridge.operations import seams
 from paybridge.store import Store
+from tests_support import sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -191,27 +192,31 @@ def test_a_payment_that_pays_the_balance_off_leaves_no_remainder_rule_to_break(l
     assert flags(send(api, body(PaymentAmount=Decimal("5.00")))) == {"OverPayment"}
 
 
-def test_failed_auto_payment_allocation_when_the_balance_is_taken_while_the_card_is_charged(
-    ledger: Store, api: Api
-) -> None:
-    # Given another payment takes the whole balance while this one is at the gateway
-    def balance_paid_elsewhere() -> None:
-        seams.hooks.pop(seams.AFTER_GATEWAY)
-        receivable = ledger.receivables(paylock_demo.TENANT, [f"collection-{ATTEMPT}"])[f"collection-{ATTEMPT}"]
-        assert receivable is not None
-        ledger.put_receivable(Receivable(**{**receivable.__dict__, "outstanding": Decimal("0.00")}))
+def test_the_balance_a_payment_holds_at_the_gateway_is_not_there_for_another(ledger: Store, api: Api) -> None:
+    # Given a payment of the whole balance is at the gateway (its reservation holds the 250.00)
+    attempt = plant_attempt(ledger, "250.00")
+    second: list[Any] = []
 
-    seams.hooks[seams.AFTER_GATEWAY] = balance_paid_elsewhere
+    def another_payment_meanwhile() -> None:
+        seams.hooks.pop(seams.AFTER_RESERVE)
+        second.append(send(api, body(PaymentAmount=Decimal("250.00")), attempt))
+
+    seams.hooks[seams.AFTER_RESERVE] = another_payment_meanwhile
     try:
-        # When the card payment completes
-        answer = send(api, body())
+        # When another payment of the whole balance comes while the first card is being charged
+        first = send(api, body(PaymentAmount=Decimal("250.00")), attempt)
     finally:
-        seams.hooks.pop(seams.AFTER_GATEWAY, None)
+        seams.hooks.pop(seams.AFTER_RESERVE, None)
 
-    # Then the card was charged, the money is kept on account, and the flag says it could not be applied
-    assert flags(answer) == {"Done", "FailedAutoPaymentAllocation"}
-    assert result(answer)["Result"]["AmountApplied"] == 0
-    assert outstanding(ledger, ATTEMPT) == Decimal("0.00")
+    # Then the second is refused before its card is charged (seed 001's OverPayment), the first takes the balance
+    [refused] = second
+    assert flags(refused) == {"OverPayment"}
+    assert result(refused)["Result"]["IsSuccessful"] is False
+    assert flags(first) == {"Done"}
+    assert result(first)["Result"]["AmountApplied"] == Decimal("250.00")
+    assert outstanding(ledger, attempt) == Decimal("0.00")
+    assert sandbox().charge_count(result(first)["Result"]["PaymentId"]) == 1
+    assert len(sandbox()._charges) == 1  # the refused payment's card was never sent to the gateway
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 class Settings(BaseModel):
     table_name: str = Field(min_length=3)
-    # DESIGN.md "Idempotency": records expire after 24 h, configurable.
-    idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
+    # Idempotency-Key records expire after 30 days, configurable (the README publishes it, as the IETF draft asks);
+    # natural business keys never expire.
+    idempotency_ttl_seconds: int = Field(default=30 * 86_400, gt=0)
     # How long a reservation counts as "in flight" before a retry with the same key may take it over:
     # the function's timeout, so a live invocation is never overtaken.
     in_flight_seconds: int = Field(default=30, gt=0)

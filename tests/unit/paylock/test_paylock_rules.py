@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from paybridge.ledger import BusinessProblem, Payment, PaymentState, ProblemCode, Receivable, ReceivableKind, Tenant
+from paybridge.ledger import Payment, PaymentState, Receivable, ReceivableKind, Tenant
 from paybridge.local import paylock_demo
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.outcomes import NONE, Outcome
@@ -40,7 +40,7 @@ def request(**changes: Any) -> PaymentRequest:
 
 def attempt(journal: Sequence[tuple[str, str, int]] = (), **data: Any) -> rules.CollectionAttempt:
     raw = {"gateways": paylock_demo.GATEWAYS, "main": "TSYS", "fee": "TSYS Fees", **data}
-    lines = [{"fingerprint": fp, "state": state, "at": at} for fp, state, at in journal]
+    lines = [{"card": rules.card_key(fp), "state": state, "at": at} for fp, state, at in journal]
     return rules.CollectionAttempt.of(ATTEMPT, raw, SETTINGS, lines)
 
 
@@ -178,47 +178,35 @@ def payment(state: PaymentState, gateway: str | None = "sandbox", **result: str)
 
 
 @pytest.mark.parametrize(
-    ("paid", "problems", "expected", "tsys"),
+    ("paid", "expected", "tsys"),
     [
-        (payment(PaymentState.SUCCEEDED, outcome="approved"), (), F.DONE, "00 - Approval"),
-        (payment(PaymentState.PENDING, outcome="pending"), (), NONE, "00 - Approval"),
+        (payment(PaymentState.SUCCEEDED, outcome="approved"), F.DONE, "00 - Approval"),
+        (payment(PaymentState.PENDING, outcome="pending"), NONE, "00 - Approval"),
         (
             payment(PaymentState.FAILED, outcome="declined", decline_code="card_declined"),
-            (),
             F.PAYMENT_DECLINED,
             "05 - Do not honor",
         ),
         (
             payment(PaymentState.FAILED, outcome="declined", decline_code="incorrect_zip", avs_result="N"),
-            (),
             F.PAYMENT_DECLINED | F.FAILED_AVS_CHECK,
             "05 - Do not honor",
         ),
         (
             payment(PaymentState.FAILED, outcome="declined", decline_code="incorrect_cvc", cvv_result="N"),
-            (),
             F.PAYMENT_DECLINED | F.FAILED_CVV2_CHECK,
             "N7 - CVV2 mismatch",
         ),
         (
             payment(PaymentState.FAILED, outcome="declined", decline_code="fraudulent"),
-            (),
             F.PAYMENT_DECLINED | F.FRAUD_CHECK_FAILURE,
             "59 - Suspected fraud",
         ),
-        (payment(PaymentState.PROCESSING, outcome="no_response"), (), F.NO_GATEWAY_RESPONSE, None),
-        (
-            payment(PaymentState.SUCCEEDED, outcome="approved"),
-            (BusinessProblem(ProblemCode.OVER_ALLOCATED_RECEIVABLE),),
-            F.DONE | F.FAILED_AUTO_PAYMENT_ALLOCATION,
-            "00 - Approval",
-        ),
+        (payment(PaymentState.PROCESSING, outcome="no_response"), F.NO_GATEWAY_RESPONSE, None),
     ],
 )
-def test_the_outcome_of_a_processed_card_payment(
-    paid: Payment, problems: tuple[BusinessProblem, ...], expected: Outcome, tsys: str | None
-) -> None:
-    assert rules.outcome(paid, problems, request(), Decimal("250.00")) == expected
+def test_the_outcome_of_a_processed_card_payment(paid: Payment, expected: Outcome, tsys: str | None) -> None:
+    assert rules.outcome(paid, request(), Decimal("250.00")) == expected
     assert rules.tsys_response(paid) == tsys
 
 
@@ -232,7 +220,7 @@ def test_the_outcome_of_a_processed_card_payment(
 def test_the_outcome_of_a_cash_payment(amount: str, expected: Outcome) -> None:
     cash = request(PaymentMethod="CP", PaymentAmount=Decimal(amount), CardType=None, LastFour=None)
 
-    assert rules.outcome(payment(PaymentState.PENDING, gateway=None), (), cash, Decimal("40.00")) == expected
+    assert rules.outcome(payment(PaymentState.PENDING, gateway=None), cash, Decimal("40.00")) == expected
 
 
 def test_outcome_names_are_the_seeds() -> None:

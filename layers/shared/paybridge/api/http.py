@@ -26,7 +26,10 @@ class HttpRequest:
     public_path: str = ""
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+        """The header's value without surrounding white space (RFC 9110 5.5: it is not part of the value; and any
+        Unicode space, so that "  K  " and "K" are one Idempotency-Key)."""
+        value = self.headers.get(name.lower())
+        return None if value is None else value.strip()
 
     def bearer(self) -> str | None:
         """The token of `Authorization: Bearer <token>` (the scheme in any case), or None."""

@@ -9,6 +9,11 @@ from decimal import Decimal
 from paybridge.ledger.errors import BusinessProblem, LedgerRejected, ProblemCode
 from paybridge.ledger.model import Allocation, Receivable
 
+# The most receivables one payment pays: its hold is one transaction, which DynamoDB takes up to 100 items (the
+# payment, its keys' records and its alias among them), and they are read with it in one BatchGetItem of 100 keys.
+# Each provider refuses more with its own field error before anything is read.
+MAX_ALLOCATIONS = 50
+
 
 @dataclass(frozen=True)
 class AllocationRequest:

@@ -41,10 +41,11 @@ TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
 }
 
 
-# The states in which a payment's allocations are applied to its receivables: money received, on its way, or
-# booked. A DRAFT keeps its planned allocations without applying them; a payment leaving these states for FAILED,
-# CANCELLED or VOID gives them back.
-HOLDS_ALLOCATIONS = frozenset({_S.PROCESSING, _S.PENDING, _S.SUCCEEDED, _S.POSTED, _S.SETTLED})
+# The states in which a payment's allocations are taken from its receivables. The reservation takes them (RECEIVED:
+# hold before charge, as a two-phase transfer's pending amount), so no card is charged for a balance another payment
+# holds; money on its way, received or booked keeps them. A DRAFT keeps its planned allocations without taking
+# them; a payment leaving these states for FAILED, CANCELLED or VOID gives them back.
+HOLDS_ALLOCATIONS = frozenset({_S.RECEIVED, _S.PROCESSING, _S.PENDING, _S.SUCCEEDED, _S.POSTED, _S.SETTLED})
 
 
 class ReceivableKind(StrEnum):
@@ -88,8 +89,10 @@ class Receivable:
     currency: str
     status: str = "OPEN"
     version: int = 0
-    # The charges tried against it, as its payments' completions appended them (Paylock's collection attempt:
-    # fingerprint, state, time), read by the rules that limit them.
+    # The charges tried against it, as its payments' reservations appended them (Paylock's collection attempt: the
+    # card fingerprint's hash, the time, and RECEIVED until the charge fails, then FAILED), read by the rules that
+    # limit them. `version` counts every change: a reservation that appends a line is conditional on the version the
+    # rules read, so no limit is passed by concurrency.
     journal: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -101,6 +104,15 @@ class Receivable:
 class Allocation:
     receivable_id: str
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    """The line a payment's reservation appended to a receivable's journal, by its place there: the line the
+    payment's failure marks FAILED (the journal only grows, so the place never changes)."""
+
+    receivable_id: str
+    index: int
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,8 @@ class Payment:
     gateway_result: Mapping[str, str] = field(default_factory=dict)
     # What a provider keeps of its own about the payment (CRM.COM's type, category, numbers, udf fields, ...).
     details: Mapping[str, Any] = field(default_factory=dict)
+    # The journal line its reservation appended, if any (Paylock's collection attempt: the charges tried on it).
+    journal_line: JournalLine | None = None
 
     def to(self, target: PaymentState, at: datetime) -> Payment:
         """The payment moved to `target`; refuses a move the life cycle does not have."""
@@ -141,3 +155,17 @@ class Payment:
     @property
     def allocated(self) -> Decimal:
         return sum((a.amount for a in self.allocations), Decimal(0))
+
+
+def moved_allocations(
+    previous_state: PaymentState | None, held: tuple[Allocation, ...], payment: Payment
+) -> tuple[tuple[Allocation, ...], tuple[Allocation, ...]]:
+    """What a payment's move from `previous_state` (None: its reservation), where it held `held`, does to its
+    receivables: the allocations it takes (entering a state that holds them) and those it gives back (leaving one)."""
+    before = previous_state in HOLDS_ALLOCATIONS
+    after = payment.state in HOLDS_ALLOCATIONS
+    if after and not before:
+        return payment.allocations, ()
+    if before and not after:
+        return (), held
+    return (), ()

@@ -24,7 +24,7 @@ from paybridge.ledger import AllocationRequest, LedgerRejected, Payment
 from paybridge.local import demo
 from paybridge.local.template import Trigger
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.store import IdempotencyKey, StoredResponse, store
 
 
@@ -84,8 +84,8 @@ class Console:
             charge=Charge("sandbox", str(request.get("token", "tok_approve"))),
         )
 
-        def render(outcome: PaymentOutcome) -> StoredResponse:
-            content = {**payment_view(outcome.payment), "problems": [p.code.value for p in outcome.problems]}
+        def render(payment: Payment) -> StoredResponse:
+            content = {**payment_view(payment), "problems": []}
             body = strict_json.encode(content)
             return StoredResponse(200, "application/json", body, body.decode())
 

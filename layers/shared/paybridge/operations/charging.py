@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from paybridge.gateways import (
     ChargeRequest,
@@ -75,15 +76,32 @@ def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
     return _STATES[result.outcome], _recorded(made, result)
 
 
-def recorded_outcome(payment: Payment) -> tuple[PaymentState | None, Payment]:
-    """What the gateway did with this payment id, without charging: None when it never saw it, PROCESSING when it
-    cannot tell now (down, or unable to find out for sure): the caller leaves the payment as it is and asks later."""
+def recorded_outcome(payment: Payment, now: datetime | None = None) -> tuple[PaymentState | None, Payment]:
+    """What the gateway did with this payment, without charging. The gateway looks it up exactly by its own
+    reference when the payment has one, else by the payment id. None only when the gateway says it never saw the
+    payment and can be believed: its lookups by payment id show a charge within `lookup_lag_seconds` (Stripe's search
+    lags), so a payment charged more recently than that is "cannot tell yet". PROCESSING when it cannot tell now (down,
+    lagging, unable to find out for sure): the caller leaves the payment as it is and asks later. Unknown is never
+    FAILED: only the gateway's own answer (declined, cancelled) is."""
     assert payment.gateway is not None
+    gateway = get_gateway(payment.gateway)
     try:
-        result = get_gateway(payment.gateway).status(payment.payment_id)
+        try:
+            result = gateway.status(payment.payment_id, payment.gateway_reference)
+        except GatewayRejected:
+            if payment.gateway_reference is None:
+                raise
+            # A reference the gateway does not take as this payment's (a Stripe charge id kept from a declined
+            # charge): asked again by the payment id.
+            logger.warning("gateway refused the payment's reference", extra={"payment_id": payment.payment_id})
+            result = gateway.status(payment.payment_id)
     except GatewayError as exc:
         logger.warning("gateway status unknown for now", extra={"payment_id": payment.payment_id, "error": str(exc)})
         return PaymentState.PROCESSING, payment
     if result is None:
+        charged_at = datetime.fromisoformat(payment.at(PaymentState.PROCESSING.value) or payment.created_at.isoformat())
+        if (now or datetime.now(UTC)) - charged_at < timedelta(seconds=gateway.lookup_lag_seconds):
+            logger.info("gateway cannot see the payment yet", extra={"payment_id": payment.payment_id})
+            return PaymentState.PROCESSING, payment
         return None, payment
     return _STATES[result.outcome], _recorded(payment, result)

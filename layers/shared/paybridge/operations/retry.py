@@ -18,9 +18,9 @@ from typing import Any
 
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState
-from paybridge.observability import count, logger
-from paybridge.operations import charging
-from paybridge.store import CompletionConflict, Store, queue
+from paybridge.observability import logger
+from paybridge.operations import charging, finishing
+from paybridge.store import Store, queue
 from paybridge.store import store as default_store
 
 
@@ -62,28 +62,22 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
     payment = db.payment(message["tenant_id"], message["payment_id"])
     if payment is None or payment.state is not PaymentState.PROCESSING or payment.attempts != message["attempt"] - 1:
         return "stale"
-    known, payment = charging.recorded_outcome(payment)
+    at = datetime.fromtimestamp(now, UTC)
+    known, payment = charging.recorded_outcome(payment, at)
     if known is None:
         target, tried = charging.attempt(payment)
     else:
         target, tried = known, replace(payment, attempts=payment.attempts + 1)
-    previous = payment.attempts
-    at = datetime.fromtimestamp(now, UTC)
-    try:
-        if target is PaymentState.PROCESSING and tried.attempts < config.retry_max_attempts:
-            db.transition(tried, PaymentState.PROCESSING, previous)
-            schedule(tried, now)
-            return "retry"
-        if target is PaymentState.PROCESSING:
-            target = PaymentState.FAILED
-        final = tried.to(target, at)
-        release = payment.allocations if target is PaymentState.FAILED else ()
-        db.transition(replace(final, allocations=()) if release else final, PaymentState.PROCESSING, previous, release)
-    except CompletionConflict:
+    last = target is PaymentState.PROCESSING and tried.attempts >= config.retry_max_attempts
+    # After the last attempt a charge the gateway never answered is FAILED, and its hold given back. A write that
+    # keeps being cancelled raises (Unfinished): the message comes back and is tried again.
+    done = finishing.finish(db, payment, finishing.planned(tried, PaymentState.FAILED if last else target, at))
+    if not done.moved:
         return "stale"  # moved by someone else meanwhile (a twin delivery, recovery)
-    if target is PaymentState.FAILED:
-        count("PaymentsFailed", payment.provider)
-        if final.gateway_result.get("outcome") == charging.NO_RESPONSE and config.retry_dlq_url:
-            # After the last attempt the message goes to the dead-letter queue, where the alarm sees it.
-            queue.send(config.retry_dlq_url, {**message, "reason": "no gateway response after the last attempt"})
-    return target.value
+    if done.payment.state is PaymentState.PROCESSING:
+        schedule(done.payment, now)
+        return "retry"
+    if last and config.retry_dlq_url:
+        # After the last attempt the message goes to the dead-letter queue, where the alarm sees it.
+        queue.send(config.retry_dlq_url, {**message, "reason": "no gateway response after the last attempt"})
+    return done.payment.state.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -13,10 +13,9 @@ from typing import Any
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState, Tenant
 from paybridge.money import minor_unit
-from paybridge.observability import logger
-from paybridge.operations import charging
-from paybridge.operations.take_payment import move
-from paybridge.store import BatchPart, CompletionConflict, Store
+from paybridge.observability import count, logger
+from paybridge.operations import charging, finishing
+from paybridge.store import BatchPart, CompletionConflict, Store, StoreError
 from paybridge.store import store as default_store
 
 # Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
@@ -35,6 +34,10 @@ class SettlementReport:
     failed: int = 0
     settled: int = 0
     batches: dict[str, int] = field(default_factory=dict)
+    # Payments left where they were because their move could not be written (tried again by the next run), and
+    # tenants whose run stopped on an error (every other tenant is still settled).
+    parked: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,8 @@ class SettlementReport:
             "failed": self.failed,
             "settled": self.settled,
             "batches": self.batches,
+            "parked": self.parked,
+            "failures": self.failures,
         }
 
 
@@ -61,39 +66,44 @@ def run(event: Mapping[str, Any], now: datetime | None = None, db: Store | None 
 
 
 def settle(business_date: date | None, now: datetime, db: Store) -> SettlementReport:
+    """Every tenant, each in isolation: one tenant's failure is logged and counted (SettlementFailures) and the run
+    goes on with the next; the next run tries it again (every step is idempotent)."""
     report = SettlementReport()
     for tenant_id in db.tenant_ids():
-        tenant = db.tenant(tenant_id)
-        if tenant is None:
-            continue
-        recover(tenant, now, db, report, everything=business_date is not None)
-        clear(tenant, now, db, report)
-        if business_date is not None:
-            batch(tenant, business_date, now, db, report)
+        try:
+            tenant = db.tenant(tenant_id)
+            if tenant is None:
+                continue
+            recover(tenant, now, db, report, everything=business_date is not None)
+            clear(tenant, now, db, report)
+            if business_date is not None:
+                batch(tenant, business_date, now, db, report)
+        except Exception:
+            logger.exception("settlement failed for a tenant; the others go on", extra={"tenant_id": tenant_id})
+            count("SettlementFailures", "settlement")
+            report.failures.append(tenant_id)
     logger.info("settlement done", extra=report.as_dict())
     return report
 
 
 def _finish(db: Store, payment: Payment, target: PaymentState, now: datetime, report: SettlementReport) -> None:
-    """Move a payment from where it is to `target`, applying or giving back its allocations as that requires."""
-    previous = payment.state
+    """Finish one payment the way every payment is finished (operations/finishing.py). One that cannot be written
+    is parked: left as it is, logged and counted (PaymentsParked), never raised out of the run."""
+    before = payment.state
     try:
-        if previous is PaymentState.RECEIVED and target is not PaymentState.FAILED:
-            # Reserved but never completed: its allocations were never applied; apply them now.
-            db.complete(move(payment, target, now), PaymentState.RECEIVED, [], None)
-        elif previous is PaymentState.RECEIVED:
-            db.transition(move(replace(payment, allocations=()), target, now), previous, payment.attempts)
-        else:
-            release = payment.allocations if target is PaymentState.FAILED else ()
-            final = payment.to(target, now)
-            db.transition(replace(final, allocations=()) if release else final, previous, payment.attempts, release)
-    except CompletionConflict:
-        return  # moved meanwhile by a retry or a resumed request
+        done = finishing.finish(db, payment, finishing.planned(payment, target, now))
+    except (finishing.Unfinished, StoreError):
+        logger.exception("a payment could not be finished; it waits for the next run", extra={"id": payment.payment_id})
+        count("PaymentsParked", payment.provider)
+        report.parked.append(payment.payment_id)
+        return
+    if not done.moved:
+        return  # moved meanwhile by a retry, an event or a resumed request
     if target is PaymentState.FAILED:
         report.failed += 1
     else:
-        report.recovered += previous in (PaymentState.RECEIVED, PaymentState.PROCESSING)
-        report.cleared += previous is PaymentState.PENDING
+        report.recovered += before in (PaymentState.RECEIVED, PaymentState.PROCESSING)
+        report.cleared += before is PaymentState.PENDING
 
 
 def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport, everything: bool = True) -> None:
@@ -114,11 +124,11 @@ def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport, 
             if stuck.gateway is None:
                 target = PaymentState.PENDING if stuck.instrument.get("clears") else PaymentState.SUCCEEDED
             else:
-                known, payment = charging.recorded_outcome(stuck)
-                # Never seen by the gateway: nothing was charged, and nothing will be.
+                known, payment = charging.recorded_outcome(stuck, now)
+                if known is PaymentState.PROCESSING:
+                    continue  # the gateway cannot tell yet: asked again by the next run
+                # Never seen by the gateway, past the time it could still show up: nothing was charged, nor will be.
                 target = known or PaymentState.FAILED
-                if target is PaymentState.PROCESSING:
-                    continue
             _finish(db, payment, target, now, report)
 
 
@@ -128,7 +138,7 @@ def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) ->
     for pending in list(db.payments_in_state(tenant.tenant_id, PaymentState.PENDING)):
         payment = pending
         if pending.gateway is not None:
-            known, payment = charging.recorded_outcome(pending)
+            known, payment = charging.recorded_outcome(pending, now)
             target = known or PaymentState.FAILED
         elif (pending.at(PaymentState.PENDING.value) or "") <= cleared_before:
             target = PaymentState.SUCCEEDED
@@ -167,9 +177,9 @@ def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report:
         settled[provider] += _settle_chunk(tenant, day, chunk, now, db)
     for step in SETTLEMENT_STEPS.values():
         step(tenant, day)
-    for provider, count in sorted(settled.items()):
-        report.settled += count
-        report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = count
+    for provider, settled_count in sorted(settled.items()):
+        report.settled += settled_count
+        report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = settled_count
 
 
 def _settle_chunk(tenant: Tenant, day: str, chunk: list[Payment], now: datetime, db: Store) -> int:

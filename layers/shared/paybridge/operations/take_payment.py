@@ -1,7 +1,9 @@
-"""Take a payment idempotently (DESIGN.md "Idempotency"): one consistent read, reserve, complete.
+"""Take a payment idempotently (DESIGN.md "Idempotency"): one consistent read, reserve (the hold), charge, finish.
 
-The provider supplies the command and a `render` function that turns the outcome into its own response; that
-response is stored with the completion so a retry with the same key gets it back byte for byte.
+The reservation holds what the payment takes (its allocations, its journal line) before any gateway is called, so
+no card is charged for a balance another payment holds or past a limit (hold before charge). The provider supplies
+the command and a `render` function that turns the payment into its own response; that response is stored with the
+completion so a retry with the same key gets it back byte for byte.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +20,7 @@ from paybridge.ledger import (
     Allocation,
     AllocationRequest,
     BusinessProblem,
+    JournalLine,
     LedgerRejected,
     Payment,
     PaymentState,
@@ -27,7 +30,7 @@ from paybridge.ledger import (
     plan_allocations,
 )
 from paybridge.observability import count, logger
-from paybridge.operations import charging, retry, seams
+from paybridge.operations import charging, finishing, retry, seams
 from paybridge.operations.charging import Charge, instrument
 from paybridge.operations.seams import reach
 from paybridge.store import (
@@ -35,6 +38,7 @@ from paybridge.store import (
     CompletionConflict,
     IdempotencyKey,
     IdempotencyRecord,
+    JournalAppend,
     PaymentSnapshot,
     ReservationConflict,
     Store,
@@ -89,15 +93,12 @@ class TakePayment:
     # A provider's own gateway step right after the payment's charge (Paylock charges its convenience fee through
     # its fee gateway): given the charged payment and the state it is going to, the payment with what it recorded.
     after_charge: Callable[[Payment, PaymentState], Payment] | None = None
-    # A line the completion's transaction appends to the journal of one of the payment's receivables (its id, the
-    # line): `entry` with the payment's state and the time (Paylock's collection attempt history).
+    # A line the reservation appends to the journal of one of the payment's receivables (its id, the line): `entry`
+    # with RECEIVED and the time, marked FAILED if the charge fails (Paylock's collection attempt history).
     journal: tuple[str, Mapping[str, Any]] | None = None
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    payment: Payment
-    problems: tuple[BusinessProblem, ...] = ()
+    # The provider's own rules on the receivables as read (Paylock's limits on its journal): run on every read
+    # before the reservation, they raise the provider's refusal. The reservation is conditional on what they read.
+    check: Callable[[Mapping[str, Receivable | None]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ class Reply:
     replayed: bool
 
 
-Render = Callable[[PaymentOutcome], StoredResponse]
+# The provider's answer for a payment as it is; it must not raise (it runs between a charge and its record).
+Render = Callable[[Payment], StoredResponse]
 
 
 def take_payment(
@@ -139,24 +141,23 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
                 payment = db.payment(tenant_id, held[0].payment_id)
                 if payment is None:
                     continue
-                if payment.state is not PaymentState.RECEIVED:
-                    # Finished meanwhile by the retry worker or by recovery: answer with what it became.
-                    response = render(PaymentOutcome(payment))
-                    db.complete_records(tenant_id, held, response)
-                    return Reply(response, replayed=False)
                 logger.info("resuming an abandoned reservation", extra={"payment_id": payment.payment_id})
             else:
-                # Decide before writing anything: a request the ledger refuses leaves no trace.
+                # Decide before writing anything: a request the ledger (or the provider's rules) refuses leaves no
+                # trace, and no card is charged for a balance the reservation has not held.
+                if cmd.check is not None:
+                    cmd.check(snapshot.receivables)
                 allocations = plan_allocations(account_id, cmd.amount, cmd.allocations, snapshot.receivables)
-                payment = _new_payment(cmd, account_id, allocations)
-                held = db.reserve(payment, cmd.idempotency_keys, cmd.request_hash, now, cmd.aliases)
-        except ReservationConflict:
-            continue  # another request took a key between our read and our write: judge again
-        try:
-            return _complete(db, cmd, payment, held, snapshot.receivables, render)
-        except CompletionConflict:
-            continue  # a resumed twin completed it first: judging again replays its answer
-    raise RequestInFlight
+                payment = _new_payment(cmd, account_id, allocations, snapshot.receivables)
+                held = db.reserve(
+                    payment, cmd.idempotency_keys, cmd.request_hash, now, cmd.aliases, _journal(cmd, snapshot)
+                )
+        except (ReservationConflict, AllocationConflict):
+            continue  # another request took a key or the balance between our read and our write: judge again
+        reply = _complete(db, cmd, payment, held, render)
+        if reply is not None:
+            return reply
+    raise TryAgain
 
 
 def answered(snapshot: PaymentSnapshot, request_hash: str) -> tuple[Verdict, Reply | None]:
@@ -191,12 +192,20 @@ def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
     return account_id
 
 
-def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocation, ...]) -> Payment:
+def _new_payment(
+    cmd: TakePayment, account_id: str, allocations: tuple[Allocation, ...], receivables: Mapping[str, Receivable | None]
+) -> Payment:
+    """The payment as its reservation writes it: RECEIVED, holding its allocations; a DRAFT, which holds nothing,
+    is written as what it is, with its allocations planned."""
     now = datetime.now(UTC)
     held = instrument(cmd.charge) if cmd.charge else {}
     if cmd.clears_later:
         held["clears"] = "later"
-    return Payment(
+    line = None
+    if cmd.journal is not None:
+        receivable = receivables.get(cmd.journal[0])
+        line = JournalLine(cmd.journal[0], len(receivable.journal) if receivable else 0)
+    payment = Payment(
         tenant_id=cmd.tenant.tenant_id,
         payment_id=cmd.payment_id or str(uuid.uuid4()),
         account_id=account_id,
@@ -212,69 +221,63 @@ def _new_payment(cmd: TakePayment, account_id: str, allocations: tuple[Allocatio
         gateway=cmd.charge.gateway if cmd.charge else None,
         instrument=held,
         details=cmd.details,
+        journal_line=line,
     )
+    return payment.to(PaymentState.DRAFT, now) if cmd.target is PaymentState.DRAFT else payment
 
 
-def _complete(
-    db: Store,
-    cmd: TakePayment,
-    payment: Payment,
-    held: Sequence[IdempotencyRecord],
-    receivables: Mapping[str, Receivable | None],
-    render: Render,
-) -> Reply:
-    reach(seams.AFTER_RESERVE)
-    if payment.gateway is not None:
-        target, payment = charging.attempt(payment)
-        if cmd.after_charge is not None:
-            payment = cmd.after_charge(payment, target)
-        reach(seams.AFTER_GATEWAY)
-    else:
-        target = cmd.target or (PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED)
-    for _ in range(_ATTEMPTS):
-        outcome = _decide(cmd, payment, target, receivables)
-        response = render(outcome)
-        reach(seams.BEFORE_COMPLETE)
-        try:
-            db.complete(outcome.payment, PaymentState.RECEIVED, held, response, _journal(cmd, outcome.payment))
-        except AllocationConflict:
-            receivables = db.receivables(payment.tenant_id, [a.receivable_id for a in cmd.allocations])
-            continue
-        if outcome.payment.state is PaymentState.PROCESSING:
-            retry.schedule(outcome.payment)
-        count("PaymentsFailed" if outcome.payment.state is PaymentState.FAILED else "PaymentsCreated", cmd.provider)
-        return Reply(response, replayed=False)
-    # The reservation stays; a retry with the same key resumes it once its lease runs out.
-    raise TryAgain
-
-
-def _journal(cmd: TakePayment, payment: Payment) -> tuple[str, dict[str, Any]] | None:
+def _journal(cmd: TakePayment, snapshot: PaymentSnapshot) -> JournalAppend | None:
+    """The line the reservation appends to the journal the provider's rules read, conditional on its version."""
     if cmd.journal is None:
         return None
     receivable_id, entry = cmd.journal
-    return receivable_id, {**entry, "state": payment.state.value, "at": int(time.time())}
+    receivable = snapshot.receivables.get(receivable_id)
+    line = {**entry, "state": PaymentState.RECEIVED.value, "at": int(time.time())}
+    return JournalAppend(receivable_id, line, receivable.version if receivable else 0)
 
 
-def _decide(
-    cmd: TakePayment, payment: Payment, target: PaymentState, receivables: Mapping[str, Receivable | None]
-) -> PaymentOutcome:
-    now = datetime.now(UTC)
-    if target is PaymentState.FAILED:
-        return PaymentOutcome(move(replace(payment, allocations=()), target, now))
+def _complete(
+    db: Store, cmd: TakePayment, payment: Payment, held: Sequence[IdempotencyRecord], render: Render
+) -> Reply | None:
+    """Charge the held payment (if a gateway takes it) and finish it with its answer for the keys; None when the
+    keys are to be judged again (a twin request answered first)."""
+    if payment.state is not PaymentState.RECEIVED:
+        # Written as it ends (a DRAFT), or finished meanwhile by the retry worker or recovery: its answer is what it
+        # is now.
+        return _answer(db, payment, held, render)
+    reach(seams.AFTER_RESERVE)
+    charged = payment
+    if payment.gateway is not None:
+        target, charged = charging.attempt(payment)
+        if cmd.after_charge is not None:
+            charged = cmd.after_charge(charged, target)
+        reach(seams.AFTER_GATEWAY)
+    else:
+        target = cmd.target or (PaymentState.PENDING if cmd.clears_later else PaymentState.SUCCEEDED)
+    after = finishing.planned(charged, target, datetime.now(UTC))
+
+    def answer(finished: Payment) -> StoredResponse:
+        reach(seams.BEFORE_COMPLETE)
+        return render(finished)
+
     try:
-        allocations = plan_allocations(payment.account_id, payment.amount, cmd.allocations, receivables)
-        return PaymentOutcome(move(replace(payment, allocations=allocations), target, now))
-    except LedgerRejected as rejected:
-        problems = tuple(rejected.problems)
-        if payment.gateway is not None:
-            # The card was charged (or is being): the money is kept, on account, and the problems reported.
-            return PaymentOutcome(move(replace(payment, allocations=()), target, now), problems)
-        # Lost a race for a receivable: the payment is refused as a whole, and that answer is kept.
-        return PaymentOutcome(move(replace(payment, allocations=()), PaymentState.FAILED, now), problems)
+        done = finishing.finish(db, payment, after, held, answer)
+    except finishing.Unfinished:
+        raise TryAgain from None  # the reservation stays; a retry with the same key resumes it after its lease
+    if not done.moved:
+        return _answer(db, done.payment, held, render)
+    if done.payment.state is PaymentState.PROCESSING:
+        retry.schedule(done.payment)
+    assert done.response is not None
+    return Reply(done.response, replayed=False)
 
 
-def move(payment: Payment, target: PaymentState, now: datetime) -> Payment:
-    """RECEIVED → target, through PROCESSING when a gateway was involved (the life cycle of DESIGN.md)."""
-    if payment.gateway is not None and payment.state is PaymentState.RECEIVED:
-        payment = payment.to(PaymentState.PROCESSING, now)
-    return payment if payment.state is target else payment.to(target, now)
+def _answer(db: Store, payment: Payment, held: Sequence[IdempotencyRecord], render: Render) -> Reply | None:
+    """The answer for the keys of a payment as it is now, stored for them; None if a twin request stored its own
+    first (judging again replays it)."""
+    response = render(payment)
+    try:
+        db.complete_records(payment.tenant_id, held, response)
+    except CompletionConflict:
+        return None
+    return Reply(response, replayed=False)

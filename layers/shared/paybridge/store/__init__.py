@@ -8,7 +8,7 @@ from paybridge.store.errors import (
     StoreUnavailable,
 )
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
-from paybridge.store.ledger_store import BatchPart, PaymentSnapshot, Store, payment_of, store
+from paybridge.store.ledger_store import BatchPart, JournalAppend, PaymentSnapshot, Store, payment_of, store
 
 __all__ = [
     "AllocationConflict",
@@ -16,6 +16,7 @@ __all__ = [
     "CompletionConflict",
     "IdempotencyKey",
     "IdempotencyRecord",
+    "JournalAppend",
     "PaymentSnapshot",
     "ReservationConflict",
     "Store",

@@ -13,10 +13,13 @@ from enum import Enum
 
 @dataclass(frozen=True)
 class IdempotencyKey:
-    """A client's key, scoped (in the store) by tenant and operation."""
+    """A client's key, scoped (in the store) by tenant and operation. A natural key is the payment's own business
+    identifier (Caliq's VendorTXCode): unique forever, its record never expires. A header key (Idempotency-Key)
+    lives `idempotency_ttl_seconds` (30 days by default, published in the README)."""
 
     operation: str
     key: str
+    natural: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class IdempotencyRecord:
     request_hash: str
     payment_id: str
     lease_until: int
-    expires_at: int
+    expires_at: int | None  # None: never (a natural key's)
     response: StoredResponse | None = None
 
     @property
@@ -56,7 +59,7 @@ def judge(
     records: Iterable[IdempotencyRecord | None], request_hash: str, now: int
 ) -> tuple[Verdict, list[IdempotencyRecord]]:
     """The verdict, and the live records it rests on. Expired records count as absent (TTL deletes lazily)."""
-    live = [r for r in records if r is not None and r.expires_at > now]
+    live = [r for r in records if r is not None and (r.expires_at is None or r.expires_at > now)]
     if not live:
         return Verdict.FRESH, []
     if any(r.request_hash != request_hash for r in live) or len({r.payment_id for r in live}) > 1:

@@ -17,11 +17,13 @@ from paybridge.ledger import (
     HOLDS_ALLOCATIONS,
     Account,
     Allocation,
+    JournalLine,
     Payment,
     PaymentState,
     Receivable,
     ReceivableKind,
     Tenant,
+    moved_allocations,
 )
 from paybridge.store import attributes, keys, packing
 from paybridge.store.client import cancellation_codes, dynamodb, sdk_errors
@@ -58,6 +60,16 @@ class BatchPart:
     gross: Decimal
     fees: Decimal
     net: Decimal
+
+
+@dataclass(frozen=True)
+class JournalAppend:
+    """A line a reservation appends to a receivable's journal, written only while the receivable's version is still
+    `seen_version`: the version the rules that read the journal decided on (Paylock's limits)."""
+
+    receivable_id: str
+    line: Mapping[str, Any]
+    seen_version: int
 
 
 @dataclass(frozen=True)
@@ -325,8 +337,13 @@ class Store:
         request_hash: str,
         now: int,
         aliases: Mapping[str, str] | None = None,
+        journal: JournalAppend | None = None,
     ) -> list[IdempotencyRecord]:
-        """Write the payment and its keys' records in one transaction; a live record of any key → conflict."""
+        """Write the payment, its keys' records and its hold in one transaction, before any gateway is called: each
+        allocation taken from its receivable while the receivable's outstanding amount covers it, and `journal`'s
+        line appended while the receivable is as the rules that read it saw it. A live record of any key →
+        ReservationConflict; a receivable that no longer covers its allocation or has changed under the rules →
+        AllocationConflict (re-read and decide again); nothing is written either way."""
         config = settings()
         records = [
             IdempotencyRecord(
@@ -334,7 +351,8 @@ class Store:
                 request_hash=request_hash,
                 payment_id=payment.payment_id,
                 lease_until=now + config.in_flight_seconds,
-                expires_at=now + config.idempotency_ttl_seconds,
+                # A business key (Caliq's VendorTXCode) is unique forever; a header key lives its published time.
+                expires_at=None if k.natural else now + config.idempotency_ttl_seconds,
             )
             for k in idempotency_keys
         ]
@@ -360,7 +378,9 @@ class Store:
                     }
                 }
             )
-        _transact(items, lambda _codes: ReservationConflict)
+        taken, _ = moved_allocations(None, (), payment)
+        updates = self._receivable_updates(payment.tenant_id, take=taken, append=journal)
+        _transact([*items, *updates], _conflict(len(updates), ReservationConflict))
         return records
 
     def take_over(self, tenant_id: str, records: Sequence[IdempotencyRecord], now: int) -> list[IdempotencyRecord]:
@@ -384,51 +404,39 @@ class Store:
         _transact(items, lambda _codes: ReservationConflict)
         return [IdempotencyRecord(r.key, r.request_hash, r.payment_id, lease_until, r.expires_at) for r in records]
 
-    def complete(
+    def finish(
         self,
         payment: Payment,
-        previous_state: PaymentState,
-        records: Sequence[IdempotencyRecord],
-        response: StoredResponse | None,
-        journal: tuple[str, Mapping[str, Any]] | None = None,
+        before: Payment,
+        records: Sequence[IdempotencyRecord] = (),
+        response: StoredResponse | None = None,
     ) -> None:
-        """Write the payment's new state, its allocations' effect on the receivables and the response to replay,
-        in one transaction. A receivable is decremented only while its outstanding amount covers the allocation:
-        the decision stands only if what it was based on still holds (optimistic concurrency). `journal`: a line
-        appended to a receivable's journal (its id, the line), in the same update as its allocation if it has one
-        (a transaction names an item once), in its own otherwise (Paylock's collection attempt history, read back
-        with the balance by the next payment's snapshot)."""
-        tenant_id = payment.tenant_id
-        applied = _applied(payment, previous_state)
-        items: list[Any] = [self._payment_update(payment, previous_state)]
-        journaled, line = journal or ("", None)
-        items.extend(self._allocate(tenant_id, a, line if a.receivable_id == journaled else None) for a in applied)
+        """Write a payment's move from `before` (as it was read: the write stands only while the payment is still in
+        that state, with that many attempts), what the move does to its receivables, and the answer kept for
+        `records`, in one transaction. A move out of the states that hold allocations gives `before`'s back and
+        marks its journal line FAILED; a move into them takes `payment`'s while each receivable covers it. Someone
+        moved the payment first → CompletionConflict; a receivable no longer covers what is taken →
+        AllocationConflict; nothing is written either way."""
+        update = self._payment_update(payment, before.state)
+        update["Update"]["ConditionExpression"] += " AND attempts = :previous_attempts"
+        update["Update"]["ExpressionAttributeValues"][":previous_attempts"] = {"N": str(before.attempts)}
+        items: list[Any] = [update]
         for record in records:
             assert response is not None  # a request's keys always get its answer
-            items.append(self._record_completion(tenant_id, record, response, payment.payment_id))
-        if line is not None and journaled not in {a.receivable_id for a in applied}:
-            items.append(self._journal_append(tenant_id, journaled, line))
-        _transact(items, _allocation_or_completion(len(applied)))
+            items.append(self._record_completion(payment.tenant_id, record, response, payment.payment_id))
+        taken, given = moved_allocations(before.state, before.allocations, payment)
+        failed = _failed_line(before.state, before.journal_line, payment)
+        updates = self._receivable_updates(payment.tenant_id, take=taken, give_back=given, failed=failed)
+        _transact([*items, *updates], _conflict(len(updates), CompletionConflict))
 
     def complete_records(self, tenant_id: str, records: Sequence[IdempotencyRecord], response: StoredResponse) -> None:
-        """Store the answer of a payment that was finished elsewhere (retry worker, recovery) for its keys."""
+        """Store the answer of a payment that was finished elsewhere (retry worker, recovery) for its keys, unless a
+        twin request stored one first (CompletionConflict: judge again, and replay it)."""
+        if not records:
+            return
         items: list[Any] = [self._record_completion(tenant_id, r, response, r.payment_id) for r in records]
-        _transact(items, lambda _codes: CompletionConflict)
-
-    def transition(
-        self,
-        payment: Payment,
-        previous_state: PaymentState,
-        previous_attempts: int,
-        release: Sequence[Allocation] = (),
-    ) -> None:
-        """Write a payment's later move (retry, clearing, recovery) if nobody moved it first; a payment that ends
-        without its money gives its allocations back to the receivables, in the same transaction."""
-        update = self._payment_update(payment, previous_state)
-        update["Update"]["ConditionExpression"] += " AND attempts = :previous_attempts"
-        update["Update"]["ExpressionAttributeValues"][":previous_attempts"] = {"N": str(previous_attempts)}
-        items: list[Any] = [update]
-        items.extend(self._release(payment.tenant_id, a) for a in release)
+        for item in items:
+            item["Update"]["ConditionExpression"] += " AND attribute_not_exists(response_status)"
         _transact(items, lambda _codes: CompletionConflict)
 
     def change(
@@ -446,10 +454,6 @@ class Store:
         transaction. A live record of any key, or a payment no longer in `previous_state`, cancels it all."""
         tenant_id = payment.tenant_id
         items: list[Any] = [self._payment_update(payment, previous_state)]
-        applied = _applied(payment, previous_state)
-        items.extend(self._allocate(tenant_id, a) for a in applied)
-        if previous_state in HOLDS_ALLOCATIONS and payment.state not in HOLDS_ALLOCATIONS:
-            items.extend(self._release(tenant_id, a) for a in payment.allocations)
         items.extend(self._alias_put(tenant_id, n, v, payment.payment_id) for n, v in (aliases or {}).items())
         items.extend(
             {
@@ -474,7 +478,11 @@ class Store:
                     }
                 }
             )
-        _transact(items, _allocation_or_completion(len(applied)))
+        # A change keeps the payment's allocations on it: the ones it gives back are its own.
+        taken, given = moved_allocations(previous_state, payment.allocations, payment)
+        failed = _failed_line(previous_state, payment.journal_line, payment)
+        updates = self._receivable_updates(tenant_id, take=taken, give_back=given, failed=failed)
+        _transact([*items, *updates], _conflict(len(updates), CompletionConflict))
 
     def records(self, tenant_id: str, idempotency_keys: Sequence[IdempotencyKey]) -> list[IdempotencyRecord | None]:
         """The records of a request's keys, in one consistent read."""
@@ -590,47 +598,56 @@ class Store:
             }
         }
 
-    def _journal_append(self, tenant_id: str, receivable_id: str, line: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "Update": {
+    def _receivable_updates(
+        self,
+        tenant_id: str,
+        *,
+        take: Sequence[Allocation] = (),
+        give_back: Sequence[Allocation] = (),
+        append: JournalAppend | None = None,
+        failed: JournalLine | None = None,
+    ) -> list[dict[str, Any]]:
+        """One update per receivable (a transaction names an item once): what is taken from it, while it is open and
+        its outstanding amount covers it; what is given back to it; a journal line appended, while its version is
+        the one the rules read; the journal line of a payment that failed, marked FAILED."""
+        assert not (take and give_back)
+        named = [a.receivable_id for a in (*take, *give_back)]
+        named += [line.receivable_id for line in (append, failed) if line is not None]
+        updates = []
+        for receivable_id in dict.fromkeys(named):
+            sets: list[str] = []
+            conditions = ["attribute_exists(PK)"]
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {":one": {"N": "1"}}
+            taken = [a.amount for a in take if a.receivable_id == receivable_id]
+            given = [a.amount for a in give_back if a.receivable_id == receivable_id]
+            if taken:
+                sets.append("outstanding = outstanding - :amount")
+                conditions += ["#status = :open", "outstanding >= :amount"]
+                names["#status"] = "status"
+                values |= {":amount": {"N": str(sum(taken, Decimal(0)))}, ":open": {"S": "OPEN"}}
+            if given:
+                sets.append("outstanding = outstanding + :amount")
+                values[":amount"] = {"N": str(sum(given, Decimal(0)))}
+            if append is not None and append.receivable_id == receivable_id:
+                sets.append(_JOURNAL_APPEND)
+                conditions.append("version = :seen")
+                values |= _journal_values(append.line) | {":seen": {"N": str(append.seen_version)}}
+            if failed is not None and failed.receivable_id == receivable_id:
+                sets.append(f"journal[{failed.index}].#line_state = :failed")
+                names["#line_state"] = "state"
+                values[":failed"] = {"S": PaymentState.FAILED.value}
+            update: dict[str, Any] = {
                 "TableName": self.table_name,
                 "Key": keys.receivable(tenant_id, receivable_id),
-                "UpdateExpression": f"SET {_JOURNAL_APPEND}",
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": _journal_values(line),
-            }
-        }
-
-    def _allocate(
-        self, tenant_id: str, allocation: Allocation, line: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """A receivable's decrement by an allocation, with a line appended to its journal if one is given."""
-        values = {":amount": {"N": str(allocation.amount)}, ":open": {"S": "OPEN"}, ":one": {"N": "1"}}
-        journal = ""
-        if line is not None:
-            journal = f", {_JOURNAL_APPEND}"
-            values.update(_journal_values(line))
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": keys.receivable(tenant_id, allocation.receivable_id),
-                "UpdateExpression": f"SET outstanding = outstanding - :amount{journal} ADD version :one",
-                "ConditionExpression": "attribute_exists(PK) AND #status = :open AND outstanding >= :amount",
-                "ExpressionAttributeNames": {"#status": "status"},
+                "UpdateExpression": ("SET " + ", ".join(sets) + " " if sets else "") + "ADD version :one",
+                "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeValues": values,
             }
-        }
-
-    def _release(self, tenant_id: str, allocation: Allocation) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": keys.receivable(tenant_id, allocation.receivable_id),
-                "UpdateExpression": "SET outstanding = outstanding + :amount ADD version :one",
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": {":amount": {"N": str(allocation.amount)}, ":one": {"N": "1"}},
-            }
-        }
+            if names:
+                update["ExpressionAttributeNames"] = names
+            updates.append({"Update": update})
+        return updates
 
     def _record_completion(
         self, tenant_id: str, record: IdempotencyRecord, response: StoredResponse, payment_id: str
@@ -749,6 +766,7 @@ def _payment_item(payment: Payment) -> Item:
         "instrument": dict(payment.instrument),
         "gateway_result": dict(payment.gateway_result),
         "details": dict(payment.details),
+        "journal_line": (line.receivable_id, line.index) if (line := payment.journal_line) else None,
     }
     return {
         "PK": pk,
@@ -816,6 +834,7 @@ def _payment_from(item: Item) -> Payment:
         attempts=int(item.get("attempts", 0)),
         gateway_result=described.get("gateway_result", {}),
         details=described.get("details", {}),
+        journal_line=JournalLine(line[0], int(line[1])) if (line := described.get("journal_line")) else None,
     )
 
 
@@ -829,24 +848,24 @@ def _transact(items: list[Any], conflict: Callable[[list[str]], type[StoreError]
         raise conflict(codes)(",".join(codes)) from exc
 
 
-def _allocation_or_completion(applied: int) -> Callable[[list[str]], type[StoreError]]:
-    """For a transaction of the payment's update, then `applied` receivable decrements, then anything else: a
-    receivable's condition alone failing is an AllocationConflict (re-read and decide again); anything else,
-    someone moved the payment or took a key first."""
+def _failed_line(previous_state: PaymentState, line: JournalLine | None, payment: Payment) -> JournalLine | None:
+    """The journal line of a payment leaving the states that hold (its charge took no money): marked FAILED."""
+    leaving = previous_state in HOLDS_ALLOCATIONS and payment.state not in HOLDS_ALLOCATIONS
+    return line if leaving else None
+
+
+def _conflict(receivables: int, otherwise: type[StoreError]) -> Callable[[list[str]], type[StoreError]]:
+    """For a transaction whose last `receivables` items are receivable updates: only those failing their
+    conditions is an AllocationConflict (re-read and decide again); anything else, `otherwise` (someone moved the
+    payment or took a key first, or DynamoDB cancelled it for a conflicting transaction)."""
 
     def which(codes: list[str]) -> type[StoreError]:
-        if codes and codes[0] == "None" and any(c != "None" for c in codes[1 : 1 + applied]):
+        split = len(codes) - receivables
+        if receivables and all(c == "None" for c in codes[:split]) and "ConditionalCheckFailed" in codes[split:]:
             return AllocationConflict
-        return CompletionConflict
+        return otherwise
 
     return which
-
-
-def _applied(payment: Payment, previous_state: PaymentState) -> tuple[Allocation, ...]:
-    """The allocations a move applies: those of a payment entering a state that holds them."""
-    if payment.state in HOLDS_ALLOCATIONS and previous_state not in HOLDS_ALLOCATIONS:
-        return payment.allocations
-    return ()
 
 
 def _response_attributes(response: StoredResponse) -> Item:
@@ -883,7 +902,7 @@ def _record_from(key: IdempotencyKey, item: Item | None) -> IdempotencyRecord | 
         request_hash=item["request_hash"],
         payment_id=item["payment_id"],
         lease_until=int(item.get("lease_until", 0)),
-        expires_at=int(item["expires_at"]),
+        expires_at=int(item["expires_at"]) if "expires_at" in item else None,
         response=response,
     )
 

@@ -20,7 +20,7 @@ from paybridge.api.auth import credential
 from paybridge.api.http import HttpRequest, HttpResponse, answering_in
 from paybridge.codecs import json
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.billiecart import errors
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.billiecart.packages import (
@@ -114,7 +114,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
         details=details,
     )
     try:
-        return reply(take_payment(command, _render(fmt, params.salary_package_id), db, first), fmt)
+        return reply(take_payment(command, _render(fmt), db, first), fmt)
     except LedgerRejected as rejected:  # lost to a concurrent payment between the read and the write
         raise errors.problem_error(rejected.problems, params.salary_package_id) from None
 
@@ -179,16 +179,11 @@ def payment_values(payment: Payment) -> dict[str, Any]:
     }
 
 
-def _render(fmt: ss.Format, package_id: str) -> Callable[[PaymentOutcome], StoredResponse]:
-    def render(outcome: PaymentOutcome) -> StoredResponse:
-        if outcome.payment.state is PaymentState.FAILED:
-            # The budget was spent by a concurrent payment after this one was reserved: refused, and kept so.
-            error = errors.problem_error(outcome.problems, package_id)
-            status, values = error.status, {"ResponseStatus": error.response_status()}
-        else:
-            status, values = 200, {"Payment": payment_values(outcome.payment)}
+def _render(fmt: ss.Format) -> Callable[[Payment], StoredResponse]:
+    def render(payment: Payment) -> StoredResponse:
+        values = {"Payment": payment_values(payment)}
         body = ss.encode(fmt, CREATE_PAYMENT_RESPONSE, values)
-        return StoredResponse(status, ss.media_type_of(fmt), body, json.encode(values).decode())
+        return StoredResponse(200, ss.media_type_of(fmt), body, json.encode(values).decode())
 
     return render
 

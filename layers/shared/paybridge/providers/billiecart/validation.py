@@ -13,13 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paybridge.api.cards import holds_card_number
+from paybridge.api.lengths import utf16_length
 from paybridge.api.servicestack import FieldError, card_number_error, display_name, field_error, validation_error
 
 CURRENCY = "AUD"
 CENT = Decimal("0.01")
 # The ABA file's amount field holds 10 digits of cents: 99,999,999.99 is the largest payout it can carry.
 PRECISION, SCALE = 10, 2
-# Identifiers and categories become parts of ledger keys; free text is kept on the payment.
+# MaximumLength of each text member (seed 003 documents none), counted as FluentValidation counts: String.Length,
+# UTF-16 code units (an emoji counts 2), on the value as sent. Identifiers and categories become parts of ledger
+# keys (SalaryPackageId, BudgetCategory; OrganisationId is compared with the caller's); free text is kept on the
+# payment (Particulars).
 MAX_ID_LENGTH = 100
 MAX_PARTICULARS_LENGTH = 255
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -70,21 +74,24 @@ def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePa
         errors.append(card_number_error("Particulars"))
     _not_empty(errors, "BudgetCategory", category)
     _max_length(errors, "BudgetCategory", category, MAX_ID_LENGTH)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+    # PostOperationTenanted's member, after the request's own (seed 003's tables).
+    organisation = values.get("OrganisationId")
+    _max_length(errors, "OrganisationId", organisation, MAX_ID_LENGTH)
+    key_length = utf16_length(idempotency_key) if idempotency_key is not None else 0
+    if idempotency_key is not None and not 1 <= key_length <= MAX_IDEMPOTENCY_KEY_LENGTH:
         errors.append(
             field_error(
                 "Length",
                 "Idempotency-Key",
-                "'Idempotency-Key' must be between 1 and 255 characters. "
-                f"You entered {len(idempotency_key)} characters.",
+                f"'Idempotency-Key' must be between 1 and {MAX_IDEMPOTENCY_KEY_LENGTH} characters. "
+                f"You entered {key_length} characters.",
                 MinLength=1,
                 MaxLength=MAX_IDEMPOTENCY_KEY_LENGTH,
-                TotalLength=len(idempotency_key),
+                TotalLength=key_length,
             )
         )
     if errors:
         raise validation_error(errors)
-    organisation = values.get("OrganisationId")
     return CreatePayment(
         organisation_id=organisation if organisation else None,
         salary_package_id=package,
@@ -112,8 +119,9 @@ def _not_empty(errors: list[FieldError], name: str, value: str) -> None:
 
 
 def _max_length(errors: list[FieldError], name: str, value: Any, limit: int) -> None:
-    if isinstance(value, str) and len(value) > limit:
-        errors.append(field_error("MaximumLength", name, MaxLength=limit, TotalLength=len(value)))
+    # FluentValidation's MaximumLength: String.Length, UTF-16 code units; the value itself is not in the error.
+    if isinstance(value, str) and (length := utf16_length(value)) > limit:
+        errors.append(field_error("MaximumLength", name, MaxLength=limit, TotalLength=length))
 
 
 def _digits(value: Decimal) -> tuple[int, int]:

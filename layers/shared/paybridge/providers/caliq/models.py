@@ -6,11 +6,36 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from paybridge.api.cards import holds_card_number
+from paybridge.api.lengths import utf16_length
+from paybridge.ledger import MAX_ALLOCATIONS
 
 INT32_MAX = 2**31 - 1
 TRANSACTION_TYPES = ("order", "proforma", "invoice")
+# seed 000's "Max length" of each text field, counted as Web API's [StringLength] counts (String.Length: UTF-16 code
+# units, so an emoji counts 2). Field(max_length=...) too, for the OpenAPI schema (it counts code points: never
+# more than UTF-16 units, so it refuses nothing the UTF-16 check would take).
+MAX_ACCOUNT_NO_LENGTH = 10
+MAX_TRANSACTION_ID_LENGTH = 255
+MAX_AUTH_NUMBER_LENGTH = 50
+MAX_SECURITY_KEY_LENGTH = 50
+MAX_VENDOR_TX_CODE_LENGTH = 50
+
+
+def _max_length(limit: int) -> AfterValidator:
+    """[StringLength(limit)]: at most `limit` UTF-16 code units; the error is pydantic's own `string_too_long`
+    (errors.py words it as Web API does, naming the field and the limit, never the value)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and utf16_length(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 def _transaction_type(value: str) -> str:
@@ -57,7 +82,8 @@ def _empty_element(value: object) -> object:
 
 
 Money = Annotated[Decimal, AfterValidator(_money)]
-GatewayText = Annotated[str | None, AfterValidator(_no_card_number)]
+# The length first: an over-long value gets that one error (and is not searched for a card number).
+NoCardNumber = AfterValidator(_no_card_number)
 Int = Annotated[int, BeforeValidator(_not_bool)]
 
 
@@ -74,20 +100,30 @@ class PayTransactionModel(_Model):
 
 
 class PayTransactionsModel(_Model):
-    PayTransaction: list[PayTransactionModel] = Field(default_factory=list, max_length=100)
+    PayTransaction: list[PayTransactionModel] = Field(default_factory=list, max_length=MAX_ALLOCATIONS)
 
 
 class MakePaymentParams(_Model):
     # apiKey is checked by authentication (401), not by validation.
     apiKey: str | None = None
     CustomerID: Int | None = Field(default=None, ge=1, le=INT32_MAX)
-    AccountNo: str | None = Field(default=None, max_length=10)
+    AccountNo: Annotated[str | None, _max_length(MAX_ACCOUNT_NO_LENGTH)] = Field(
+        default=None, max_length=MAX_ACCOUNT_NO_LENGTH
+    )
     PaymentTypeID: Int = Field(ge=-INT32_MAX, le=INT32_MAX)
     Amount: Money
-    TransactionID: GatewayText = Field(default=None, max_length=255)
-    AuthNumber: GatewayText = Field(default=None, max_length=50)
-    SecurityKey: Annotated[GatewayText, AfterValidator(_no_security_code)] = Field(default=None, max_length=50)
-    VendorTXCode: GatewayText = Field(default=None, max_length=50)
+    TransactionID: Annotated[str | None, _max_length(MAX_TRANSACTION_ID_LENGTH), NoCardNumber] = Field(
+        default=None, max_length=MAX_TRANSACTION_ID_LENGTH
+    )
+    AuthNumber: Annotated[str | None, _max_length(MAX_AUTH_NUMBER_LENGTH), NoCardNumber] = Field(
+        default=None, max_length=MAX_AUTH_NUMBER_LENGTH
+    )
+    SecurityKey: Annotated[
+        str | None, _max_length(MAX_SECURITY_KEY_LENGTH), NoCardNumber, AfterValidator(_no_security_code)
+    ] = Field(default=None, max_length=MAX_SECURITY_KEY_LENGTH)
+    VendorTXCode: Annotated[str | None, _max_length(MAX_VENDOR_TX_CODE_LENGTH), NoCardNumber] = Field(
+        default=None, max_length=MAX_VENDOR_TX_CODE_LENGTH
+    )
     PayTransactions: Annotated[PayTransactionsModel | None, BeforeValidator(_empty_element)] = None
 
     @model_validator(mode="after")

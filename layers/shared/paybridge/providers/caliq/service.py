@@ -10,16 +10,15 @@ from pydantic import ValidationError
 
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, answering_in
-from paybridge.ledger import AllocationRequest, Tenant
+from paybridge.ledger import AllocationRequest, Payment, Tenant
 from paybridge.money import InvalidAmount, to_amount
-from paybridge.operations.take_payment import PaymentOutcome, TakePayment, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.providers.caliq import wire
 from paybridge.providers.caliq.errors import (
     ITEMS,
     InvalidRequest,
     Unauthorised,
     answer,
-    issue,
     make_payment_content,
     model_state,
 )
@@ -56,8 +55,8 @@ def make_payment(request: HttpRequest, kind: str) -> HttpResponse:
     tenant = _tenant(params.apiKey)
     command = _command(params, tenant, header_key)
 
-    def render(outcome: PaymentOutcome) -> StoredResponse:
-        content = make_payment_content([issue(p) for p in outcome.problems])
+    def render(_: Payment) -> StoredResponse:
+        content = make_payment_content([])
         response = wire.respond(200, kind, content, "MakePaymentResults", ITEMS)
         return StoredResponse(200, response.media_type, response.body, wire.view(content))
 
@@ -101,10 +100,11 @@ def _command(params: MakePaymentParams, tenant: Tenant, header_key: str | None) 
     )
     keys = [IdempotencyKey(OPERATION, header_key)] if header_key else []
     # A card payment already authorised elsewhere is known by its vendor code (else its transaction id): the same
-    # code twice is the same payment, whatever Idempotency-Key came with it.
+    # code twice is the same payment, whatever Idempotency-Key came with it, however much later (SagePay-style
+    # vendor codes are unique forever: the record never expires).
     natural = params.VendorTXCode or params.TransactionID
     if natural:
-        keys.append(IdempotencyKey(f"{OPERATION}.natural", natural))
+        keys.append(IdempotencyKey(f"{OPERATION}.natural", natural, natural=True))
     refs = []
     if params.CustomerID is not None:
         refs.append(("caliq.CustomerID", str(params.CustomerID)))

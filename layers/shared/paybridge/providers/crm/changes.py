@@ -22,10 +22,19 @@ from paybridge.observability import count, logger
 from paybridge.operations import charging
 from paybridge.operations.change_payment import Change, ChangePayment, change_payment
 from paybridge.operations.charging import instrument
-from paybridge.operations.take_payment import PaymentOutcome, TryAgain
+from paybridge.operations.take_payment import TryAgain
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import JSON, CrmError, invalid, not_found, wrong_state
-from paybridge.providers.crm.requests import DATE_FORMAT, Identifier, body, date, identifier, number, text
+from paybridge.providers.crm.requests import (
+    DATE_FORMAT,
+    MAX_NOTES_LENGTH,
+    Identifier,
+    body,
+    date,
+    identifier,
+    number,
+    text,
+)
 from paybridge.providers.crm.service import (
     PROVIDER,
     UDF_DATES,
@@ -62,7 +71,7 @@ def _stored(data: Any) -> StoredResponse:
 
 
 def _render_payment(change: Change) -> StoredResponse:
-    return _render_summary(PaymentOutcome(change.payment))
+    return _render_summary(change.payment)
 
 
 def _shown_state(payment: Payment) -> str:
@@ -268,8 +277,8 @@ def cancel(request: HttpRequest) -> HttpResponse:
         if w is not None
     ]
     fields: dict[str, Any] = {
-        "notes": text(params, "notes", max_length=4000),
-        "issue_reason": text(params, "issue_reason", max_length=4000),
+        "notes": text(params, "notes", max_length=MAX_NOTES_LENGTH),
+        "issue_reason": text(params, "issue_reason", max_length=MAX_NOTES_LENGTH),
         **{name: text(params, name) for name in UDF_STRINGS},
         **{name: number(params, name) for name in UDF_FLOATS},
         **{name: date(params, name) for name in UDF_DATES},

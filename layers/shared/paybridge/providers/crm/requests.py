@@ -18,6 +18,15 @@ from paybridge.providers.crm.errors import invalid, missing
 from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# Maximum lengths (seed 004 documents none), in characters: Unicode code points, as CRM.COM's PHP and its utf8mb4
+# columns count them (mb_strlen, VARCHAR(n)): 'é' is 1, '😀' is 1, and a combining mark counts on its own (no
+# normalisation). A string parameter (`text`: the udf strings, and any other its caller does not bound otherwise) is
+# a VARCHAR(255); notes and a cancellation's issue_reason are the long free texts, 4000; an identifier's value (an
+# id, number, reference_number, name, alternative_code, username or payment_gateway_reference_number) names an
+# object as a VARCHAR(255) column would, and becomes part of a table key.
+MAX_TEXT_LENGTH = 255
+MAX_NOTES_LENGTH = 4000
+MAX_IDENTIFIER_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,19 @@ def identifier(params: Mapping[str, Any], parameter: str, kind: str, *, required
     ((field, raw),) = given.items()
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
         raise invalid(parameter, f"{field} must be a string")
-    if kind == "card" and holds_card_number(str(raw)):  # api/cards.py
+    named = str(raw)
+    if len(named) > MAX_IDENTIFIER_LENGTH:  # the value is not repeated
+        raise invalid(parameter, f"{field} at most {MAX_IDENTIFIER_LENGTH} characters")
+    if kind == "card" and holds_card_number(named):  # api/cards.py
         raise invalid(parameter, f"a card is named by its {' or '.join(allowed)}, never by its card number")
-    return Identifier(parameter, kind, field, str(raw))
+    return Identifier(parameter, kind, field, named)
 
 
-def text(params: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = 255) -> str | None:
+def text(
+    params: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = MAX_TEXT_LENGTH
+) -> str | None:
+    """A string parameter of at most `max_length` characters (code points); past it, INVALID_PARAMETER naming the
+    parameter and the limit, never the value."""
     value = params.get(name)
     if value is None or value == "":
         if required:

@@ -15,9 +15,9 @@ from typing import Any
 from paybridge.api.auth import credential, verify_password
 from paybridge.api.http import HttpRequest, HttpResponse, answering
 from paybridge.codecs import json as strict_json
-from paybridge.ledger import AllocationRequest, Payment, PaymentState, Tenant
+from paybridge.ledger import MAX_ALLOCATIONS, AllocationRequest, Payment, PaymentState, Tenant
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.crm import reference, views
 from paybridge.providers.crm.errors import (
     JSON,
@@ -31,6 +31,7 @@ from paybridge.providers.crm.errors import (
 )
 from paybridge.providers.crm.requests import (
     DATE_FORMAT,
+    MAX_NOTES_LENGTH,
     Identifier,
     amount,
     body,
@@ -153,6 +154,9 @@ def create(request: HttpRequest) -> HttpResponse:
     if state not in ("DRAFT", "POSTED"):
         raise invalid("life_cycle_state", "DRAFT or POSTED")
     documents = _documents(params, "invoices_to_pay_set", "invoice") + _documents(params, "bills_to_pay_set", "bill")
+    if len(documents) > MAX_ALLOCATIONS:
+        # Ours (the seed gives no limit): one payment's hold is one transaction (ledger.MAX_ALLOCATIONS).
+        raise invalid("invoices_to_pay_set", f"at most {MAX_ALLOCATIONS} invoices and bills together")
     payment_amount = amount(params, "payment_amount", caller.tenant.currency, required=True)
     assert payment_amount is not None
     return _book(request, params, caller, "payments/create", state, documents, payment_amount)
@@ -205,7 +209,7 @@ def _book(
     ]
     fields = {
         "received_on": date(params, "received_on"),
-        "notes": text(params, "notes", max_length=4000),
+        "notes": text(params, "notes", max_length=MAX_NOTES_LENGTH),
         **{name: text(params, name) for name in UDF_STRINGS},
         **{name: number(params, name) for name in UDF_FLOATS},
         **{name: date(params, name) for name in UDF_DATES},
@@ -424,9 +428,8 @@ def _document(data: Mapping[str, Any]) -> Any:
     return {k: v for k, v in data.items() if k not in ("receivable_id", "account_id")}
 
 
-def _render_summary(outcome: PaymentOutcome) -> StoredResponse:
+def _render_summary(payment: Payment) -> StoredResponse:
     """The answer kept for the payment's keys. Never raises: it runs between the reservation and its completion."""
-    payment = outcome.payment
     if payment.state is PaymentState.FAILED:
         reason = payment.gateway_result.get("decline_code") or payment.gateway_result.get("outcome")
         declined = envelope(402, "PAYMENT_DECLINED", "The payment gateway did not take the payment", reason)

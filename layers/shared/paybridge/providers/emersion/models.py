@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from paybridge.api.cards import holds_card_number
+from paybridge.api.lengths import utf8_length
 from paybridge.codecs import soap, xml
 from paybridge.ledger import Payment, PaymentState
 from paybridge.money import InvalidAmount, to_amount
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
 _POSITIVE_INTEGER = re.compile(r"[0-9]{1,18}")
 # seed 002: payment_vanity_date is dd/mm/YYYY or dd/mm/YYYY HH:II:SS (PHP's date letters: II is minutes).
 _VANITY_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: ([0-9]{2}):([0-9]{2}):([0-9]{2}))?")
-# A token longer than this is no token of ours (and would not fit a key of the table).
+# The token, the request's one free text (seed 002 gives no limit; the other attributes are numbers and a date, bounded
+# by their formats): at most 255 bytes, counted as Emersion's PHP counts (strlen: bytes of the UTF-8 text, so 'é'
+# counts 2, '😀' 4), the value as sent (after PHP's trim). Longer, it is no token of ours: 167 "Invalid payment
+# token", before any read (it names the payment method's key in the table).
 MAX_TOKEN = 255
 # 165 and 172 repeat the value they refuse; a long one is cut.
 _ECHO = 64
@@ -97,6 +101,8 @@ def payment_request(request: etree._Element, currency: str) -> PaymentRequest:
     account = _positive_integer(account_id, 165)
     if token is None:
         raise EmersionError(166)
+    if utf8_length(token) > MAX_TOKEN:  # 167 does not repeat the token
+        raise EmersionError(167)
     if holds_card_number(token):  # api/cards.py: a card is named by its token, never by its number
         raise EmersionError(167)
     invoices = _invoices(payment, currency, money)

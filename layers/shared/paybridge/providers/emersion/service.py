@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, answering
 from paybridge.codecs import soap, xml
-from paybridge.ledger import AllocationRequest, Tenant, plan_allocations
+from paybridge.ledger import AllocationRequest, Payment, Tenant, plan_allocations
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.emersion import wsdl
 from paybridge.providers.emersion.errors import EmersionError, Unauthenticated, answer
 from paybridge.providers.emersion.models import (
@@ -181,11 +181,11 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
     return _reply(take_payment(command, _render, db, snapshot))
 
 
-def _render(outcome: PaymentOutcome) -> StoredResponse:
+def _render(payment: Payment) -> StoredResponse:
     """The answer kept for the payment's keys. Never raises: it runs between the reservation and its completion."""
-    code, message = result(outcome.payment)
-    view = {"payment_id": outcome.payment.details["payment_id"], "result_code_id": code, "response_message": message}
-    return StoredResponse(200, soap.MEDIA_TYPE, payment_response(outcome.payment), json.dumps(view))
+    code, message = result(payment)
+    view = {"payment_id": payment.details["payment_id"], "result_code_id": code, "response_message": message}
+    return StoredResponse(200, soap.MEDIA_TYPE, payment_response(payment), json.dumps(view))
 
 
 def _reply(reply: Reply) -> HttpResponse:

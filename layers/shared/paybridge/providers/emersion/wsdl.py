@@ -8,13 +8,14 @@ once (docs/decisions.md). Elements are qualified and attributes unqualified, as 
 from __future__ import annotations
 
 from paybridge.codecs.soap import attribute
+from paybridge.ledger import MAX_ALLOCATIONS
 
 NAMESPACE = "urn:paybridge:emersion:services"
 SOAP_ACTION = f"{NAMESPACE}#CreatePayment"
 # The prefix answers declare NAMESPACE with: seed 002's response reads `ns1:PaymentResponse` (PHP SoapServer's).
 RESPONSE_NAMESPACES = {"ns1": NAMESPACE}
-# The most Invoice elements one payment takes: the invoices are read with the payment in one BatchGetItem.
-MAX_INVOICES = 50
+# The most Invoice elements one payment takes (the ledger's: one transaction holds them all).
+MAX_INVOICES = MAX_ALLOCATIONS
 
 _DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"

@@ -2,6 +2,10 @@
 
 Payor defaults (seed 001: "Default Values will be inserted if not supplied to meet data integrity rules"): Address,
 City, State, Country and Email take the tenant's `paylock.payor_defaults` when missing or blank, else DEFAULT_PAYOR.
+
+Every text member has a maximum length (MAX_LENGTHS; seed 001 documents none), counted as FluentValidation's
+MaximumLength counts (String.Length: UTF-16 code units, an emoji 2) on the value as sent. A member past it gets that
+one error (the rule chain stops, as CascadeMode.Stop): the value is never echoed as a PropertyValue.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.cards import holds_card_number
+from paybridge.api.lengths import utf16_length
 from paybridge.codecs.datacontract import InvalidMember
 from paybridge.ledger import Tenant
 from paybridge.money import InvalidAmount, minor_unit, to_amount
@@ -44,6 +49,32 @@ PAYOR_FIELDS = (
     "Phone",
     "Note",
 )
+# MaximumLength of each text member, in UTF-16 code units. Seed 001 gives none: these are what a ServiceStack/
+# FluentValidation service of US billers bounds them at. Gateway values (PaymentToken: Spreedly's tokens are 29
+# characters, TSYS's 16-19; Fingerprint: Spreedly's 36; GatewayName: a name of the attempt's gateways) at 100; the
+# enumerations (CardType, PaymentMethod) at 20, their longest member (american_express) with room; LastFour at its
+# four digits; names, city, state and country at 50; street lines at 100; a postal code (ZIP+4, Canadian, UK) at 20;
+# an e-mail address at RFC 5321's 254; a phone number with its extension at 30; the Note, the one free-form text, at
+# 500. All of them at their limits keep the payment's item a few KB at worst (DynamoDB's item limit is 400 KB).
+MAX_LENGTHS: Mapping[str, int] = {
+    "PaymentToken": 100,
+    "Payor.FirstName": 50,
+    "Payor.LastName": 50,
+    "Payor.Address": 100,
+    "Payor.Address2": 100,
+    "Payor.City": 50,
+    "Payor.State": 50,
+    "Payor.Country": 50,
+    "Payor.Zip": 20,
+    "Payor.Email": 254,
+    "Payor.Phone": 30,
+    "Payor.Note": 500,
+    "CardType": 20,
+    "LastFour": 4,
+    "Fingerprint": 100,
+    "PaymentMethod": 20,
+    "GatewayName": 100,
+}
 # Card methods must say which card; the gateway methods are charged through a gateway with the PaymentToken; CP
 # (cash) is paid at a cash point later.
 CARD_METHODS = frozenset({"CC", "DC"})
@@ -107,31 +138,33 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
     """The request, every field checked; all field errors at once, as FluentValidation reports them."""
     errors: list[ss.FieldError] = []
     currency = tenant.currency
+    # MaximumLength first: a member past it has no other rule run on it (its value is never echoed).
+    overlong = _overlong(values, errors)
     token = _text(values.get("PaymentToken"))
-    if not token:
+    if not token and "PaymentToken" not in overlong:
         errors.append(ss.field_error("NotEmpty", "PaymentToken"))
     amount = _amount(values, "PaymentAmount", currency, errors, required=True)
     fee = _amount(values, "ConvenienceFee", currency, errors, required=False)
     method = (_text(values.get("PaymentMethod")) or "CC").upper()
-    if method not in PAYMENT_METHODS:
+    if method not in PAYMENT_METHODS and "PaymentMethod" not in overlong:
         errors.append(_one_of("PaymentMethod", PAYMENT_METHODS, values.get("PaymentMethod")))
     card_type = _text(values.get("CardType"))
-    if card_type:
+    if card_type and "CardType" not in overlong:
         card_type = card_type.lower()
         if card_type not in CARD_TYPES:
             errors.append(_one_of("CardType", CARD_TYPES, values.get("CardType")))
-    elif method in CARD_METHODS:
+    elif not card_type and method in CARD_METHODS:
         errors.append(ss.field_error("NotEmpty", "CardType"))
     last_four = _text(values.get("LastFour"))
-    if last_four:
+    if last_four and "LastFour" not in overlong:
         if not _LAST_FOUR.fullmatch(last_four):
             message = "'Last Four' must be exactly four digits."
             errors.append(ss.field_error("RegularExpression", "LastFour", message, PropertyValue=last_four))
-    elif method in CARD_METHODS:
+    elif not last_four and method in CARD_METHODS:
         errors.append(ss.field_error("NotEmpty", "LastFour"))
-    payor, defaulted = _payor(values.get("Payor"), tenant, errors)
+    payor, defaulted = _payor(values.get("Payor"), tenant, errors, overlong)
     for name in ("PaymentToken", "Fingerprint", "GatewayName"):
-        if holds_card_number(values.get(name)):
+        if name not in overlong and holds_card_number(values.get(name)):
             errors.append(ss.card_number_error(name))
     if errors:
         raise ss.validation_error(errors)
@@ -150,6 +183,20 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
         gateway_name=_text(values.get("GatewayName")) or None,
         defaulted=defaulted,
     )
+
+
+def _overlong(values: Mapping[str, Any], errors: list[ss.FieldError]) -> frozenset[str]:
+    """The members longer than their MaximumLength (UTF-16 code units of the value as sent), each with its error."""
+    payor = values.get("Payor")
+    found = []
+    for name, limit in MAX_LENGTHS.items():
+        parent, _, member = name.rpartition(".")
+        container = payor if parent else values
+        value = container.get(member) if isinstance(container, Mapping) else None
+        if isinstance(value, str) and (length := utf16_length(value)) > limit:
+            errors.append(ss.field_error("MaximumLength", name, MaxLength=limit, TotalLength=length))
+            found.append(name)
+    return frozenset(found)
 
 
 def _text(value: Any) -> str:
@@ -182,17 +229,20 @@ def _one_of(name: str, allowed: tuple[str, ...], value: Any) -> ss.FieldError:
     return ss.field_error("Predicate", name, message, PropertyValue=value)
 
 
-def _payor(raw: Any, tenant: Tenant, errors: list[ss.FieldError]) -> tuple[dict[str, str], tuple[str, ...]]:
+def _payor(
+    raw: Any, tenant: Tenant, errors: list[ss.FieldError], overlong: frozenset[str]
+) -> tuple[dict[str, str], tuple[str, ...]]:
     if raw is None:
         errors.append(ss.field_error("NotNull", "Payor"))
         return {}, ()
     given = {name: _text(raw.get(name)) for name in PAYOR_FIELDS}
-    errors.extend(ss.card_number_error(f"Payor.{name}") for name, value in given.items() if holds_card_number(value))
+    checked = {name: value for name, value in given.items() if f"Payor.{name}" not in overlong}
+    errors.extend(ss.card_number_error(f"Payor.{name}") for name, value in checked.items() if holds_card_number(value))
     for name in ("FirstName", "LastName"):
-        if not given[name]:
+        if name in checked and not checked[name]:
             errors.append(ss.field_error("NotEmpty", f"Payor.{name}"))
-    if given["Email"] and not _EMAIL.fullmatch(given["Email"]):
-        errors.append(ss.field_error("Email", "Payor.Email", PropertyValue=given["Email"]))
+    if checked.get("Email") and not _EMAIL.fullmatch(checked["Email"]):
+        errors.append(ss.field_error("Email", "Payor.Email", PropertyValue=checked["Email"]))
     defaults = {**DEFAULT_PAYOR, **tenant.settings.get("paylock", {}).get("payor_defaults", {})}
     defaulted = tuple(name for name in DEFAULT_PAYOR if not given[name])
     payor = {name: given[name] or defaults.get(name, "") for name in PAYOR_FIELDS}

@@ -2,21 +2,23 @@
 the outcome flags (seed 001's PaymentProcessingOutcome) of a payment that was processed. docs/decisions.md
 "Paylock" lists every flag with the rule that raises it.
 
-A collection attempt is a receivable (its balance due, and the `journal` of the charges tried on it, each its card's
-fingerprint, its state and the time, appended by the update that completes each charge) and a reference item
-("paylock.attempt", "id", <guid>) with its gateways and limits. The payment's one snapshot read reads both, so the
-velocity rules cost no extra round trip.
+A collection attempt is a receivable (its balance due, and the `journal` of the charges tried on it, each its card
+fingerprint's hash, the time, and RECEIVED until the charge fails, appended by the reservation that holds each charge)
+and a reference item ("paylock.attempt", "id", <guid>) with its gateways and limits. The payment's one snapshot read
+reads both, so the velocity rules cost no extra round trip; the reservation is conditional on the attempt's version
+they read, so concurrent payments cannot pass a limit together.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from paybridge.ledger import HOLDS_ALLOCATIONS, BusinessProblem, Payment, PaymentState, Receivable
+from paybridge.ledger import HOLDS_ALLOCATIONS, Payment, PaymentState, Receivable
 from paybridge.operations.charging import NO_RESPONSE
 from paybridge.providers.paylock.outcomes import NONE, Outcome
 from paybridge.providers.paylock.request import PaymentRequest
@@ -31,6 +33,12 @@ def reference(attempt_id: str) -> tuple[str, str, str]:
 
 def receivable_id(attempt_id: str) -> str:
     return f"collection-{attempt_id}"
+
+
+def card_key(fingerprint: str | None) -> str:
+    """What the journal keeps of a card fingerprint: its SHA-256, 32 hex digits (bounded, whatever the client
+    sent; the fingerprint itself is the gateway's, not ours to copy)."""
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32] if fingerprint else ""
 
 
 @dataclass(frozen=True)
@@ -77,9 +85,9 @@ class Gateway:
 
 @dataclass(frozen=True)
 class Charged:
-    """One line of an attempt's journal: a charge tried on it and what became of it."""
+    """One line of an attempt's journal: a charge tried on it (its card, by `card_key`) and whether it failed."""
 
-    fingerprint: str
+    card: str
     state: str
     at: int
 
@@ -109,9 +117,7 @@ class CollectionAttempt:
             main=gateways[str(data["main"]).lower()],
             fee=gateways[str(fee_name).lower()] if fee_name else None,
             limits=Limits.of(tenant_settings.get("limits", {}), data.get("limits", {})),
-            journal=tuple(
-                Charged(str(line.get("fingerprint", "")), str(line["state"]), int(line["at"])) for line in journal
-            ),
+            journal=tuple(Charged(str(line.get("card", "")), str(line["state"]), int(line["at"])) for line in journal),
         )
 
     def payment_gateway(self, name: str | None) -> Gateway | None:
@@ -185,10 +191,11 @@ def refusals(
         return Refusal(flags, tuple(messages))
     if fingerprint in own.get("chargeback_fingerprints", []):
         refuse(Outcome.CHARGEBACK_CARD, "The card has had a chargeback.")
-    cards = {line.fingerprint for line in journal if line.fingerprint}
-    if fingerprint not in cards and len(cards) >= limits.max_cards:
+    card = card_key(fingerprint)
+    cards = {line.card for line in journal if line.card}
+    if card not in cards and len(cards) >= limits.max_cards:
         refuse(Outcome.MAXIMUM_CARDS_REACHED, f"The collection attempt has been tried with {limits.max_cards} cards.")
-    same_card = [line for line in journal if line.fingerprint == fingerprint]
+    same_card = [line for line in journal if line.card == card]
     if any(line.state != PaymentState.FAILED and now - line.at < limits.card_reuse_seconds for line in same_card):
         refuse(Outcome.CARD_USED_TOO_RECENTLY, "The card was used on this collection attempt too recently.")
     if any(line.state == PaymentState.FAILED and now - line.at < limits.declined_card_seconds for line in same_card):
@@ -220,7 +227,7 @@ TSYS_CODES: Mapping[str, str] = {
 _FAILED_CHECK = "N"  # the AVS and CVV result code for "did not match"
 
 
-def outcome(payment: Payment, problems: Sequence[BusinessProblem], req: PaymentRequest, due: Decimal) -> Outcome:
+def outcome(payment: Payment, req: PaymentRequest, due: Decimal) -> Outcome:
     """The flags of a payment that was taken (the gateway's answer decides those of a card payment)."""
     result = payment.gateway_result
     flags = NONE
@@ -236,9 +243,6 @@ def outcome(payment: Payment, problems: Sequence[BusinessProblem], req: PaymentR
         flags |= Outcome.FAILED_CVV2_CHECK
     if payment.state is PaymentState.PROCESSING and result.get("outcome") == NO_RESPONSE:
         flags |= Outcome.NO_GATEWAY_RESPONSE
-    if problems and payment.gateway is not None:
-        # Charged, but the balance was taken meanwhile by another payment: the money is kept on account.
-        flags |= Outcome.FAILED_AUTO_PAYMENT_ALLOCATION
     if req.is_cash:
         flags |= Outcome.E_CASH_PAYMENT_BAR_CODE_OUTSTANDING
         if req.amount == due:
@@ -265,8 +269,8 @@ def tsys_response(payment: Payment) -> str | None:
     return TSYS_CODES.get(code, "05 - Do not honor")
 
 
-def messages(payment: Payment, problems: Sequence[BusinessProblem]) -> list[str]:
-    """The Errors of a processed payment: the gateway's message when it declined, the fee's fate, lost balance."""
+def messages(payment: Payment) -> list[str]:
+    """The Errors of a processed payment: the gateway's message when it declined, the fee's fate."""
     found = []
     if payment.state is PaymentState.FAILED and payment.gateway_result.get("message"):
         found.append(payment.gateway_result["message"])
@@ -277,6 +281,4 @@ def messages(payment: Payment, problems: Sequence[BusinessProblem]) -> list[str]
         found.append(f"The convenience fee of {fee['amount']} was declined by the fee gateway.")
     elif fee.get("outcome") == NO_RESPONSE:
         found.append(f"The fee gateway did not answer; the convenience fee of {fee['amount']} is unconfirmed.")
-    if problems:
-        found.append("The payment was taken but the balance due had changed; it is kept on account.")
     return found

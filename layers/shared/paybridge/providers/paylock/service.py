@@ -2,29 +2,34 @@
 
 One request costs one read (the key's records, the attempt's account reference, its balance and its reference item
 with the journal), then take_payment's reservation and completion: three DynamoDB round trips for a card payment.
+The rules run on the read, and the reservation (which takes the balance and appends the charge to the journal) is
+conditional on the attempt as they read it: a race re-reads and runs them again, so no limit is passed by
+concurrency.
 """
 
 from __future__ import annotations
 
 import json as std_json
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, answering_in
-from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Tenant
+from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Receivable, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import PaymentOutcome, Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.errors import AttemptNotFound, Refused, Unauthenticated, answer
 from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import Outcome
 from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest, attempt_id, read
-from paybridge.store import IdempotencyKey, StoredResponse, Verdict, store
+from paybridge.store import IdempotencyKey, StoredResponse, store
 
 PROVIDER = "paylock"
 OPERATION = "paylock.CreatePayment"
@@ -66,7 +71,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     request_hash = req.request_hash()
     now = int(time.time())
     # A retry is answered as the first request was, before the rules look at a ledger it has since changed.
-    verdict, known = answered(snapshot, request_hash)
+    _, known = answered(snapshot, request_hash)
     if known is not None:
         return _reply(known, fmt)
     settings: dict[str, Any] = tenant.settings.get(PROVIDER, {})
@@ -76,19 +81,25 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
         message = "'Gateway Name' is not a payment gateway of this collection attempt."
         raise ss.validation_error([ss.field_error("Predicate", "GatewayName", message, PropertyValue=req.gateway_name)])
     zero = Decimal(0).scaleb(-minor_unit(tenant.currency))
-    if verdict is not Verdict.RESUME:
-        refusal = rules.refusals(req, attempt, gateway, balance, settings, now)
-        if refusal.flags:
-            raise Refused(refusal, req.attempt_id, zero)
     due = balance.outstanding
 
-    def render(outcome: PaymentOutcome) -> StoredResponse:
-        values = _result(outcome, req, due)
+    def check(receivables: Mapping[str, Receivable | None]) -> None:
+        """seed 001's refusals on the attempt as read (on every read: a race re-reads it)."""
+        nonlocal due
+        current = receivables.get(balance_id) or balance
+        due = current.outstanding
+        seen = rules.CollectionAttempt.of(req.attempt_id, data, settings, current.journal)
+        refusal = rules.refusals(req, seen, gateway, current, settings, now)
+        if refusal.flags:
+            raise Refused(refusal, req.attempt_id, zero)
+
+    def render(payment: Payment) -> StoredResponse:
+        values = _result(payment, req, due)
         response = ss.respond(200, fmt, CREATE_PAYMENT_RESULT, values)
         view = std_json.dumps(ss.to_json(CREATE_PAYMENT_RESULT, values), default=str, separators=(",", ":"))
         return StoredResponse(200, response.media_type, response.body, view)
 
-    command = _command(req, tenant, keys, request_hash, attempt, gateway)
+    command = replace(_command(req, tenant, keys, request_hash, attempt, gateway), check=check)
     try:
         reply = take_payment(command, render, db, seen=snapshot)
     except LedgerRejected as rejected:
@@ -117,6 +128,7 @@ def _command(
         "is_fee_payment": req.is_fee_payment,
         "gateway_name": gateway.name,
     }
+    receivable = rules.receivable_id(req.attempt_id)
     return TakePayment(
         tenant=tenant,
         provider=PROVIDER,
@@ -125,31 +137,31 @@ def _command(
         account_refs=[(rules.ACCOUNT_REF, req.attempt_id)],
         amount=req.charged,
         method=LEDGER_METHODS[req.method],
-        allocations=[
-            AllocationRequest(rules.receivable_id(req.attempt_id), f"collection attempt {req.attempt_id}", req.amount)
-        ],
+        allocations=[AllocationRequest(receivable, f"collection attempt {req.attempt_id}", req.amount)],
         references={"CollectionAttemptId": req.attempt_id},
         # CP (cash) is paid at a cash point: no gateway, pending until it clears.
         charge=None if req.is_cash else Charge(gateway.gateway, req.token, gateway.account),
         clears_later=req.is_cash,
         details={k: v for k, v in details.items() if v is not None},
         after_charge=charge_fee(req.fee, attempt.fee) if req.separate_fee and attempt.fee else None,
-        journal=None if req.is_cash else (rules.receivable_id(req.attempt_id), {"fingerprint": req.fingerprint or ""}),
+        # The journal keeps the fingerprint's hash, not the client's text: a bounded line per charge.
+        journal=None
+        if req.is_cash
+        else (rules.receivable_id(req.attempt_id), {"card": rules.card_key(req.fingerprint)}),
     )
 
 
-def _result(outcome: PaymentOutcome, req: PaymentRequest, due: Decimal) -> dict[str, Any]:
-    payment: Payment = outcome.payment
+def _result(payment: Payment, req: PaymentRequest, due: Decimal) -> dict[str, Any]:
     return {
         "Result": {
             "PaymentId": payment.payment_id,
             "OriginatingAttemptId": req.attempt_id,
             "AmountApplied": rules.amount_applied(payment),
-            "PaymentProcessingOutcome": int(rules.outcome(payment, outcome.problems, req, due)),
+            "PaymentProcessingOutcome": int(rules.outcome(payment, req, due)),
             "IsSuccessful": rules.is_successful(payment),
             "TsysMappedGatewayResponse": rules.tsys_response(payment),
         },
-        "Errors": rules.messages(payment, outcome.problems),
+        "Errors": rules.messages(payment),
     }
 
 
