@@ -15,7 +15,7 @@ import pytest
 from conftest import Answer, Api, fixture_bytes, table_items
 from crm_support import envelope, ledger_items, outstanding, plant_token, shape
 from paybridge.api.http import HttpRequest, HttpResponse
-from paybridge.gateways import GatewayOutcome, get_gateway
+from paybridge.gateways import get_gateway
 from paybridge.local import crm_demo, template
 from paybridge.operations import charging
 from paybridge.providers.crm import changes
@@ -514,29 +514,47 @@ def test_a_card_of_another_owner_is_not_found(ledger: Store, api: Api) -> None:
     assert ledger_items() == items
 
 
-@pytest.mark.parametrize(
-    ("token", "status", "code"),
-    [
-        ("tok_decline", 402, "PAYMENT_DECLINED"),
-        ("tok_insufficient_funds", 402, "PAYMENT_DECLINED"),
-        ("tok_timeout", 503, "SERVICE_UNAVAILABLE"),
-        ("tok_5xx", 503, "SERVICE_UNAVAILABLE"),
-        ("tok_pending", 503, "SERVICE_UNAVAILABLE"),
-    ],
-)
-def test_a_card_draft_the_gateway_does_not_approve_stays_a_draft(
-    ledger: Store, api: Api, token: str, status: int, code: str
+@pytest.mark.parametrize("token", ["tok_decline", "tok_insufficient_funds"])
+def test_a_card_draft_the_gateway_declines_is_a_draft_again_its_hold_given_back(
+    ledger: Store, api: Api, token: str
 ) -> None:
     draft = card_draft(api, ledger, token)
     body = example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"])
-    items = ledger_items()
 
     first = send(api, "post", body, Idempotency_Key="card")
     again = send(api, "post", body, Idempotency_Key="card")
 
-    assert refused(first) == refused(again) == (status, code)
-    assert ledger_items() == items
+    assert refused(first) == refused(again) == (402, "PAYMENT_DECLINED")
+    assert show(api, draft["reference_number"])["life_cycle_state"] == "DRAFT"
     assert outstanding(ledger, BILL_163) == Decimal("75")
+    assert get_gateway("sandbox").charge_count(uuid_of(draft["id"])) == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("token", ["tok_timeout", "tok_5xx", "tok_pending"])
+def test_a_card_draft_the_gateway_does_not_answer_keeps_its_hold_until_it_does(
+    ledger: Store, api: Api, token: str
+) -> None:
+    # Given a card DRAFT whose post the gateway does not confirm
+    draft = card_draft(api, ledger, token)
+    body = example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"])
+
+    first = send(api, "post", body, Idempotency_Key="card")
+    again = send(api, "post", body, Idempotency_Key="card")
+
+    # Then nothing is posted, and the bill stays held for it: no other payment can take what its card may have paid
+    assert refused(first) == refused(again) == (503, "SERVICE_UNAVAILABLE")
+    assert first.header("Retry-After")
+    assert show(api, draft["reference_number"])["life_cycle_state"] == "DRAFT"
+    assert outstanding(ledger, BILL_163) == Decimal("25")
+    create(
+        api,
+        accounts_receivable_identifier={"number": "200"},
+        life_cycle_state="POSTED",
+        payment_amount="75",
+        invoices_to_pay_set=[],
+        bills_to_pay_set=[{"bill_identifier": {"number": "163"}}],
+    )
+    assert outstanding(ledger, BILL_163) == Decimal("0")  # another payment pays the 25 left, not the 50 held
 
 
 def test_a_charge_whose_answer_was_lost_is_found_by_the_retry_not_made_again(ledger: Store, api: Api) -> None:
@@ -576,57 +594,49 @@ def test_a_card_draft_whose_bill_was_paid_meanwhile_is_refused_before_its_card_i
     assert get_gateway("sandbox").charge_count(uuid_of(draft["id"])) == 0  # type: ignore[attr-defined]
 
 
-def test_a_charged_card_whose_bill_was_paid_meanwhile_is_posted_on_account(
+def test_a_reject_while_a_posts_card_is_being_charged_is_refused_and_the_post_goes_through(
     ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a card DRAFT planning 50 on bill 163, and the bill paid in full by another payment after the post's
-    # check and before its write (the check is skipped to open that window)
-    draft = card_draft(api, ledger)
-    create(
-        api,
-        accounts_receivable_identifier={"number": "200"},
-        life_cycle_state="POSTED",
-        payment_amount="75",
-        invoices_to_pay_set=[],
-        bills_to_pay_set=[{"bill_identifier": {"number": "163"}}],
-    )
-    monkeypatch.setattr(changes._Posting, "_covered", lambda self, payment: None)
-
-    posted = send(api, "post", example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"]))
-
-    # Then the card's money is kept, on account, as payments/create keeps a charged card's
-    assert posted.status == 200, posted.text
-    assert envelope(posted)["data"]["life_cycle_state"] == "POSTED"
-    assert outstanding(ledger, BILL_163) == Decimal("0")
-    stored = ledger.payment("demo", uuid_of(draft["id"]))
-    assert stored is not None and stored.allocations == ()
-    assert get_gateway("sandbox").charge_count(uuid_of(draft["id"])) == 1  # type: ignore[attr-defined]
-
-
-def test_a_card_charged_for_a_post_that_lost_to_a_reject_is_voided(
-    ledger: Store, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a reject that checked the gateway before the post's charge and writes after it
+    # Given a reject sent while the post's card is at the gateway
     draft = card_draft(api, ledger)
     reject_body = example(REJECT, payment_identifier={"id": draft["id"]})
-    monkeypatch.setattr(changes, "_uncharged", lambda db, payment: None)
     charge = charging.attempt
     rejected: list[Answer] = []
 
-    def charge_then_lose(payment: Any) -> Any:
-        outcome = charge(payment)
+    def charge_and_reject_meanwhile(payment: Any) -> Any:
         rejected.append(send(api, "reject", reject_body))
-        return outcome
+        return charge(payment)
 
-    monkeypatch.setattr(charging, "attempt", charge_then_lose)
+    monkeypatch.setattr(charging, "attempt", charge_and_reject_meanwhile)
 
     posted = send(api, "post", example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"]))
 
-    assert rejected[0].status == 200
-    assert refused(posted) == (409, "INVALID_LIFE_CYCLE_STATE")
-    status = get_gateway("sandbox").status(uuid_of(draft["id"]))
-    assert status is not None and status.outcome is GatewayOutcome.VOIDED
-    assert outstanding(ledger, BILL_163) == Decimal("75")
+    # Then the reject is refused (the payment holds its bill for the charge), and the post is POSTED, charged once
+    assert refused(rejected[0]) == (409, "INVALID_LIFE_CYCLE_STATE")
+    assert posted.status == 200, posted.text
+    assert envelope(posted)["data"]["life_cycle_state"] == "POSTED"
+    assert get_gateway("sandbox").charge_count(uuid_of(draft["id"])) == 1  # type: ignore[attr-defined]
+    assert outstanding(ledger, BILL_163) == Decimal("25")
+
+
+def test_a_post_interrupted_after_its_charge_is_finished_by_recovery_as_posted(ledger: Store, api: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from paybridge.operations import settlement
+
+    # Given a post whose card was charged and whose answer was lost (the payment holds its bill, RECEIVED)
+    draft = card_draft(api, ledger, "tok_timeout_after_charge")
+    lost = send(api, "post", example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"]))
+    assert refused(lost) == (503, "SERVICE_UNAVAILABLE")
+
+    # When the client never retries, and recovery runs
+    report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
+
+    # Then the charge is recorded: POSTED, the bill paid, charged once
+    assert (report.recovered, report.failures, report.parked) == (1, [], [])
+    assert show(api, draft["reference_number"])["life_cycle_state"] == "POSTED"
+    assert outstanding(ledger, BILL_163) == Decimal("25")
+    assert get_gateway("sandbox").charge_count(uuid_of(draft["id"])) == 1  # type: ignore[attr-defined]
 
 
 # ---- races against moto's server ---------------------------------------------------------------------------------

@@ -30,9 +30,11 @@ _S = PaymentState
 # DESIGN.md "Life cycle": DRAFT → POSTED | REJECTED; RECEIVED → PROCESSING → SUCCEEDED | FAILED | PENDING;
 # PENDING → SUCCEEDED | FAILED at settlement; SUCCEEDED/POSTED → CANCELLED | VOID; SUCCEEDED → SETTLED.
 # RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are), and a
-# payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create).
+# payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create). A DRAFT
+# posted with a card holds its planned allocations (RECEIVED) while its card is charged: then POSTED, or a DRAFT
+# again.
 TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
-    _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED}),
+    _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED, _S.RECEIVED}),
     _S.RECEIVED: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.PENDING, _S.DRAFT, _S.POSTED}),
     _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.PENDING}),
     _S.PENDING: frozenset({_S.SUCCEEDED, _S.FAILED}),

@@ -34,9 +34,18 @@ class Finished:
     response: StoredResponse | None = None  # the answer written for the records, when this call wrote the move
 
 
+def being_posted(payment: Payment) -> bool:
+    """A DRAFT being posted with a card: held (RECEIVED) straight from DRAFT, its card charged or being charged."""
+    return payment.state is PaymentState.RECEIVED and [s for s, _ in payment.history[-2:]] == ["DRAFT", "RECEIVED"]
+
+
 def planned(before: Payment, target: PaymentState, at: datetime) -> Payment:
     """The payment moved to `target`, through PROCESSING when a gateway charged it (the life cycle's RECEIVED →
-    PROCESSING → outcome); one that ends without its money holds no allocation."""
+    PROCESSING → outcome); one that ends without its money holds no allocation. A DRAFT being posted ends POSTED,
+    or a DRAFT again (its allocations planned, not held)."""
+    if being_posted(before) and target in (PaymentState.SUCCEEDED, PaymentState.FAILED):
+        again = PaymentState.POSTED if target is PaymentState.SUCCEEDED else PaymentState.DRAFT
+        return before.to(again, at)
     payment = before
     if payment.gateway is not None and payment.state is PaymentState.RECEIVED and target is not payment.state:
         payment = payment.to(PaymentState.PROCESSING, at)

@@ -16,10 +16,9 @@ from typing import Any
 
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json as strict_json
-from paybridge.gateways import GatewayError, get_gateway
 from paybridge.ledger import BusinessProblem, LedgerRejected, Payment, PaymentState, ProblemCode
-from paybridge.observability import count, logger
-from paybridge.operations import charging
+from paybridge.observability import count
+from paybridge.operations import charging, finishing
 from paybridge.operations.change_payment import Change, ChangePayment, change_payment
 from paybridge.operations.charging import instrument
 from paybridge.operations.take_payment import TryAgain
@@ -53,7 +52,7 @@ from paybridge.providers.crm.service import (
     reply,
     request_hash,
 )
-from paybridge.store import AllocationConflict, Store, StoredResponse, store
+from paybridge.store import AllocationConflict, CompletionConflict, Store, StoredResponse, store
 from paybridge.store.keys import as_tuple, crm_cancellation
 
 # The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
@@ -76,7 +75,11 @@ def _render_payment(change: Change) -> StoredResponse:
 
 def _shown_state(payment: Payment) -> str:
     # A cancelled payment shows POSTED (seed 004's cancel example); a refusal says what it really is.
-    return "CANCELLED" if payment.state is PaymentState.CANCELLED else as_crm(payment).life_cycle_state
+    if payment.state is PaymentState.CANCELLED:
+        return "CANCELLED"
+    if payment.state is PaymentState.RECEIVED:
+        return "being posted: its card is being charged"
+    return as_crm(payment).life_cycle_state
 
 
 def _gateway_of(
@@ -95,43 +98,40 @@ def _gateway_of(
 
 
 class _Posting:
-    """post's decision, kept across change_payment's rounds so a card is charged at most once a request.
-
-    A DRAFT whose method has a payment gateway is charged before it is posted (docs/decisions.md, "CRM.COM"): the
-    gateway's idempotency key is the payment id, so a retry never charges twice, and the gateway is first asked
-    what it already did with the payment (a retry after an answer that was lost, or after a crash before the
-    write, finds the charge instead of making it)."""
+    """post's decision. A DRAFT whose method has a payment gateway holds its planned allocations before its card is
+    charged (hold before charge, docs/decisions.md "CRM.COM"): it becomes RECEIVED, each allocation taken while its
+    document still owes it, then its card is charged with the payment id as the gateway's idempotency key, the
+    gateway first asked what it already did with the payment (a retry after a lost answer or a crash finds the charge
+    instead of making it). Approved: POSTED. Declined: a DRAFT again, its hold given back. No answer, or pending: it
+    stays RECEIVED, holding, until the client's retry of post (or recovery) finds what the gateway did."""
 
     def __init__(self, db: Store, card: Identifier | None) -> None:
         self.db = db
         self.card = card
-        # The gateway's part of the payment once its card was charged in this request (gateway, instrument,
-        # attempts, gateway_reference, gateway_result).
-        self.charged: dict[str, Any] | None = None
-        self.asked = False  # whether the method's gateway was looked up (and its card charged) yet
-        # The receivables changed after the charge: the money is kept, on account (as create keeps a charged card's).
-        self.on_account = False
 
     def decide(self, payment: Payment) -> Change:
-        if payment.state is not PaymentState.DRAFT:
-            if self.charged is not None and payment.state is PaymentState.REJECTED:
-                self._void(payment)  # a reject won the race after our charge: the money goes back
+        now = datetime.now(UTC)
+        if payment.state is PaymentState.DRAFT:
+            held = self._hold(payment, now)
+            if held is None:  # a method without a gateway: the change itself takes the allocations
+                return self._posted(payment.to(PaymentState.POSTED, now), PaymentState.DRAFT)
+        elif finishing.being_posted(payment):
+            held = payment  # its post was interrupted after its hold: finished now
+        else:
             # seed 004: "Only payments in draft state can be specified."
             raise wrong_state("posted", _shown_state(payment), "DRAFT")
-        if not self.asked:
-            self.charged = self._charge(payment)
-            self.asked = True
-        now = datetime.now(UTC)
-        moved = replace(payment, **(self.charged or {})).to(PaymentState.POSTED, now)
-        if self.on_account:
-            moved = replace(moved, allocations=())
-        # seed 004 (payments/post example): the number is given when the payment is posted; posted_on is when.
-        payment_number = str(self.db.next_number(payment.tenant_id, "crm.number"))
-        moved = replace(moved, details={**moved.details, "number": payment_number})
-        return Change(moved, PaymentState.DRAFT, {"crm.number": payment_number})
+        charged = self._charged(held, now)
+        return self._posted(charged.to(PaymentState.POSTED, now), PaymentState.RECEIVED)
 
-    def _charge(self, payment: Payment) -> dict[str, Any] | None:
-        """The gateway's part of the payment once its card is charged; None for a method without a gateway."""
+    def _posted(self, moved: Payment, previous: PaymentState) -> Change:
+        # seed 004 (payments/post example): the number is given when the payment is posted; posted_on is when.
+        payment_number = str(self.db.next_number(moved.tenant_id, "crm.number"))
+        moved = replace(moved, details={**moved.details, "number": payment_number})
+        return Change(moved, previous, {"crm.number": payment_number})
+
+    def _hold(self, payment: Payment, now: datetime) -> Payment | None:
+        """The DRAFT holding its planned allocations, with the card it is to be charged (RECEIVED); None when its
+        method has no gateway. A document that no longer owes what the DRAFT plans to pay it: 409, nothing charged."""
         # The accounts receivable as it is now (its owner owns the card), and the card the request names.
         owner = accounts_receivable_of(payment)
         wanted = [owner, *([self.card] if self.card else [])]
@@ -144,45 +144,39 @@ class _Posting:
         card = objects.get("card_identifier") or payment.details.get("card")
         charge = _charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
         assert charge is not None
-        self._covered(payment)
-        card_payment = replace(payment, gateway=charge.gateway, instrument=instrument(charge))
-        state, seen = charging.recorded_outcome(card_payment)
+        held = replace(payment, gateway=charge.gateway, instrument=instrument(charge)).to(PaymentState.RECEIVED, now)
+        try:
+            self.db.finish(held, payment)
+        except AllocationConflict:
+            owed = [BusinessProblem(ProblemCode.OVER_ALLOCATED_RECEIVABLE, a.receivable_id) for a in held.allocations]
+            raise LedgerRejected(owed) from None
+        except CompletionConflict:
+            # Posted, rejected or held by another request meanwhile: decided on what it is now.
+            current = self.db.payment(payment.tenant_id, payment.payment_id)
+            if current is None or current.state is PaymentState.DRAFT:
+                raise TryAgain("the payment changed while it was being posted") from None
+            raise wrong_state("posted", _shown_state(current), "DRAFT") from None
+        return held
+
+    def _charged(self, held: Payment, now: datetime) -> Payment:
+        """The held payment with its card charged; a decline gives the hold back (a DRAFT again) and is 402."""
+        state, seen = charging.recorded_outcome(held)
         if state is None:
-            state, seen = charging.attempt(card_payment)
+            state, seen = charging.attempt(held)
         if state is PaymentState.FAILED:
+            finishing.finish(self.db, held, finishing.planned(seen, PaymentState.FAILED, now))
             reason = seen.gateway_result.get("decline_code") or seen.gateway_result.get("outcome")
             raise CrmError(402, "PAYMENT_DECLINED", "The payment gateway did not take the payment", reason)
         if state is not PaymentState.SUCCEEDED:
-            # No answer, or pending: nothing is posted; a retry asks the gateway again under the same payment id.
+            # No answer, or pending: nothing is posted; the payment keeps its hold, and a retry of post asks the
+            # gateway again under the same payment id.
             raise TryAgain("the payment gateway has not confirmed the charge; nothing was posted")
-        fields = ("gateway", "instrument", "attempts", "gateway_reference", "gateway_result")
-        return {name: getattr(seen, name) for name in fields}
-
-    def _covered(self, payment: Payment) -> None:
-        """Refuse before charging when an invoice or bill no longer owes what the DRAFT planned to pay it (the
-        write's condition still guards a payment made between this read and the write)."""
-        found = self.db.receivables(payment.tenant_id, [a.receivable_id for a in payment.allocations])
-        for allocation in payment.allocations:
-            receivable = found.get(allocation.receivable_id)
-            if receivable is None or not receivable.is_open or receivable.outstanding < allocation.amount:
-                problem = BusinessProblem(ProblemCode.OVER_ALLOCATED_RECEIVABLE, allocation.receivable_id)
-                raise LedgerRejected([problem])
-
-    def _void(self, payment: Payment) -> None:
-        assert self.charged is not None
-        gateway = str(self.charged["gateway"])
-        try:
-            get_gateway(gateway).void(payment.payment_id)
-        except GatewayError:
-            # Money taken for a rejected payment: someone has to give it back by hand.
-            logger.exception(
-                "a rejected payment's card charge could not be voided", extra={"payment_id": payment.payment_id}
-            )
+        return seen
 
 
 @_answering
 def post(request: HttpRequest) -> HttpResponse:
-    """POST payments/post: a DRAFT becomes POSTED, its planned allocations applied (seed 004)."""
+    """POST payments/post: a DRAFT becomes POSTED, its planned allocations taken (seed 004)."""
     params = body(request)
     caller = _caller(params)
     wanted = identifier(params, "payment_identifier", "payment", required=True)
@@ -192,16 +186,11 @@ def post(request: HttpRequest) -> HttpResponse:
     keys = idempotency_keys(request, "payments/post")
     db = store()
     payment = find_payment(db, caller.tenant.tenant_id, wanted)
-    posting = _Posting(db, card)
-    command = ChangePayment(caller.tenant, keys, request_hash(params), payment, posting.decide, _render_payment)
-    try:
-        answer = change_payment(command, db)
-    except AllocationConflict:
-        if posting.charged is None:
-            raise  # seed 004 is silent: OUTSTANDING_AMOUNT_EXCEEDED, nothing posted (docs/decisions.md)
-        # The card was charged and an invoice was paid meanwhile: the money is kept, on account.
-        posting.on_account = True
-        answer = change_payment(command, db)
+    command = ChangePayment(
+        caller.tenant, keys, request_hash(params), payment, _Posting(db, card).decide, _render_payment
+    )
+    # A document paid meanwhile: AllocationConflict, OUTSTANDING_AMOUNT_EXCEEDED, nothing posted (docs/decisions.md).
+    answer = change_payment(command, db)
     if not answer.replayed:
         count("PaymentsPosted", PROVIDER)
     return reply(answer)
@@ -228,7 +217,6 @@ def reject(request: HttpRequest) -> HttpResponse:
         if current.state is not PaymentState.DRAFT:
             # seed 004: "Only payments in draft state can be specified."
             raise wrong_state("rejected", _shown_state(current), "DRAFT")
-        _uncharged(db, current)
         moved = current.to(PaymentState.REJECTED, datetime.now(UTC))
         return Change(replace(moved, details={**moved.details, "rejection_reason": rejection_reason}), current.state)
 
@@ -236,24 +224,6 @@ def reject(request: HttpRequest) -> HttpResponse:
     if not answer.replayed:
         count("PaymentsRejected", PROVIDER)
     return reply(answer)
-
-
-def _uncharged(db: Store, payment: Payment) -> None:
-    """A card DRAFT whose charge went through (a post that lost its answer, or crashed before its write) is posted,
-    not rejected: the money was taken."""
-    _, gateway, _ = _gateway_of(db, payment)
-    if gateway is None:
-        return
-    state, _ = charging.recorded_outcome(replace(payment, gateway=gateway))
-    if state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
-        raise CrmError(
-            409,
-            "INVALID_LIFE_CYCLE_STATE",
-            "Only a DRAFT payment can be rejected",
-            "the payment's card was charged: post it",
-        )
-    if state is PaymentState.PROCESSING:
-        raise TryAgain("the payment gateway cannot tell whether the card was charged")
 
 
 # ---- payments/cancel ---------------------------------------------------------------------------------------
