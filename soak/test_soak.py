@@ -1,8 +1,9 @@
-"""The long versions: every surface raced by 50 threads (one key; different payments on one receivable), CRM.COM's
-post/reject/cancel race repeated, the whole fault matrix (store throttled and answer lost at each call, gateway
-failing at each step, the Lambda killed at each seam) for every surface, and schemathesis against the local stack
-(tests/e2e/test_schemathesis.py) with many examples per operation and many scenarios along the links, the stack's
-ledger checked after each run."""
+"""The long versions: every surface raced by 50 threads (one key; different payments on one receivable), every
+card-charging surface's 50 card payments each of all one document owes (one charged), Paylock's limits under 12
+payments at once repeated on fresh attempts, CRM.COM's post/reject/cancel race repeated, the whole fault matrix
+(store throttled and answer lost at each call, gateway failing at each step, the Lambda killed at each seam) for every
+surface, and schemathesis against the local stack (tests/e2e/test_schemathesis.py) with many examples per operation
+and many scenarios along the links, the stack's ledger checked after each run."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import requests
 from test_faults_providers import clock, crashes, gateway_faults, store_faults
 from test_races_providers import (
     identical_requests_make_one_payment,
+    one_document_race,
+    paylock_limits_race,
     post_reject_cancel_race,
     racing_payments_never_over_allocate,
 )
@@ -33,6 +36,7 @@ __all__ = ["clock"]
 EXAMPLES = int(os.environ.get("SOAK_SCHEMATHESIS_EXAMPLES", "100"))  # per operation
 SCENARIOS = int(os.environ.get("SOAK_SCHEMATHESIS_SCENARIOS", "100"))  # per state machine (Caliq: a fifth)
 STEPS = int(os.environ.get("SOAK_SCHEMATHESIS_STEPS", "10"))
+LIMIT_ROUNDS = int(os.environ.get("SOAK_LIMIT_ROUNDS", "5"))
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
@@ -43,6 +47,18 @@ def test_fifty_identical_requests(moto_ledger: Store, api: Api, surface: Surface
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
 def test_fifty_different_payments_on_one_receivable(moto_ledger: Store, api: Api, surface: Surface) -> None:
     racing_payments_never_over_allocate(moto_ledger, api, surface, 50)
+
+
+@pytest.mark.parametrize("surface", [s for s in SURFACES if s.charges], ids=lambda s: s.name)
+def test_fifty_card_payments_each_of_all_one_document_owes(moto_ledger: Store, api: Api, surface: Surface) -> None:
+    one_document_race(moto_ledger, api, surface, 50)
+
+
+@pytest.mark.parametrize("xml", [False, True], ids=["json", "xml"])
+@pytest.mark.parametrize("same_card", [False, True], ids=["twelve cards", "one card twelve times"])
+def test_paylock_limits_under_twelve_payments_at_once(moto_ledger: Store, api: Api, same_card: bool, xml: bool) -> None:
+    for _ in range(LIMIT_ROUNDS):  # each round on a fresh collection attempt
+        paylock_limits_race(moto_ledger, api, 12, same_card, xml)
 
 
 @pytest.mark.parametrize("round_", range(3))

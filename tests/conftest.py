@@ -13,6 +13,7 @@ import copy
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,28 +218,30 @@ def base_url() -> Iterator[str]:
     fresh for each module of end-to-end tests: its base URL."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None:
-                    pytest.fail(f"the local stack exited: {process.stdout.read() if process.stdout else ''}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("the local stack did not start within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    # Its output goes to a file: moto's server logs every call, and a pipe nobody reads blocks the stack at 64 KiB.
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if process.poll() is not None:
+                        log.seek(0)
+                        pytest.fail(f"the local stack exited: {log.read()[-4000:]}")
+                    time.sleep(0.2)
+            else:
+                pytest.fail("the local stack did not start within 60 s")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

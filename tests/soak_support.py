@@ -8,7 +8,13 @@ partly paid by no payment of the table):
 - outstanding is never negative and never above the total;
 - every allocation of a payment that holds money names a receivable that exists;
 - the sandbox moved money at most once per payment id (and per fee id, `<payment id>-fee`), only for payments the
-  ledger has, and never for a payment the ledger calls FAILED or REJECTED while the gateway still holds the money.
+  ledger has, and never for a payment the ledger calls FAILED or REJECTED while the gateway still holds the money;
+- no charge without a held balance (hold before charge): every payment whose charge stands at the sandbox (approved
+  or pending) holds allocations in the ledger, and the sandbox charged no payment the ledger does not have;
+- no Paylock limit passed: an attempt's journal names at most `max_cards` cards and `max_payment_attempts` lines, one
+  card's standing lines are `card_reuse_seconds` apart, and the sandbox charged as many of the attempt's payments as
+  its journal has lines not FAILED;
+- settlement completes for every tenant after a race: no tenant's run failed, no payment parked.
 """
 
 from __future__ import annotations
@@ -24,12 +30,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError, ReadTimeoutError
 from lxml import etree
+from paylock_support import ZERO_GUID, flags, result
 
 from conftest import TABLE, Answer, Api
 from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable
@@ -75,9 +83,7 @@ class Surface:
 
     def request(self, n: int, key: str | None = None, amount: Decimal | None = None) -> Request:
         request = self.build(n, amount or self.amount)
-        if key is None:
-            return request
-        return Request(request.method, request.url, request.body, {**request.headers, "Idempotency_Key": key})
+        return request if key is None else keyed(request, key)
 
     def classify(self, answer: Answer | None) -> str:
         if answer is None:
@@ -93,6 +99,11 @@ class Surface:
         if answer.status == 503 and answer.header("Retry-After"):
             return TRY_AGAIN
         return CLIENT if answer.status < 500 else UNEXPECTED
+
+
+def keyed(request: Request, key: str) -> Request:
+    """The request with an Idempotency-Key."""
+    return Request(request.method, request.url, request.body, {**request.headers, "Idempotency_Key": key})
 
 
 def _caliq(xml: bool) -> Callable[[int, Decimal], Request]:
@@ -135,28 +146,34 @@ def _crm(n: int, amount: Decimal) -> Request:
 
 
 def _paylock(xml: bool) -> Callable[[int, Decimal], Request]:
+    def build(n: int, amount: Decimal) -> Request:
+        return paylock_request(PAYLOCK_ATTEMPT, f"fp-soak-{n % 3}", amount, xml)
+
+    return build
+
+
+def paylock_request(attempt_id: str, fingerprint: str, amount: Decimal, xml: bool = False) -> Request:
+    """A Paylock card payment of `amount` on a collection attempt, with the card `fingerprint` names (its convenience
+    fee charged on its own, through the fee gateway)."""
     from paybridge.api import servicestack as ss
     from paybridge.providers.paylock.models import CREATE_PAYMENT
 
-    def build(n: int, amount: Decimal) -> Request:
-        payment = {
-            "PaymentToken": "tok_approve",
-            "PaymentAmount": amount,
-            "ConvenienceFee": Decimal("2.50"),
-            "Payor": {"FirstName": "Jordan", "LastName": "Avery", "Zip": "30301"},
-            "CardType": "visa",
-            "LastFour": "4242",
-            "Fingerprint": f"fp-soak-{n % 3}",
-            "PaymentMethod": "CC",
-            "IsFeePayment": True,
-        }
-        fmt: ss.Format = "xml" if xml else "json"
-        kind = _xml() if xml else _json()
-        headers = {"Authorization": f"Bearer {paylock_demo.API_KEY}", **kind, "Accept": kind["Content_Type"]}
-        url = f"/paylock/collectionattempts/{PAYLOCK_ATTEMPT}/payments"
-        return Request("POST", url, ss.encode(fmt, CREATE_PAYMENT, payment), headers)
-
-    return build
+    payment = {
+        "PaymentToken": "tok_approve",
+        "PaymentAmount": amount,
+        "ConvenienceFee": Decimal("2.50"),
+        "Payor": {"FirstName": "Jordan", "LastName": "Avery", "Zip": "30301"},
+        "CardType": "visa",
+        "LastFour": "4242",
+        "Fingerprint": fingerprint,
+        "PaymentMethod": "CC",
+        "IsFeePayment": True,
+    }
+    fmt: ss.Format = "xml" if xml else "json"
+    kind = _xml() if xml else _json()
+    headers = {"Authorization": f"Bearer {paylock_demo.API_KEY}", **kind, "Accept": kind["Content_Type"]}
+    url = f"/paylock/collectionattempts/{attempt_id}/payments"
+    return Request("POST", url, ss.encode(fmt, CREATE_PAYMENT, payment), headers)
 
 
 def _billiecart(xml: bool) -> Callable[[int, Decimal], Request]:
@@ -182,12 +199,13 @@ def _billiecart(xml: bool) -> Callable[[int, Decimal], Request]:
     return build
 
 
-def _emersion(n: int, amount: Decimal) -> Request:
+def emersion_request(n: int, amount: Decimal, invoice: int = 441449) -> Request:
+    """A card payment of account 511596 (the seed's token: the sandbox approves it) on one of its invoices."""
     from paybridge.providers.emersion.wsdl import NAMESPACE
 
     payment = (
         f'<ser:Payment account_id="511596" token="{emersion_demo.SEED_TOKEN}" payment_vanity_date="18/06/2014" '
-        f'amount="{amount}"><ser:Invoices><ser:Invoice id="441449" amount_to_be_allocated="{amount}"/>'
+        f'amount="{amount}"><ser:Invoices><ser:Invoice id="{invoice}" amount_to_be_allocated="{amount}"/>'
         "</ser:Invoices></ser:Payment>"
     )
     body = (
@@ -249,7 +267,13 @@ SURFACES: tuple[Surface, ...] = (
         False,
     ),
     Surface(
-        "emersion soap", "emersion", emersion_demo.TENANT, "emersion-invoice-441449", Decimal("100"), _emersion, True
+        "emersion soap",
+        "emersion",
+        emersion_demo.TENANT,
+        "emersion-invoice-441449",
+        Decimal("100"),
+        emersion_request,
+        True,
     ),
 )
 BY_NAME = {s.name: s for s in SURFACES}
@@ -264,6 +288,9 @@ class Row:
     answers: Counter[str] = field(default_factory=Counter)
     violations: int = 0
     double_charges: int = 0
+    unheld_charges: int = 0  # charges standing at the sandbox for a payment that holds no balance
+    limits_passed: int = 0  # Paylock limits an attempt's journal (or the sandbox's charges) went past
+    settlement_failures: int = 0  # tenants whose settlement run failed, payments it parked
     notes: list[str] = field(default_factory=list)
 
 
@@ -282,28 +309,50 @@ def record(surface: Surface, answer: Answer | None) -> str:
     return kind
 
 
-def record_check(surface: Surface, violations: Sequence[str], doubles: Sequence[str]) -> None:
+def record_check(
+    surface: Surface,
+    violations: Sequence[str],
+    doubles: Sequence[str],
+    unheld: Sequence[str] = (),
+    limits: Sequence[str] = (),
+    settlement: Sequence[str] = (),
+) -> None:
     with _tally_lock:
         row = TALLY.setdefault(surface.name, Row())
         row.violations += len(violations)
         row.double_charges += len(doubles)
-        row.notes.extend([*violations, *doubles][:5])
+        row.unheld_charges += len(unheld)
+        row.limits_passed += len(limits)
+        row.settlement_failures += len(settlement)
+        row.notes.extend([*violations, *doubles, *unheld, *limits, *settlement][:5])
 
 
 def table() -> str:
-    head = ("surface", "inputs", "2xx", "4xx", "try again", "5xx", "crashed", "invariant violations", "double charges")
+    """One row per surface, then one per race recorded under a name of its own (a surface's one-document race,
+    Paylock's limits)."""
+    head = (
+        "surface",
+        "inputs",
+        "2xx",
+        "4xx",
+        "try again",
+        "5xx",
+        "crashed",
+        "invariant violations",
+        "double charges",
+        "charges without a hold",
+        "limits passed",
+        "settlement failures",
+    )
     rows: list[tuple[str, ...]] = [head]
-    for surface in SURFACES:
-        row = TALLY.get(surface.name, Row())
-        a = row.answers
-        rows.append(
-            (
-                surface.name,
-                *(str(v) for v in (row.inputs, a[OK], a[CLIENT], a[TRY_AGAIN], a[UNEXPECTED], a[CRASH])),
-                str(row.violations),
-                str(row.double_charges),
-            )
-        )
+    with _tally_lock:
+        names = [s.name for s in SURFACES] + [n for n in TALLY if n not in BY_NAME]
+        for name in names:
+            row = TALLY.get(name, Row())
+            a = row.answers
+            counts = (row.inputs, a[OK], a[CLIENT], a[TRY_AGAIN], a[UNEXPECTED], a[CRASH], row.violations)
+            also = (row.double_charges, row.unheld_charges, row.limits_passed, row.settlement_failures)
+            rows.append((name, *(str(v) for v in (*counts, *also))))
     return _render(rows)
 
 
@@ -368,12 +417,14 @@ def _items() -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
     while True:
         page = dynamodb.scan(**kwargs)
-        # A payment's provider is in its packed part (docs/decisions.md "The payment's item"): read as the store does.
-        items.extend(
-            {k: _deserialize(v) for k, v in i.items()}
-            | ({"provider": payment_of(i).provider} if i["SK"]["S"] == "PAYMENT" else {})
-            for i in page["Items"]
-        )
+        # A payment's provider is in its packed part (docs/decisions.md "The payment's item"): read as the store does
+        # (`decoded`: the whole payment, its references and journal line with it).
+        for raw in page["Items"]:
+            item = {k: _deserialize(v) for k, v in raw.items()}
+            if raw["SK"]["S"] == "PAYMENT":
+                decoded = payment_of(raw)
+                item |= {"provider": decoded.provider, "decoded": decoded}
+            items.append(item)
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -385,6 +436,7 @@ class Ledger:
     held: dict[str, Decimal]  # receivable PK -> allocations of payments that hold money
     payments: dict[str, dict[str, Any]]  # payment id -> item
     dangling: list[str]
+    journals: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)  # receivable PK -> its journal
 
     @property
     def baseline(self) -> dict[str, Decimal]:
@@ -409,7 +461,8 @@ def ledger() -> Ledger:
             if pk not in receivables:
                 dangling.append(f"payment {payment_id} allocates to a missing {allocation['receivable_id']}")
             held[pk] += Decimal(allocation["amount"])
-    return Ledger(receivables, dict(held), payments, dangling)
+    journals = {i["PK"]: tuple(i.get("journal") or ()) for i in items if i["SK"] == "RCV"}
+    return Ledger(receivables, dict(held), payments, dangling, journals)
 
 
 def violations(before: Ledger, after: Ledger | None = None) -> list[str]:
@@ -453,10 +506,173 @@ def new_payments(before: Ledger, after: Ledger, provider: str) -> list[dict[str,
 
 
 def check(surface: Surface, before: Ledger) -> tuple[list[str], list[str]]:
+    """The ledger's invariants and the double charges since `before`; the charges without a hold are counted in the
+    surface's row too (unheld_charges, for a test that asserts them)."""
     after = ledger()
     found, doubles = violations(before, after), double_charges(after)
-    record_check(surface, found, doubles)
+    record_check(surface, found, doubles, unheld_charges(after, before))
     return found, doubles
+
+
+# ---- hold before charge: no charge without a held balance, no limit passed, settlement completes ------------------
+
+STANDING = (GatewayOutcome.APPROVED, GatewayOutcome.PENDING)
+# The demo Paylock tenant's limits (an attempt planted without limits of its own has these).
+_TENANT_LIMITS: dict[str, int] = dict(paylock_demo.SETTINGS["paylock"]["limits"])  # type: ignore[arg-type]
+PAYLOCK_LIMITS = rules.Limits.of(_TENANT_LIMITS)
+
+
+def sandbox_charges() -> dict[str, tuple[int, GatewayOutcome]]:
+    """Every charge the sandbox made (money moved, or started to): charge id (a payment id, or `<payment id>-fee`)
+    → (how many times, where it stands now). Read from its memory: status() would clear a charge that clears."""
+    gateway = sandbox()
+    with gateway._lock:
+        return {cid: (n, gateway._payments[cid].state) for cid, n in gateway._charges.items() if n}
+
+
+def unheld_charges(after: Ledger | None = None, before: Ledger | None = None) -> list[str]:
+    """Charges without a held balance: a charge standing at the sandbox (approved or pending) for a payment that
+    holds no allocation (not in a state that holds them, or holding nothing: every race surface allocates its whole
+    amount), or a charge for a payment the ledger does not have; and per receivable, the standing charges of the
+    payments made since `before` (all of them without it) allocating more than was taken from it since."""
+    after = after or ledger()
+    found = []
+    charged: dict[str, Decimal] = {}  # receivable PK -> what the payments with a standing charge allocate to it
+    for charge_id, (_, state) in sandbox_charges().items():
+        payment_id = charge_id.removesuffix("-fee")
+        payment = after.payments.get(payment_id)
+        if payment is None:
+            found.append(f"{charge_id} charged at the sandbox for no payment of the ledger")
+            continue
+        if state not in STANDING:
+            continue
+        allocations = payment.get("allocations") or []
+        held = sum((Decimal(a["amount"]) for a in allocations), Decimal(0))
+        if PaymentState(payment["state"]) not in HOLDS_ALLOCATIONS or held <= 0:
+            found.append(f"{charge_id}'s charge stands ({state}) but {payment_id} is {payment['state']} holding {held}")
+            continue
+        if charge_id != payment_id or (before is not None and payment_id in before.payments):
+            continue  # a fee rides on its payment's hold; a payment made before `before` is not of this run
+        tenant_pk = payment["PK"].split("#PAY#", 1)[0]
+        for allocation in allocations:
+            pk = f"{tenant_pk}#RCV#{allocation['receivable_id']}"
+            charged[pk] = charged.get(pk, Decimal(0)) + Decimal(allocation["amount"])
+    # What a receivable has had taken from it covers every standing charge's allocation to it (a payment that says it
+    # holds what its receivable never gave it holds nothing).
+    for pk, amount in sorted(charged.items()):
+        total, owed = after.receivables.get(pk, (Decimal(0), Decimal(0)))
+        taken = total - owed
+        if before is not None and pk in before.receivables:
+            total, owed = before.receivables[pk]
+            taken -= total - owed
+        if amount > taken:
+            found.append(f"{pk}: standing charges allocate {amount} to it, {taken} was taken from it")
+    return found
+
+
+def passed_limits(
+    after: Ledger, attempt_id: str, limits: rules.Limits = PAYLOCK_LIMITS, tenant: str = paylock_demo.TENANT
+) -> list[str]:
+    """Paylock's limits passed on one collection attempt: by its journal (distinct cards at most `max_cards`, lines
+    at most `max_payment_attempts`, one card's lines not FAILED at least `card_reuse_seconds` apart), and by the
+    sandbox: as many of the attempt's payments charged as the journal has lines not FAILED, each on a line of its
+    own that is not FAILED."""
+    journal = after.journals.get(f"T#{tenant}#RCV#{rules.receivable_id(attempt_id)}", ())
+    lines = [rules.Charged(str(line.get("card", "")), str(line["state"]), int(line["at"])) for line in journal]
+    standing = [line for line in lines if line.state != PaymentState.FAILED]
+    found = []
+    cards = {line.card for line in lines if line.card}
+    if len(cards) > limits.max_cards:
+        found.append(f"attempt {attempt_id}: {len(cards)} cards tried (max_cards {limits.max_cards})")
+    if len(lines) > limits.max_payment_attempts:
+        most = limits.max_payment_attempts
+        found.append(f"attempt {attempt_id}: {len(lines)} charges tried (max_payment_attempts {most})")
+    for card in sorted(cards):
+        at = sorted(line.at for line in standing if line.card == card)
+        close = sum(1 for a, b in pairwise(at) if b - a < limits.card_reuse_seconds)
+        if close:
+            found.append(
+                f"attempt {attempt_id}: card {card[:8]} charged {close + 1} times within {limits.card_reuse_seconds} s"
+            )
+    charges = sandbox_charges()
+    charged = [
+        item["decoded"]
+        for pid, item in after.payments.items()
+        if item["provider"] == "paylock"
+        and item["decoded"].tenant_id == tenant
+        and item["decoded"].references.get("CollectionAttemptId") == attempt_id
+        and pid in charges
+    ]
+    if len(charged) != len(standing):
+        found.append(
+            f"attempt {attempt_id}: the sandbox charged {len(charged)} of its payments, its journal has "
+            f"{len(standing)} lines not FAILED"
+        )
+    for payment in charged:
+        line = payment.journal_line
+        if line is None or line.index >= len(lines) or lines[line.index].state == PaymentState.FAILED:
+            found.append(f"attempt {attempt_id}: {payment.payment_id} was charged without a journal line standing")
+    return found
+
+
+def limits_check(surface: Surface, attempt_id: str, limits: rules.Limits = PAYLOCK_LIMITS) -> list[str]:
+    """passed_limits on the ledger as it is, counted in the surface's row."""
+    found = passed_limits(ledger(), attempt_id, limits)
+    record_check(surface, [], [], limits=found)
+    return found
+
+
+def settlement_check(surface: Surface, db: Store, before: Ledger) -> list[str]:
+    """Settlement after a race, as its schedules run it (the clearing run, then the daily run for today): no
+    tenant's run failed, no payment parked, and the ledger's invariants still hold (against `before`) with every
+    charge held. Counted in the surface's row."""
+    now = datetime.now(UTC)
+    failed = []
+    for business_date in (None, now.date()):
+        report = settlement.settle(business_date, now, db)
+        run = f"settlement {business_date or '(clearing)'}"
+        failed += [f"{run}: tenant {tenant} failed" for tenant in report.failures]
+        failed += [f"{run}: payment {payment} parked" for payment in report.parked]
+    after = ledger()
+    found, unheld = violations(before, after), unheld_charges(after, before)
+    record_check(surface, found, [], unheld, settlement=failed)
+    return [*failed, *found, *unheld]
+
+
+# ---- a payment request's end, in its provider's terms ---------------------------------------------------------------
+
+TAKEN, REFUSED = "taken", "refused"
+
+
+def outcome(surface: Surface, answer: Answer | None) -> str:
+    """TAKEN: the provider's answer for a payment it took (a card charged, for the surfaces that charge); REFUSED:
+    its business refusal of a payment the ledger cannot hold, nothing charged (CRM.COM's 409 NOTHING_OUTSTANDING or
+    OUTSTANDING_AMOUNT_EXCEEDED, Emersion's fault 172, Paylock's 200 with refusal flags and no PaymentId, Caliq's
+    OK false, Billiecart's 400); anything else, what `classify` says (TRY_AGAIN among them)."""
+    kind = surface.classify(answer)
+    if answer is None or kind not in (OK, CLIENT):
+        return kind
+    taken, refused = False, False
+    if surface.provider == "crm":
+        document = json.loads(answer.body)
+        taken = answer.status == 200 and (document["data"] or {}).get("life_cycle_state") == "POSTED"
+        codes = ("NOTHING_OUTSTANDING", "OUTSTANDING_AMOUNT_EXCEEDED")
+        refused = answer.status == 409 and document["status"]["code"] in codes
+    elif surface.provider == "emersion":
+        taken = answer.status == 200 and b'result_code_id="100"' in answer.body
+        refused = kind == CLIENT and b'error_code="172"' in answer.body
+    elif surface.provider == "paylock":
+        if answer.status == 200:
+            found = flags(answer)
+            taken = "Done" in found
+            refused = bool(found) and not taken and result(answer)["Result"]["PaymentId"] == ZERO_GUID
+    elif surface.provider == "caliq":
+        ok = answer.status == 200
+        taken = ok and (b'"OK":true' in answer.body or b"<OK>true</OK>" in answer.body)
+        refused = ok and (b'"OK":false' in answer.body or b"<OK>false</OK>" in answer.body)
+    else:
+        taken, refused = kind == OK, answer.status == 400
+    return TAKEN if taken else REFUSED if refused else kind
 
 
 # ---- faults --------------------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Races against moto's server (real HTTP, DynamoDB's isolation) with threads, for every surface: one key is one
-payment and one charge; payments racing for one receivable never over-allocate it; the ledger's invariants hold
-(soak_support). `make soak` runs the same races longer (tests/soak)."""
+payment and one charge; payments racing for one receivable never over-allocate it; card payments each of all a
+document owes charge one card (hold before charge), and Paylock's limits hold under concurrency; the ledger's
+invariants hold (soak_support) and settlement completes after each race. `make soak` runs the same races longer
+(tests/soak)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import json
 import os
 import uuid
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from paylock_support import flags, plant_attempt
 
-from conftest import Api, fixture_bytes
+from conftest import Answer, Api, fixture_bytes
 from paybridge.ledger import PaymentState
 from paybridge.providers.crm.service import payment_id_for
 from paybridge.store import Store
@@ -20,15 +24,26 @@ from soak_support import (
     BY_NAME,
     CLIENT,
     OK,
+    PAYLOCK_ATTEMPT,
+    PAYLOCK_LIMITS,
+    REFUSED,
     SURFACES,
+    TAKEN,
     TRY_AGAIN,
     Request,
     Surface,
     check,
+    keyed,
     ledger,
+    limits_check,
     new_payments,
+    outcome,
+    paylock_request,
     race,
     sandbox,
+    sandbox_charges,
+    settlement_check,
+    unheld_charges,
 )
 
 INVOICE_322 = "crm-invoice-176AB06AE6DBFDB103182C67C68A2A8B"
@@ -37,6 +52,7 @@ pytestmark = pytest.mark.integration
 # `make test` races the surfaces no other race test covers; `make soak` (tests/soak) races every surface, longer.
 QUICK_IDENTICAL = [s for s in SURFACES if s.name in ("paylock json", "crm")]
 QUICK_DIFFERENT = [s for s in SURFACES if s.name in ("paylock xml", "emersion soap", "crm")]
+QUICK_ONE_DOCUMENT = [s for s in SURFACES if s.name in ("crm", "emersion soap", "paylock json")]
 # `make soak` sets these higher.
 IDENTICAL = int(os.environ.get("SOAK_IDENTICAL", "12"))
 DIFFERENT = int(os.environ.get("SOAK_DIFFERENT", "10"))
@@ -54,6 +70,20 @@ def test_payments_racing_for_one_receivable_never_over_allocate_it(
     moto_ledger: Store, api: Api, surface: Surface
 ) -> None:
     racing_payments_never_over_allocate(moto_ledger, api, surface, DIFFERENT)
+
+
+@pytest.mark.parametrize("surface", QUICK_ONE_DOCUMENT, ids=lambda s: s.name)
+def test_card_payments_each_of_all_a_document_owes_charge_one_card(
+    moto_ledger: Store, api: Api, surface: Surface
+) -> None:
+    one_document_race(moto_ledger, api, surface, 12)
+
+
+@pytest.mark.parametrize("same_card", [False, True], ids=["twelve cards", "one card twelve times"])
+def test_paylock_limits_are_not_passed_by_twelve_payments_at_once(
+    moto_ledger: Store, api: Api, same_card: bool
+) -> None:
+    paylock_limits_race(moto_ledger, api, 12, same_card)
 
 
 def test_post_reject_and_cancel_of_one_crm_draft_at_once_end_in_one_consistent_outcome(
@@ -125,3 +155,76 @@ def post_reject_cancel_race(db: Store, api: Api, each: int) -> None:
         expected = (PaymentState.CANCELLED, Decimal("138")) if won["cancel"] else (PaymentState.POSTED, Decimal("88"))
         assert (state, owed.outstanding) == expected
     assert check(crm, before) == ([], [])
+
+
+def one_document_race(db: Store, api: Api, surface: Surface, n: int) -> None:
+    """`n` card payments at once, each of all the document owes, each with its own key: one is taken and its card
+    charged once; every other is refused with its provider's business answer (or told to try again), writes nothing
+    and charges nothing. Then settlement completes for every tenant."""
+    row = replace(surface, name=f"{surface.name}: one document")
+    before = ledger()
+    owed = db.receivables(surface.tenant, [surface.receivable])[surface.receivable]
+    assert owed is not None and owed.outstanding > 0
+    requests = [surface.request(i, key=f"whole-{uuid.uuid4()}", amount=owed.outstanding) for i in range(n)]
+
+    answers = race(api, row, requests)
+
+    ends = [outcome(surface, a) for a in answers]
+    assert set(ends) <= {TAKEN, REFUSED, TRY_AGAIN}, _unexpected(surface, answers)
+    assert ends.count(TAKEN) == 1, Counter(ends)
+    after = ledger()
+    [payment] = new_payments(before, after, surface.provider)  # a refused request writes nothing
+    payment_id = payment["PK"].split("#PAY#")[1]
+    # One charge (and, for Paylock, its convenience fee's), of the one payment taken.
+    charges = sandbox_charges().items()
+    charged = {cid: times for cid, (times, _) in charges if cid.removesuffix("-fee") not in before.payments}
+    assert {cid.removesuffix("-fee") for cid in charged} == {payment_id}, charged
+    assert set(charged.values()) == {1} and sandbox().charge_count(payment_id) == 1
+    assert after.receivables[f"T#{surface.tenant}#RCV#{surface.receivable}"][1] == 0
+    if surface.provider == "paylock":
+        assert all("OverPayment" in flags(a) for a, end in zip(answers, ends, strict=True) if a and end == REFUSED)
+        assert limits_check(row, PAYLOCK_ATTEMPT) == []
+    assert unheld_charges(after, before) == []
+    assert check(row, before) == ([], [])
+    assert settlement_check(row, db, before) == []
+
+
+def paylock_limits_race(db: Store, api: Api, n: int, same_card: bool, xml: bool = False) -> None:
+    """`n` Paylock card payments at once on a fresh collection attempt (owing plenty, the tenant's limits: 3 cards,
+    a card once in 600 s): `n` cards, at most 3 charged; one card `n` times, one charged. Every other is refused
+    with the flag of the limit (or told to try again); the journal and the sandbox agree."""
+    surface = BY_NAME["paylock xml" if xml else "paylock json"]
+    row = replace(surface, name=f"paylock: limits, {'one card' if same_card else 'many cards'}")
+    attempt = plant_attempt(db, "1000.00")
+    before = ledger()
+    card = f"fp-{uuid.uuid4().hex[:12]}"
+    requests = [
+        keyed(paylock_request(attempt, card if same_card else f"{card}-{i}", Decimal("10.00"), xml), str(uuid.uuid4()))
+        for i in range(n)
+    ]
+
+    answers = race(api, row, requests)
+
+    ends = [outcome(surface, a) for a in answers]
+    assert set(ends) <= {TAKEN, REFUSED, TRY_AGAIN}, _unexpected(surface, answers)
+    taken = ends.count(TAKEN)
+    assert (taken == 1) if same_card else (1 <= taken <= PAYLOCK_LIMITS.max_cards), Counter(ends)
+    limit = "CardUsedTooRecently" if same_card else "MaximumCardsReached"
+    assert all(limit in flags(a) for a, end in zip(answers, ends, strict=True) if a and end == REFUSED)
+    after = ledger()
+    new = {pid for pid in after.payments if pid not in before.payments}
+    charged = {cid: times for cid, (times, _) in sandbox_charges().items() if cid.removesuffix("-fee") in new}
+    assert len([cid for cid in charged if not cid.endswith("-fee")]) == taken and set(charged.values()) == {1}
+    assert limits_check(row, attempt) == []
+    assert unheld_charges(after, before) == []
+    assert check(row, before) == ([], [])
+    assert settlement_check(row, db, before) == []
+
+
+def _unexpected(surface: Surface, answers: list[Answer | None]) -> list[str]:
+    """The answers that are neither taken, refused nor "try again": their status and the start of their body."""
+    return [
+        f"{a.status} {a.body[:300]!r}" if a else "crashed"
+        for a in answers
+        if outcome(surface, a) not in (TAKEN, REFUSED, TRY_AGAIN)
+    ]

@@ -287,6 +287,10 @@ def serve(gateway: Gateway, host: str, port: int, console: Console | None = None
             if os.environ.get("PAYBRIDGE_ACCESS_LOG"):
                 super().log_message(format, *args)
 
-    server = ThreadingHTTPServer((host, port), RequestHandler)
+    class Server(ThreadingHTTPServer):
+        # socketserver listens with a backlog of 5: a burst of clients past it is reset before a request is read.
+        request_queue_size = 128
+
+    server = Server((host, port), RequestHandler)
     server.daemon_threads = True
     return server

@@ -48,8 +48,10 @@ from paybridge.store import (
 )
 from paybridge.store import store as default_store
 
-# Re-reads after losing a race for a key or a receivable, before answering "try again".
-_ATTEMPTS = 3
+# Reads after losing a race for a key or a receivable, before answering "try again". Each round lets one racer
+# through and re-decides the others on what it took: 12 cards at once on one Paylock attempt (max_cards 3) settle in
+# four rounds, every loser refused by the rules rather than told to try again.
+_ATTEMPTS = 5
 
 
 class IdempotencyKeyReused(Exception):
