@@ -78,7 +78,7 @@ def finish(
         if after.state is not before.state:
             if after.state is PaymentState.FAILED:
                 count("PaymentsFailed", after.provider)
-            elif before.state is PaymentState.RECEIVED:
+            elif before.state is PaymentState.RECEIVED and after.state is not PaymentState.DRAFT:
                 count("PaymentsCreated", after.provider)
         return Finished(after, moved=True, response=response)
     raise Unfinished(before.payment_id)

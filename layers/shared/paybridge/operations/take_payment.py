@@ -154,6 +154,8 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
                 held = db.reserve(
                     payment, cmd.idempotency_keys, cmd.request_hash, now, cmd.aliases, _journal(cmd, snapshot)
                 )
+                if payment.state is not PaymentState.RECEIVED:
+                    count("PaymentsCreated", cmd.provider)  # written as it ends (a DRAFT)
         except (ReservationConflict, AllocationConflict):
             continue  # another request took a key or the balance between our read and our write: judge again
         reply = _complete(db, cmd, payment, held, render)
