@@ -270,3 +270,22 @@ def test_one_document_more_than_a_transaction_holds_is_refused_by_each_provider(
     }
     assert crm.status == 400
     assert json.loads(crm.body)["status"]["code"] == "INVALID_PARAMETER"
+
+
+def test_the_retry_worker_charges_again_a_payment_the_gateway_cannot_see_yet(
+    ledger: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paybridge.operations import retry
+
+    # Given a charge the gateway did not answer (it never reached it), and lookups by payment id that lag an hour
+    first = console_charge("tok_flaky_1", "30.00")
+    assert first["state"] == "PROCESSING"
+    monkeypatch.setattr(sandbox(), "lookup_lag_seconds", 3600)
+
+    # When the retry worker takes its message
+    message = {"tenant_id": demo.TENANT, "payment_id": first["payment_id"], "attempt": 2, "not_before": 0}
+    outcome = retry.process(message, ledger)
+
+    # Then "not seen yet" is no reason to wait: it charges again under the payment id, which cannot charge twice
+    assert outcome == "SUCCEEDED"
+    assert sandbox().charge_count(first["payment_id"]) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from paybridge.gateways import (
     ChargeRequest,
@@ -76,13 +76,12 @@ def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
     return _STATES[result.outcome], _recorded(made, result)
 
 
-def recorded_outcome(payment: Payment, now: datetime | None = None) -> tuple[PaymentState | None, Payment]:
+def recorded_outcome(payment: Payment) -> tuple[PaymentState | None, Payment]:
     """What the gateway did with this payment, without charging. The gateway looks it up exactly by its own
-    reference when the payment has one, else by the payment id. None only when the gateway says it never saw the
-    payment and can be believed: its lookups by payment id show a charge within `lookup_lag_seconds` (Stripe's search
-    lags), so a payment charged more recently than that is "cannot tell yet". PROCESSING when it cannot tell now (down,
-    lagging, unable to find out for sure): the caller leaves the payment as it is and asks later. Unknown is never
-    FAILED: only the gateway's own answer (declined, cancelled) is."""
+    reference when the payment has one, else by the payment id. None when the gateway did not see it: charging
+    again under the payment id is safe (the gateway's idempotency key), but taking it for "never charged" is only
+    once `seen_by_now` says so. PROCESSING when it cannot tell now (down, or unable to find out for sure): the caller
+    leaves the payment as it is and asks later. Unknown is never FAILED: only the gateway's own answer is."""
     assert payment.gateway is not None
     gateway = get_gateway(payment.gateway)
     try:
@@ -99,9 +98,14 @@ def recorded_outcome(payment: Payment, now: datetime | None = None) -> tuple[Pay
         logger.warning("gateway status unknown for now", extra={"payment_id": payment.payment_id, "error": str(exc)})
         return PaymentState.PROCESSING, payment
     if result is None:
-        charged_at = datetime.fromisoformat(payment.at(PaymentState.PROCESSING.value) or payment.created_at.isoformat())
-        if (now or datetime.now(UTC)) - charged_at < timedelta(seconds=gateway.lookup_lag_seconds):
-            logger.info("gateway cannot see the payment yet", extra={"payment_id": payment.payment_id})
-            return PaymentState.PROCESSING, payment
         return None, payment
     return _STATES[result.outcome], _recorded(payment, result)
+
+
+def seen_by_now(payment: Payment, now: datetime) -> bool:
+    """Whether a gateway that did not find the payment would have by now: its lookups by payment id show a charge
+    within `lookup_lag_seconds` (Stripe's search lags), so a payment charged more recently than that may yet be
+    found; past it, "not seen" is "never charged"."""
+    assert payment.gateway is not None
+    charged_at = datetime.fromisoformat(payment.at(PaymentState.PROCESSING.value) or payment.created_at.isoformat())
+    return now - charged_at >= timedelta(seconds=get_gateway(payment.gateway).lookup_lag_seconds)

@@ -63,7 +63,7 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
     if payment is None or payment.state is not PaymentState.PROCESSING or payment.attempts != message["attempt"] - 1:
         return "stale"
     at = datetime.fromtimestamp(now, UTC)
-    known, payment = charging.recorded_outcome(payment, at)
+    known, payment = charging.recorded_outcome(payment)
     if known is None:
         target, tried = charging.attempt(payment)
     else:

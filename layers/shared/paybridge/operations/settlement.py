@@ -124,8 +124,8 @@ def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport, 
             if stuck.gateway is None:
                 target = PaymentState.PENDING if stuck.instrument.get("clears") else PaymentState.SUCCEEDED
             else:
-                known, payment = charging.recorded_outcome(stuck, now)
-                if known is PaymentState.PROCESSING:
+                known, payment = charging.recorded_outcome(stuck)
+                if known is PaymentState.PROCESSING or (known is None and not charging.seen_by_now(stuck, now)):
                     continue  # the gateway cannot tell yet: asked again by the next run
                 # Never seen by the gateway, past the time it could still show up: nothing was charged, nor will be.
                 target = known or PaymentState.FAILED
@@ -138,7 +138,9 @@ def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) ->
     for pending in list(db.payments_in_state(tenant.tenant_id, PaymentState.PENDING)):
         payment = pending
         if pending.gateway is not None:
-            known, payment = charging.recorded_outcome(pending, now)
+            known, payment = charging.recorded_outcome(pending)
+            if known is None and not charging.seen_by_now(pending, now):
+                continue
             target = known or PaymentState.FAILED
         elif (pending.at(PaymentState.PENDING.value) or "") <= cleared_before:
             target = PaymentState.SUCCEEDED
