@@ -514,15 +514,18 @@ def test_a_card_of_another_owner_is_not_found(ledger: Store, api: Api) -> None:
     assert ledger_items() == items
 
 
+def posted_twice(api: Api, ledger: Store, token: str) -> tuple[dict[str, Any], Answer, Answer]:
+    """A card DRAFT whose card the sandbox answers as `token` says, posted, and posted again with the same key."""
+    draft = card_draft(api, ledger, token)
+    body = example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"])
+    return draft, send(api, "post", body, Idempotency_Key="card"), send(api, "post", body, Idempotency_Key="card")
+
+
 @pytest.mark.parametrize("token", ["tok_decline", "tok_insufficient_funds"])
 def test_a_card_draft_the_gateway_declines_is_a_draft_again_its_hold_given_back(
     ledger: Store, api: Api, token: str
 ) -> None:
-    draft = card_draft(api, ledger, token)
-    body = example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"])
-
-    first = send(api, "post", body, Idempotency_Key="card")
-    again = send(api, "post", body, Idempotency_Key="card")
+    draft, first, again = posted_twice(api, ledger, token)
 
     assert refused(first) == refused(again) == (402, "PAYMENT_DECLINED")
     assert show(api, draft["reference_number"])["life_cycle_state"] == "DRAFT"
@@ -534,12 +537,8 @@ def test_a_card_draft_the_gateway_declines_is_a_draft_again_its_hold_given_back(
 def test_a_card_draft_the_gateway_does_not_answer_keeps_its_hold_until_it_does(
     ledger: Store, api: Api, token: str
 ) -> None:
-    # Given a card DRAFT whose post the gateway does not confirm
-    draft = card_draft(api, ledger, token)
-    body = example(POST, payment_identifier={"id": draft["id"]}, card_identifier=draft["card"])
-
-    first = send(api, "post", body, Idempotency_Key="card")
-    again = send(api, "post", body, Idempotency_Key="card")
+    # Given a card DRAFT whose post the gateway does not confirm, posted twice
+    draft, first, again = posted_twice(api, ledger, token)
 
     # Then nothing is posted, and the bill stays held for it: no other payment can take what its card may have paid
     assert refused(first) == refused(again) == (503, "SERVICE_UNAVAILABLE")
