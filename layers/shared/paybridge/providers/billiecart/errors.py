@@ -63,7 +63,7 @@ def insufficient_budget(category: str, remaining: Decimal) -> ss.ServiceStackErr
 def problem_error(problems: Sequence[BusinessProblem], package_id: str) -> ss.ServiceStackError:
     """The answer to the ledger's refusal (a race lost after the service's own checks passed): the first problem.
     The budget's reference is its category; the detail of an over-allocation is what remains."""
-    problem = problems[0] if problems else BusinessProblem(ProblemCode.OVER_ALLOCATED_RECEIVABLE)
+    problem = problems[0]
     if problem.code in (ProblemCode.UNKNOWN_ACCOUNT, ProblemCode.ACCOUNT_MISMATCH):
         return package_not_found(package_id)
     if problem.code is ProblemCode.UNKNOWN_RECEIVABLE:

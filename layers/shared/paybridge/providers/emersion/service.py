@@ -17,7 +17,6 @@ from paybridge.operations.take_payment import Reply, TakePayment, answered, take
 from paybridge.providers.emersion import wsdl
 from paybridge.providers.emersion.errors import EmersionError, Unauthenticated, answer
 from paybridge.providers.emersion.models import (
-    MAX_TOKEN,
     PaymentMethod,
     PaymentRequest,
     payment_method_key,
@@ -138,11 +137,10 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
         AllocationRequest(receivable_id(i.id), str(i.id), i.amount_to_be_allocated) for i in params.invoices or ()
     ]
     method_key = payment_method_key(params.account_id, params.token)
-    methods = [method_key] if len(params.token) <= MAX_TOKEN else []
     db = store()
     # One read: the keys' records (a retry is answered here, before anything is checked or numbered), the account,
     # its payment method that the token names, and the invoices.
-    snapshot = db.snapshot(tenant.tenant_id, keys, [account_ref], [w.receivable_id for w in wishes], methods)
+    snapshot = db.snapshot(tenant.tenant_id, keys, [account_ref], [w.receivable_id for w in wishes], [method_key])
     _, earlier = answered(snapshot, digest)
     if earlier is not None:
         return _reply(earlier)
