@@ -3,6 +3,8 @@ gateway token, an order number or a date holds."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from paybridge.api.cards import holds_card_number
@@ -32,6 +34,22 @@ pytestmark = pytest.mark.unit
         "tok_4242424242424242",
         "card 4242 4242 4242 4242 exp 12/29",
         "paid 100 4242 4242 4242 4242",  # the card is some of the groups of a longer run
+        # issue 17: however else a hostile client spells it
+        "4242.4242.4242.4242",
+        "4242/4242/4242/4242",
+        "4242_4242_4242_4242",
+        "4242\t4242\n4242\r\n4242",
+        "4242\u00a04242\u00a04242\u00a04242",  # NBSP
+        "4242\u200b4242\u200b4242\u200b4242",  # zero-width space
+        "4242\u202f4242\u30004242\u20094242",  # narrow NBSP, ideographic space, thin space
+        "\uff14\uff12\uff14\uff12" * 4,  # fullwidth digits
+        "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
+        "\u096a\u0968\u096a\u0968" * 4,  # Devanagari digits
+        "\uff14\uff12\uff14\uff12.4242-\u0664\u0662\u0664\u0662 4242",  # mixed
+        "\u2463242424242424242",  # a circled 4 (NFKC: 4)
+        4242424242424242,  # a JSON number kept as a udf
+        Decimal("4242424242424242"),
+        Decimal("4.242424242424242E+15"),
     ],
 )
 def test_a_card_number_however_typed_is_found(value: str) -> None:
@@ -52,7 +70,8 @@ def test_a_card_number_however_typed_is_found(value: str) -> None:
         "card_15S0w0E0IcJRGs11e6ffmDXK",
         "",
         None,
-        4242424242424242,  # not text: a number field is an amount or an id, checked as such
+        True,
+        Decimal("NaN"),
     ],
 )
 def test_what_is_no_card_number_is_let_through(value: object) -> None:

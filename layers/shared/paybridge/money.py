@@ -1,8 +1,14 @@
-"""Money is Decimal, quantised to the currency's minor unit. Floats are refused, never rounded."""
+"""Money is Decimal, quantised to the currency's minor unit. Floats are refused, never rounded.
+
+An amount written as text is ASCII: an optional sign, digits 0-9 and at most one ".", with nothing around it but
+XML's white space (space, tab, CR, LF). Python's Decimal() also takes 0.01 in Arabic-Indic or fullwidth digits,
+"0.0_1", "1e2", "1" between NBSPs and "Infinity"; none of them is an amount (decisions.md, "Amounts are ASCII").
+"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 # ISO 4217 minor units of the currencies a tenant may keep its ledger in.
 MINOR_UNITS: dict[str, int] = {
@@ -27,6 +33,20 @@ class InvalidAmount(ValueError):
     """An amount that is not money in the given currency."""
 
 
+# re.ASCII: \d would match any Unicode decimal digit.
+_DECIMAL_TEXT = re.compile(r"[ \t\r\n]*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))[ \t\r\n]*", re.ASCII)
+# Longer than any amount: refused before it is parsed (a million digits parse slowly).
+_MAX_DECIMAL_TEXT = 64
+
+
+def decimal_text(text: str) -> Decimal:
+    """The number `text` writes: ASCII digits, an optional sign and at most one "."; InvalidAmount otherwise."""
+    matched = _DECIMAL_TEXT.fullmatch(text) if len(text) <= _MAX_DECIMAL_TEXT else None
+    if matched is None:
+        raise InvalidAmount("not a decimal number")
+    return Decimal(matched.group(1))
+
+
 def minor_unit(currency: str) -> int:
     try:
         return MINOR_UNITS[currency]
@@ -41,10 +61,7 @@ def to_amount(value: object, currency: str) -> Decimal:
     if isinstance(value, int):
         value = Decimal(value)
     elif isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidAmount("not a decimal number") from None
+        value = decimal_text(value)
     if not isinstance(value, Decimal):
         raise InvalidAmount("not a decimal number")
     if not value.is_finite():

@@ -12,6 +12,7 @@ from typing import Any
 
 from paybridge.config import settings
 from paybridge.ledger import Tenant
+from paybridge.observability import count
 from paybridge.store import Store
 from paybridge.store.keys import digest
 
@@ -33,6 +34,7 @@ def credential(db: Store, scheme: str, secret: str) -> tuple[Tenant, dict[str, A
     item = db.credential(scheme, secret)
     tenant = db.tenant(str(item["tenant_id"])) if item else None
     if item is None or tenant is None:
+        refused(scheme)
         return None
     until = now + settings().credential_cache_seconds
     if "expires_at" in item:
@@ -40,6 +42,12 @@ def credential(db: Store, scheme: str, secret: str) -> tuple[Tenant, dict[str, A
     with _lock:
         _cache[cache_key] = (until, tenant, item)
     return tenant, item
+
+
+def refused(scheme: str) -> None:
+    """Count a failed credential check (metric CredentialsRefused, by provider: the scheme's name up to its first
+    "-", "crm-token" -> "crm"), so that an alarm can watch for guessing on every provider."""
+    count("CredentialsRefused", scheme.partition("-")[0])
 
 
 def authenticate(db: Store, scheme: str, secret: str) -> Tenant | None:

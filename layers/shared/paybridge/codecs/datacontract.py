@@ -46,11 +46,12 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 from xml.sax.saxutils import escape
 
 from paybridge.codecs import MalformedDocument, xml
+from paybridge.money import InvalidAmount, decimal_text
 
 NS_PREFIX = "http://schemas.datacontract.org/2004/07/"
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
@@ -83,7 +84,8 @@ LONG = Scalar("long")
 
 @dataclass(frozen=True)
 class Enumeration:
-    """A C# enum: names and values in declaration order. [Flags] enums are written as their names."""
+    """A C# enum: names and values in declaration order. DataContract XML writes a [Flags] value as its names,
+    space-separated (ServiceStack.Text's JSON writes its number: api/servicestack.py)."""
 
     name: str
     values: tuple[tuple[str, int], ...]
@@ -318,7 +320,10 @@ def _write(writer: _Writer, name: str, namespace: str, kind: MemberType, value: 
 
 # --- reading -----------------------------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*")
+# ASCII only (re.ASCII: \d and \s would match any Unicode digit and space, and int() reads "١٢" as 12), with XML's
+# white space around: xs:int and xs:decimal are ASCII. Decimals are read by money.decimal_text, the one grammar.
+_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*", re.ASCII)
+_GUID = re.compile(r"[ \t\r\n]*\{?[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}\}?[ \t\r\n]*", re.ASCII)
 
 
 def value_of(kind: Scalar | Enumeration, text: str) -> Any:
@@ -337,11 +342,9 @@ def value_of(kind: Scalar | Enumeration, text: str) -> Any:
     if kind is TEXT:
         return text
     if kind is DECIMAL:
-        if not _DECIMAL.fullmatch(text):
-            raise ValueError(f"'{text}' is not a decimal")
         try:
-            return Decimal(text.strip())
-        except InvalidOperation:
+            return decimal_text(text)
+        except InvalidAmount:
             raise ValueError(f"'{text}' is not a decimal") from None
     if kind is BOOLEAN:
         word = text.strip()
@@ -351,14 +354,12 @@ def value_of(kind: Scalar | Enumeration, text: str) -> Any:
             return False
         raise ValueError(f"'{text}' is not a boolean (true or false)")
     if kind is GUID:
-        try:
-            return str(uuid.UUID(text.strip()))
-        except ValueError:
-            raise ValueError(f"'{text}' is not a Guid") from None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ValueError(f"'{text}' is not an integer") from None
+        if not _GUID.fullmatch(text):
+            raise ValueError(f"'{text}' is not a Guid")
+        return str(uuid.UUID(text.strip()))
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"'{text}' is not an integer")
+    return int(text)
 
 
 def decode(body: bytes, contract: Contract) -> dict[str, Any]:

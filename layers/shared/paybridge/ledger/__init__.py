@@ -3,6 +3,7 @@
 from paybridge.ledger.allocation import MAX_ALLOCATIONS, AllocationRequest, plan_allocations
 from paybridge.ledger.errors import BusinessProblem, IllegalTransition, LedgerRejected, ProblemCode
 from paybridge.ledger.model import (
+    ACTIVE,
     HOLDS_ALLOCATIONS,
     Account,
     Allocation,
@@ -16,6 +17,7 @@ from paybridge.ledger.model import (
 )
 
 __all__ = [
+    "ACTIVE",
     "HOLDS_ALLOCATIONS",
     "MAX_ALLOCATIONS",
     "Account",

@@ -70,12 +70,17 @@ class Tenant:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
+# The one account status that takes payments; any other (a CRM.COM account TERMINATED or SUSPENDED, an Emersion
+# account closed) refuses them with ProblemCode.ACCOUNT_NOT_ACTIVE.
+ACTIVE = "ACTIVE"
+
+
 @dataclass(frozen=True)
 class Account:
     tenant_id: str
     account_id: str
     name: str
-    status: str = "ACTIVE"
+    status: str = ACTIVE
     # The identifiers providers address this account by, e.g. {"caliq.CustomerID": "1", "caliq.AccountNo": "C001"}.
     references: Mapping[str, str] = field(default_factory=dict)
 

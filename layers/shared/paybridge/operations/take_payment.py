@@ -193,6 +193,9 @@ def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
         raise LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_MISMATCH)])
     account_id = found.pop()
     assert account_id is not None
+    if account_id in snapshot.inactive:
+        # subject: the reference the request named the account by (Emersion's 165 repeats it)
+        raise LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_NOT_ACTIVE, cmd.account_refs[0][1])])
     return account_id
 
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from paybridge.config import settings
 from paybridge.ledger import (
+    ACTIVE,
     HOLDS_ALLOCATIONS,
     Account,
     Allocation,
@@ -76,12 +77,14 @@ class JournalAppend:
 class PaymentSnapshot:
     """What one consistent BatchGetItem saw before a payment: its keys' records, the account references the
     request named (reference → account id), the receivables it wants to allocate to, and the reference data
-    (a provider's types, methods, users, ...) it named, by (kind, field, value)."""
+    (a provider's types, methods, users, ...) it named, by (kind, field, value). `inactive`: the accounts of
+    those references whose status is not ACTIVE (each reference item carries its account's status)."""
 
     records: dict[IdempotencyKey, IdempotencyRecord | None]
     account_refs: dict[tuple[str, str], str | None]
     receivables: dict[str, Receivable | None]
     references: dict[tuple[str, str, str], dict[str, Any] | None] = field(default_factory=dict)
+    inactive: frozenset[str] = frozenset()
 
 
 class Store:
@@ -165,10 +168,14 @@ class Store:
             return found.get(keys.as_tuple(key))
 
         refs: dict[tuple[str, str], str | None] = {}
+        inactive: set[str] = set()
         for ref, key in ref_keys.items():
             ref_item = at(key)
             refs[ref] = str(ref_item["account_id"]) if ref_item else None
+            if ref_item and ref_item.get("status", ACTIVE) != ACTIVE:
+                inactive.add(str(ref_item["account_id"]))
         return PaymentSnapshot(
+            inactive=frozenset(inactive),
             records={k: _record_from(k, at(key)) for k, key in record_keys.items()},
             account_refs=refs,
             receivables={rid: _receivable_from(at(key)) for rid, key in receivable_keys.items()},
@@ -702,7 +709,8 @@ class Store:
         )
         for name, value in account.references.items():
             ref_pk, ref_sk = keys.as_tuple(keys.account_ref(account.tenant_id, name, value))
-            self._put({"PK": ref_pk, "SK": ref_sk, "account_id": account.account_id})
+            # The account's status travels with each reference, so a payment's one read sees it.
+            self._put({"PK": ref_pk, "SK": ref_sk, "account_id": account.account_id, "status": account.status})
 
     def put_receivable(self, receivable: Receivable) -> None:
         pk, sk = keys.as_tuple(keys.receivable(receivable.tenant_id, receivable.receivable_id))
