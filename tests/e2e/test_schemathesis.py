@@ -287,12 +287,17 @@ def test_the_stack_serves_swagger_ui_and_a_document_per_provider(base_url: str) 
         document = requests.get(f"{base_url}/docs/{provider}/openapi.json", timeout=10)
         assert document.status_code == 200
         assert document.json()["openapi"] == "3.1.0"
+        # issue 17: the document names the stack as the client reached it (a PORT, 127.0.0.1), not localhost:3000
+        assert document.json()["servers"] == [{"url": base_url.rstrip("/"), "description": "this stack"}]
+    # A Host no URL can hold is not copied into the document: the server is relative.
+    hostile = requests.get(f"{base_url}/docs/crm/openapi.json", headers={"Host": 'x"/><script>'}, timeout=10)
+    assert hostile.json()["servers"] == [{"url": "/", "description": "this stack"}]
 
 
 def test_every_json_operation_conforms_and_never_answers_5xx(base_url: str) -> None:
     results = run(base_url)
 
-    assert len(results) == 18
+    assert len(results) == 22  # with ServiceStack's pre-defined JSON routes of Paylock and Billiecart (issue 17)
     assert {label: t.failures for label, t in results.items() if t.failures} == {}
     assert all(t.inputs >= EXAMPLES and not t.answers["5xx"] for t in results.values())
 

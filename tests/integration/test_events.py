@@ -17,7 +17,7 @@ SUCCESS = {
     "emersion_create_payment": 'response_message="TRANSACTION APPROVED"',
     "emersion_create_payment_wsdl": "<wsdl:definitions",
     "billiecart_create_payment": '"Status":"Pending"',
-    "paylock_create_payment": '"PaymentProcessingOutcome":"Done"',
+    "paylock_create_payment": '"PaymentProcessingOutcome":1,',  # Done: a [Flags] enum is its number in JSON
 }
 
 

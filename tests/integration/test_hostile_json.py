@@ -257,7 +257,8 @@ def test_a_hostile_document_is_refused_with_nothing_written(
 
 
 # A text member of some surfaces, as their valid document spells it: what only text can carry goes there.
-TEXT_MEMBERS = {"caliq": '"VTX-HOSTILE"', "paylock": '"fp-hostile-json"', "billiecart": '"hostile"'}
+# Billiecart's Particulars take only the bank file's characters (issue 17): its text here is the package's id.
+TEXT_MEMBERS = {"caliq": '"VTX-HOSTILE"', "paylock": '"fp-hostile-json"', "billiecart": '"SP-1001"'}
 SERVICESTACK = {"paylock", "billiecart"}
 TEXTS = [
     # Valid JSON naming no character: no UTF-8 answer, log line or DynamoDB string can hold it (codecs/json.py).

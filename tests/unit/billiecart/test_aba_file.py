@@ -143,16 +143,31 @@ def test_without_self_balancing_the_net_total_is_the_credits() -> None:
     assert field(total, 75, 80) == "000002"
 
 
-def test_long_and_foreign_text_is_cut_to_its_field_in_the_files_character_set() -> None:
+def test_long_text_is_cut_to_its_field() -> None:
     payout = aba.Payout(
-        "062000", "12345678", "Zoë Ångström-O'Brien & Associates Pty", Decimal("5"), "Reimb: café #42 ✓"
+        "062000", "12345678", "Zoe Angstrom-O'Brien & Associates Pty", Decimal("5"), "Reimb. cafe (42) + parking"
     )
 
     detail = records(aba.write(REMITTER, date(2026, 1, 2), [payout]))[1]
 
     assert field(detail, 31, 62) == "Zoe Angstrom-O'Brien & Associate"
-    assert field(detail, 63, 80) == "Reimb  cafe  42   "
+    assert field(detail, 63, 80) == "Reimb. cafe (42) +"
     assert field(detail, 21, 30) == "0000000500"
+
+
+@pytest.mark.parametrize(
+    ("title", "reference", "named"),
+    [
+        ("Zo\u00eb \u00c5ngstr\u00f6m", "r", "title of the account"),  # accents: no longer dropped (NFKD)
+        ("WILSON J", "Reimb: cafe #42", "lodgement reference"),  # ":" and "#": no longer spaces
+        ("WILSON J", "Reimb cafe \u2713", "lodgement reference"),  # a check mark
+    ],
+)
+def test_foreign_text_is_refused_not_converted(title: str, reference: str, named: str) -> None:
+    payout = aba.Payout("062000", "12345678", title, Decimal("5"), reference)
+
+    with pytest.raises(aba.AbaError, match=f"the {named} holds a character outside the file's character set"):
+        aba.write(REMITTER, date(2026, 1, 2), [payout])
 
 
 def test_an_empty_day_is_a_descriptive_and_a_total_record() -> None:

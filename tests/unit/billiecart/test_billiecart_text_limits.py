@@ -74,9 +74,17 @@ CASES = [
 ]
 
 
+# Particulars take only the bank file's characters (validation.py): no emoji; counted in UTF-16 units below.
+COMBINATIONS = [
+    pytest.param(name, limit, *case.values, id=f"{name}-{limit}-{case.id}")
+    for name, limit in LIMITS.items()
+    for case in CASES
+    if (name, case.id) != ("Particulars", "astral")
+]
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize(("at", "past"), CASES)
-@pytest.mark.parametrize(("name", "limit"), list(LIMITS.items()))
+@pytest.mark.parametrize(("name", "limit", "at", "past"), COMBINATIONS)
 def test_a_member_at_its_limit_is_valid_and_one_past_it_is_refused(
     name: str, limit: int, at: Any, past: Any, fmt: ss.Format
 ) -> None:
@@ -91,6 +99,20 @@ def test_a_member_at_its_limit_is_valid_and_one_past_it_is_refused(
     }
     assert kept[name] == value
     assert_too_long(decoded({**VALID, name: over}, fmt), name, limit, over, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_particulars_in_astral_characters_are_counted_in_utf16_units_and_refused_for_the_banks_characters(
+    fmt: ss.Format,
+) -> None:
+    at, over = "\U0001f600" * 127 + "e", "\U0001f600" * 128  # 255 and 256 UTF-16 code units, 128 characters
+
+    # One past the limit: its length alone (the chain stops there)
+    assert_too_long(decoded({**VALID, "Particulars": over}, fmt), "Particulars", MAX_PARTICULARS_LENGTH, over, fmt)
+    # At it: the bank's character set
+    with pytest.raises(ss.ServiceStackError) as refused:
+        validate(decoded({**VALID, "Particulars": at}, fmt), None)
+    assert [(e.field_name, e.error_code) for e in refused.value.errors] == [("Particulars", "RegularExpression")]
 
 
 def test_the_idempotency_key_is_counted_in_utf16_units_too() -> None:

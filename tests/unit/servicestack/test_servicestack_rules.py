@@ -107,11 +107,12 @@ PAYLOCK_RESULT: dict[str, Any] = {
 def test_json_is_servicestack_texts() -> None:
     body = ss.encode("json", PAYLOCK_RESPONSE, PAYLOCK_RESULT)
 
-    # Declaration order (Result before Errors, unlike XML), null left out, exact decimal, Guid "N", flag names.
+    # Declaration order (Result before Errors, unlike XML), null left out, exact decimal, Guid "N", a [Flags] enum
+    # as its number (ServiceStack.Text's ShouldWriteFlags; XML writes the names).
     assert body == (
         b'{"Result":{"PaymentId":"6f9619ff8b86d011b42d00c04fc964ff",'
         b'"OriginatingAttemptId":"0b3c1f0e1a2b4c3d8e9f001122334455","AmountApplied":25.00,'
-        b'"PaymentProcessingOutcome":"PaymentDeclined, FailedAvsCheck","IsSuccessful":false},"Errors":[]}'
+        b'"PaymentProcessingOutcome":192,"IsSuccessful":false},"Errors":[]}'
     )
 
 

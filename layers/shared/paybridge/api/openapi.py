@@ -344,6 +344,7 @@ _CRM_ERRORS = {
     404: "NOT_FOUND: an identifier names nothing of this tenant",
     409: "INVALID_LIFE_CYCLE_STATE, NOTHING_OUTSTANDING, OUTSTANDING_AMOUNT_EXCEEDED or REQUEST_IN_PROGRESS",
     422: "IDEMPOTENCY_KEY_REUSED",
+    429: "TOO_MANY_FAILED_LOGINS (Retry-After): 10 failed logins for the username within 15 minutes",
     503: "SERVICE_UNAVAILABLE (Retry-After)",
 }
 
@@ -473,7 +474,7 @@ CRM = (
         "Log in: a token for 4 hours",
         CrmLoginData,
         CrmLoginRequest,
-        errors=(400, 401, 503),
+        errors=(400, 401, 429, 503),
     ),
     _crm(
         "post",
@@ -570,7 +571,9 @@ def _member_type(kind: dc.MemberType, reply: bool, prefix: str) -> Any:
     if isinstance(kind, dc.StringMap):
         return dict[str, str | None]
     if isinstance(kind, dc.Enumeration):
-        return str if kind.flags or reply else str | int
+        # An answer writes an enum by name and a [Flags] enum as its integer (ServiceStack.Text); a request may send
+        # a name (comma-separated names for [Flags]) or the number.
+        return (int if kind.flags else str) if reply else str | int
     return _SCALARS[kind.xml_name][1 if reply else 0]
 
 
@@ -642,6 +645,55 @@ def _ss_operations(
     return tuple(found)
 
 
+def _ss_predefined(
+    provider: str,
+    dto: str,
+    summary: str,
+    request: type[BaseModel],
+    ok: type[BaseModel],
+    error: type[BaseModel],
+    errors: Mapping[int, str],
+    examples: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[Operation, ...]:
+    """ServiceStack's pre-defined JSON routes for one request DTO, /api/{Dto} and /json/reply/{Dto}: the body read
+    as JSON whatever its Content-Type, the answer JSON (?format=xml aside). /xml/reply/{Dto}, its XML twin, has no
+    JSON surface to describe here."""
+    base = f"/{provider.lower()}"
+    name = {
+        "name": "operation",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": [dto]},
+        "description": f"The request DTO's name ({dto}; ServiceStack matches it without case). Another name: 405.",
+    }
+    described = (
+        f"{summary}: ServiceStack's pre-defined route for the {dto} DTO, which its generic clients use. The "
+        "DTO's members are its body's; a member the body leaves out may be given as a query parameter. "
+        "?jsconfig=TextCase:CamelCase (or SnakeCase, or EmitCamelCaseNames, ...) answers in that casing."
+    )
+    responses = {200: Answer(ok, "The result")}
+    responses.update({s: Answer(error, text) for s, text in errors.items()})
+    responses[405] = Answer(
+        contract_model(ss.ERROR_RESPONSE, True, provider), "No request DTO of that name (NotImplementedException)"
+    )
+    return tuple(
+        Operation(
+            "post",
+            f"{base}{path}/{{operation}}",
+            f"{provider.lower()}{dto}{suffix}",
+            described,
+            responses,
+            request=request,
+            request_types=("application/json",),
+            parameters=(name, IDEMPOTENCY_KEY),
+            security=_BEARER,
+            tags=(provider,),
+            examples=examples or {},
+        )
+        for path, suffix in (("/api", "Api"), ("/json/reply", "JsonReply"))
+    )
+
+
 _SS_ERRORS = {
     400: "Field errors (FluentValidation codes in ResponseStatus.Errors) or a body that cannot be read",
     401: "No key, or an unknown one",
@@ -649,6 +701,26 @@ _SS_ERRORS = {
     415: "A body in another media type",
     422: "The Idempotency-Key was already used for a different request",
     503: "Try again (Retry-After)",
+}
+# The pre-defined routes read every body as JSON: no 415.
+_SS_PREDEFINED_ERRORS = {s: text for s, text in _SS_ERRORS.items() if s != 415}
+_PAYLOCK_DEMO = {
+    "PaymentToken": "tok_approve",
+    "PaymentAmount": "50.00",
+    "ConvenienceFee": "2.50",
+    "IsFeePayment": True,
+    "Payor": {"FirstName": "Jordan", "LastName": "Avery"},
+    "CardType": "visa",
+    "LastFour": "4242",
+    "Fingerprint": "fp-readme-visa",
+}
+_BILLIECART_ERRORS = {403: "Not a manager, or another organisation", 404: "No such package in the organisation"}
+_BILLIECART_DEMO = {
+    "SalaryPackageId": "SP-1001",
+    "Amount": "110.00",
+    "GstAmount": "10.00",
+    "Particulars": "Car lease March",
+    "BudgetCategory": "Car Lease",
 }
 PAYLOCK = _ss_operations(
     "Paylock",
@@ -661,18 +733,17 @@ PAYLOCK = _ss_operations(
     "CreatePayment",
     {**_SS_ERRORS, 404: "The biller has no such collection attempt"},
     ({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a Guid"},),
-    {
-        "demo": {
-            "PaymentToken": "tok_approve",
-            "PaymentAmount": "50.00",
-            "ConvenienceFee": "2.50",
-            "IsFeePayment": True,
-            "Payor": {"FirstName": "Jordan", "LastName": "Avery"},
-            "CardType": "visa",
-            "LastFour": "4242",
-            "Fingerprint": "fp-readme-visa",
-        }
-    },
+    {"demo": _PAYLOCK_DEMO},
+) + _ss_predefined(
+    "Paylock",
+    "CreatePayment",
+    "Pay a collection attempt (its Id in the body)",
+    _paylock_request(),
+    contract_model(paylock.CREATE_PAYMENT_RESULT, True, "Paylock"),
+    contract_model(ss.ERROR_RESPONSE, True, "Paylock"),
+    {**_SS_PREDEFINED_ERRORS, 404: "The biller has no such collection attempt (or no Id was given)"},
+    # The first demo attempt (local/paylock_demo.py), as the documented route's examples are sent to it.
+    {"demo": {"Id": "3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c", **_PAYLOCK_DEMO}},
 )
 BILLIECART = _ss_operations(
     "Billiecart",
@@ -683,16 +754,17 @@ BILLIECART = _ss_operations(
     contract_model(billiecart.CREATE_PAYMENT_RESPONSE, True, "Billiecart"),
     contract_model(billiecart.CREATE_PAYMENT_RESPONSE, True, "Billiecart"),
     "CreatePaymentRequest",
-    {**_SS_ERRORS, 403: "Not a manager, or another organisation", 404: "No such package in the organisation"},
-    examples={
-        "demo": {
-            "SalaryPackageId": "SP-1001",
-            "Amount": "110.00",
-            "GstAmount": "10.00",
-            "Particulars": "Car lease March",
-            "BudgetCategory": "Car Lease",
-        }
-    },
+    {**_SS_ERRORS, **_BILLIECART_ERRORS},
+    examples={"demo": _BILLIECART_DEMO},
+) + _ss_predefined(
+    "Billiecart",
+    "CreatePaymentRequest",
+    "Pay a salary-packaging claim from a package's budget",
+    contract_model(billiecart.CREATE_PAYMENT_REQUEST, False, "Billiecart"),
+    contract_model(billiecart.CREATE_PAYMENT_RESPONSE, True, "Billiecart"),
+    contract_model(billiecart.CREATE_PAYMENT_RESPONSE, True, "Billiecart"),
+    {**_SS_PREDEFINED_ERRORS, **_BILLIECART_ERRORS},
+    {"demo": _BILLIECART_DEMO},
 )
 
 OPERATIONS: Mapping[str, tuple[Operation, ...]] = {
@@ -821,8 +893,10 @@ def _link(link: Link) -> dict[str, Any]:
     return found
 
 
-def document(provider: str, server: str = "http://localhost:3000") -> dict[str, Any]:
-    """The provider's OpenAPI 3.1 document; paths as the local stack serves them (under /<provider>)."""
+def document(provider: str, server: str = "/") -> dict[str, Any]:
+    """The provider's OpenAPI 3.1 document; paths as the local stack serves them (under /<provider>). `server`: the
+    base URL the document names; by default "/", relative to where the document is served (OpenAPI 3.1 4.8.5), so it
+    is right on any host and port."""
     operations = OPERATIONS[provider]
     refs, definitions = _schemas(operations)
     paths: dict[str, dict[str, Any]] = {}
@@ -859,7 +933,7 @@ def document(provider: str, server: str = "http://localhost:3000") -> dict[str, 
             "description": "Generated from pydantic models by paybridge.api.openapi. XML bodies carry the same "
             "members as the JSON schema, under the root element named in `xml`.",
         },
-        "servers": [{"url": server, "description": "the local stack (make run)"}],
+        "servers": [{"url": server, "description": "this stack"}],
         "paths": paths,
         "components": {"schemas": definitions, "securitySchemes": dict(SECURITY_SCHEMES[provider])},
     }

@@ -1,33 +1,49 @@
-"""ServiceStack's wire rules (seeds 001 Paylock, 003 Billiecart): format selection, JSON conventions, ResponseStatus.
+"""ServiceStack's wire rules (seeds 001 Paylock, 003 Billiecart): format selection, JSON conventions, ResponseStatus,
+?jsconfig, the pre-defined routes.
 
 How to use it (one contract description, see codecs/datacontract.py, serves both formats):
 
     from paybridge.api import servicestack as ss
 
-    path, suffix = ss.route(request.path)             # "/payments.xml" -> ("/payments", "xml")
-    fmt = ss.reply_format(request)                    # "json" | "xml": suffix > ?format= > Accept > JSON
-    try:
+    @ss.serving(REQUEST, RESPONSE, answer)            # the provider's error map: answer(exc, fmt) -> HttpResponse
+    def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
         values = ss.decode(request, REQUEST)          # dict by the request's Content-Type (JSON default)
         ...
         return ss.respond(200, fmt, RESPONSE, {...})  # HttpResponse in ServiceStack's JSON or DataContract XML
-    except ss.ServiceStackError as exc:               # raise ss.http_error(404, "..."), ss.validation_error([...])
-        return ss.error_response(fmt, exc, RESPONSE)  # ResponseStatus inside RESPONSE if it has one, else
-                                                      # ServiceStack's ErrorResponse
-    except MalformedDocument as exc:
-        return ss.error_response(fmt, ss.malformed_error(exc, REQUEST), RESPONSE)
+        # raise ss.http_error(404, "..."), ss.validation_error([...]): the error map answers them with
+        # ss.error_response(fmt, exc, RESPONSE) (ResponseStatus inside RESPONSE if it has one, else ServiceStack's
+        # ErrorResponse), MalformedDocument with ss.malformed_error(exc, REQUEST)
 
-Formats: `reply_format` — the path suffix `.xml`/`.json` first, then `?format=xml|json`, then Accept
+Formats: `reply_format` - the path suffix `.xml`/`.json` first, then `?format=xml|json`, then Accept
 (application/xml or text/xml -> XML; JSON types, */* or nothing -> JSON); an unknown ?format is ignored.
-`request_format` — the body by Content-Type: application/json or text/json (or none) -> JSON,
+`request_format` - the body by Content-Type: application/json or text/json (or none) -> JSON,
 application/xml or text/xml -> XML, anything else raises a 415 ServiceStackError ("UnsupportedMediaType").
+
+Pre-defined routes (ServiceStack's GenericHandler, for every request DTO): `/json/reply/{Dto}` and `/api/{Dto}` read
+the body as JSON and answer JSON, `/xml/reply/{Dto}` XML, whatever Content-Type and Accept say; `?format=` still
+chooses the answer's format, and `/api/{Dto}.xml` / `.json` both (ApiHandlers' extension). `serving` answers a name
+that is not the operation's DTO (matched without case, as ServiceStack's operation map) with ServiceStack's own
+405 NotImplementedException "The operation '{name}' does not exist for this service", in an ErrorResponse.
+`bind_query` fills the DTO's scalar members the body left null or at their default from query parameters of the
+same name (without case), as GenericHandler does: a DTO whose documented route has a path parameter takes it so.
 
 JSON conventions (ServiceStack.Text): property names as declared (PascalCase), in declaration order; null members
 left out; decimals exact; Guids in "N" format (32 hex digits, ServiceStack.Text's default; "D" accepted on input);
-enums by name; [Flags] enums as the names Enum.ToString() gives ("PaymentDeclined, FailedAvsCheck"; "None" for 0)
-— note stock ServiceStack.Text writes a [Flags] value as its integer; this project writes the names, as issue 6
-asks, and reads names, comma-separated names or integers. Reading is case-insensitive on property and enum names,
-as ServiceStack.Text is; an unknown property, a value of the wrong type or a property twice raises
-datacontract.InvalidMember naming the field (ServiceStack silently drops those; a payment API should not).
+enums by name; a [Flags] enum as its integer value, as ServiceStack.Text writes it (TypeExtensions.ShouldWriteFlags;
+the generated Python and TypeScript DTOs read it as an IntEnum), while DataContract XML writes the space-separated
+names (codecs/datacontract.py). Reading takes an integer (or its digits as a string), a name, or comma-separated
+names. Reading is case-insensitive on property and enum names, as ServiceStack.Text is, so camelCase input is
+read; snake_case is not (ServiceStack.Text's default PropertyConvention.Strict); an unknown property, a value of the
+wrong type or a property twice raises datacontract.InvalidMember naming the field (ServiceStack silently drops those;
+a payment API should not).
+
+?jsconfig (ServiceStack's "Customize JSON Responses"): `serving` re-encodes every JSON answer - success, error,
+replay - with the property-name casing the query asks: comma-separated options, keys and values without case,
+`TextCase:CamelCase|SnakeCase|PascalCase|Default` (alias `tc:cc|sc|pc|d`), `EmitCamelCaseNames` (`eccn`),
+`EmitLowercaseUnderscoreNames` (`elun`), `EmitPascalCaseNames` (`epcn`), a bool option being on unless `:false` or
+`:0`, the last one winning (JsConfig.CreateScope). Names are cased as ServiceStack.Text cases them (ToCamelCase,
+ToLowercaseUnderscore), nested types and ResponseStatus included; dictionary keys (Meta) are data and stay as they
+are (WriteDictionary writes keys unchanged). Other options and unknown ones are ignored; XML answers are unchanged.
 
 Errors: `ServiceStackError(status, error_code, message, errors)`; `http_error(status, message)` uses the
 HttpStatusCode name as ErrorCode (401 "Unauthorized", 403 "Forbidden", 404 "NotFound", 409 "Conflict",
@@ -41,13 +57,15 @@ Billiecart's sample shows; ErrorResponse is ServiceStack's own DTO in that names
 
 from __future__ import annotations
 
+import json as std_json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from paybridge.api.cards import masked
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.api.negotiation import choose, media_type
 from paybridge.codecs import MalformedDocument, datacontract, json
@@ -88,18 +106,36 @@ def route(path: str) -> tuple[str, Format | None]:
     return path, None
 
 
+def query_value(request: HttpRequest, name: str) -> str | None:
+    """A query parameter by name without case (ASP.NET's QueryString, which ServiceStack reads, ignores it)."""
+    wanted = name.lower()
+    return next((value for key, value in request.query.items() if key.lower() == wanted), None)
+
+
+def _asked_format(request: HttpRequest) -> Format | None:
+    asked = (query_value(request, "format") or "").lower()
+    return asked if asked in ("xml", "json") else None  # type: ignore[return-value]
+
+
 def reply_format(request: HttpRequest) -> Format:
+    builtin = predefined(request.path)
+    if builtin is not None:
+        # GenericHandler: httpReq.GetQueryStringContentType() ?? HandlerContentType (Accept is not read).
+        return _asked_format(request) or builtin.fmt
     _, suffix = route(request.path)
     if suffix:
         return suffix
-    asked = (request.query.get("format") or "").lower()
-    if asked in ("xml", "json"):
-        return asked  # type: ignore[return-value]
+    asked = _asked_format(request)
+    if asked:
+        return asked
     chosen = choose(request.header("accept"), (*JSON_TYPES, *XML_TYPES), "application/json")
     return "xml" if chosen in XML_TYPES else "json"
 
 
 def request_format(request: HttpRequest) -> Format:
+    builtin = predefined(request.path)
+    if builtin is not None:
+        return builtin.fmt  # GenericHandler deserializes the body with its own content type
     kind = media_type(request.header("content-type"))
     if kind in XML_TYPES:
         return "xml"
@@ -110,6 +146,190 @@ def request_format(request: HttpRequest) -> Format:
 
 def media_type_of(fmt: Format) -> str:
     return XML_MEDIA_TYPE if fmt == "xml" else JSON_MEDIA_TYPE
+
+
+# --- pre-defined routes ------------------------------------------------------------------------------------------
+
+# /json/reply/{Dto} and /xml/reply/{Dto} (HttpHandlerFactory), /api/{Dto} (PredefinedRoutesFeature.JsonApiRoute).
+_PREDEFINED = re.compile(r"/(?:(?P<kind>json|xml)/reply|api)/(?P<name>[^/]+)")
+
+
+@dataclass(frozen=True)
+class Predefined:
+    """A request to one of ServiceStack's pre-defined routes: the DTO name the path gives and the route's format."""
+
+    name: str
+    fmt: Format
+
+
+def predefined(path: str) -> Predefined | None:
+    """The pre-defined route a path is (None for any other path). `/api/{Dto}.xml` and `.json` choose the format, as
+    ApiHandlers' extension does; /json/reply and /xml/reply take the name as it is."""
+    found = _PREDEFINED.fullmatch(path)
+    if found is None:
+        return None
+    if found["kind"]:
+        return Predefined(found["name"], found["kind"])  # type: ignore[arg-type]
+    name, suffix = route(found["name"])
+    return Predefined(name, suffix or "json")
+
+
+def unknown_operation(name: str) -> ServiceStackError:
+    """GenericHandler's AssertOperationExists: NotImplementedException, which ServiceStack answers 405. The name is
+    echoed as the message does (masked like every error text; a character XML cannot carry shown as U+FFFD)."""
+    shown = _NOT_XML.sub("\ufffd", name)
+    return ServiceStackError(405, "NotImplementedException", f"The operation '{shown}' does not exist for this service")
+
+
+def _default(kind: MemberType) -> Any:
+    """The value a C# property of this type holds when nothing set it (default(T); null for references)."""
+    defaults: dict[Scalar, Any] = {DECIMAL: Decimal(0), BOOLEAN: False, GUID: str(uuid.UUID(int=0)), INT: 0, LONG: 0}
+    return defaults.get(kind) if isinstance(kind, Scalar) else None
+
+
+def bind_query(request: HttpRequest, contract: Contract, values: Mapping[str, Any]) -> dict[str, Any]:
+    """GenericHandler's "override default Request DTO properties with any QueryString params": each non-empty query
+    parameter naming a scalar member (without case) sets it where the body left it null or at its default. A value
+    of the wrong type raises InvalidMember naming the member."""
+    bound = dict(values)
+    members = {m.name.lower(): m for m in contract.json_members if isinstance(m.type, Scalar | Enumeration)}
+    for key, text in request.query.items():
+        member = members.get(key.lower())
+        if member is None or not text:
+            continue
+        current = bound.get(member.name)
+        if current is not None and current != _default(member.type):
+            continue
+        _xml_text(text, member.name)  # as a body's value: its answer may be asked for in XML
+        try:
+            bound[member.name] = datacontract.value_of(member.type, text)  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidMember(member.name, _invalid(text, member.name)) from None
+    return bound
+
+
+# --- ?jsconfig ---------------------------------------------------------------------------------------------------
+
+TextCase = Literal["PascalCase", "CamelCase", "SnakeCase"]
+_TEXT_CASES: Mapping[str, TextCase | None] = {
+    "d": None,
+    "default": None,
+    "pc": "PascalCase",
+    "pascalcase": "PascalCase",
+    "cc": "CamelCase",
+    "camelcase": "CamelCase",
+    "sc": "SnakeCase",
+    "snakecase": "SnakeCase",
+}
+_CASE_SWITCHES: Mapping[str, TextCase] = {
+    "eccn": "CamelCase",
+    "emitcamelcasenames": "CamelCase",
+    "epcn": "PascalCase",
+    "emitpascalcasenames": "PascalCase",
+    "elun": "SnakeCase",
+    "emitlowercaseunderscorenames": "SnakeCase",
+}
+
+
+def text_case(request: HttpRequest) -> TextCase | None:
+    """The casing `?jsconfig` asks, as JsConfig.CreateScope reads it (None: the host's, names as declared)."""
+    config = query_value(request, "jsconfig")
+    case: TextCase | None = None
+    for item in (config or "").split(","):
+        key, colon, value = item.partition(":")
+        key, value = key.lower(), value.lower()
+        switched_on = not colon or value not in ("false", "0")
+        if key in _CASE_SWITCHES:
+            case = _CASE_SWITCHES[key] if switched_on else case
+        elif key in ("tc", "textcase"):
+            case = _TEXT_CASES.get(value, case) if colon else case
+    return case
+
+
+def camel_case(name: str) -> str:
+    """ServiceStack.Text's ToCamelCase: the leading capitals lower-cased, the last of a run kept if a word follows
+    ("IsFeePayment" -> "isFeePayment", "ID" -> "id", "ECash" -> "eCash")."""
+    chars = list(name)
+    for i, char in enumerate(chars):
+        after = name[i + 1] if i + 1 < len(name) else "A"
+        if not ("A" <= char <= "Z" and ("A" <= after <= "Z" or i == 0)):
+            break
+        chars[i] = char.lower()
+    return "".join(chars)
+
+
+def snake_case(name: str) -> str:
+    """ServiceStack.Text's ToLowercaseUnderscore: camelCase, then "_" and the lower case before every other
+    character that is neither a digit, a lower-case letter nor "_" ("GstAmount" -> "gst_amount")."""
+    return "".join(
+        c if c.isdigit() or (c.isalpha() and c.islower()) or c == "_" else "_" + c.lower() for c in camel_case(name)
+    )
+
+
+def pascal_case(name: str) -> str:
+    """ServiceStack.Text's ToPascalCase (the declared names here are PascalCase already: they stay as they are)."""
+    parts = [p for p in name.split("_") if p] if "_" in name else [name]
+    return "".join(camel_case(p)[:1].upper() + camel_case(p)[1:] for p in parts)
+
+
+_CASINGS = {"CamelCase": camel_case, "SnakeCase": snake_case, "PascalCase": pascal_case}
+
+
+def recased(document: Any, kind: MemberType, case: TextCase) -> Any:
+    """A JSON document `to_json` wrote for `kind`, its property names in `case`; dictionary keys left as they are."""
+    if isinstance(kind, Contract) and isinstance(document, dict):
+        members = {m.name: m.type for m in kind.json_members}
+        name = _CASINGS[case]
+        return {name(key): recased(value, members.get(key, TEXT), case) for key, value in document.items()}
+    if isinstance(kind, ListOf) and isinstance(document, list):
+        return [recased(item, kind.item, case) for item in document]
+    return document
+
+
+def with_jsconfig(request: HttpRequest, response: HttpResponse, contract: Contract) -> HttpResponse:
+    """The answer with the casing `?jsconfig` asks (JSON only). `contract` is the operation's response DTO; a
+    document that is not one of its (ServiceStack's ErrorResponse) is recased as an ErrorResponse."""
+    case = text_case(request)
+    if case is None or response.media_type != JSON_MEDIA_TYPE or not response.body:
+        return response
+    # The answer is this module's own JSON: read back as written (exact decimals), without the request limits.
+    document = std_json.loads(response.body, parse_float=Decimal)
+    names = {m.name for m in contract.json_members}
+    root = contract if isinstance(document, dict) and set(document) <= names else ERROR_RESPONSE
+    body = json.encode(recased(document, root, case))
+    return HttpResponse(response.status, body, response.media_type, response.headers)
+
+
+# --- an operation as ServiceStack hosts it -----------------------------------------------------------------------
+
+Operation = Callable[[HttpRequest], HttpResponse]
+Answer = Callable[[Exception, Format], HttpResponse]
+
+
+def serving(
+    request_contract: Contract, response_contract: Contract, answer: Answer
+) -> Callable[[Callable[[HttpRequest, Format], HttpResponse]], Operation]:
+    """One ServiceStack operation: its documented routes and the pre-defined ones for its request DTO (any other
+    DTO name is ServiceStack's 405), the format the request asks, whatever it raises answered by the provider's
+    error map (`answer`) in that format, and every JSON answer in the casing ?jsconfig asks."""
+
+    def wrap(operation: Callable[[HttpRequest, Format], HttpResponse]) -> Operation:
+        def run(request: HttpRequest) -> HttpResponse:
+            fmt = reply_format(request)
+            builtin = predefined(request.path)
+            if builtin is not None and builtin.name.lower() != request_contract.name.lower():
+                # No request DTO by that name: ServiceStack's own ErrorResponse, before anything is read.
+                response = error_response(fmt, unknown_operation(builtin.name))
+            else:
+                try:
+                    response = operation(request, fmt)
+                except Exception as exc:  # the error map is the one place exceptions become answers
+                    response = answer(exc, fmt)
+            return with_jsconfig(request, response, response_contract)
+
+        return run
+
+    return wrap
 
 
 # --- bodies ------------------------------------------------------------------------------------------------------
@@ -144,7 +364,8 @@ def respond(
 
 
 def flags_text(kind: Enumeration, value: int) -> str:
-    """A [Flags] value as Enum.ToString() writes it: names in declaration order joined by ", "."""
+    """A [Flags] value as Enum.ToString() writes it: names in declaration order joined by ", " (JSON writes the
+    number; this is the same value as a person reads it, and the check that the number is one of the enum's)."""
     names = kind.names(value)
     if not names:
         raise ValueError(f"{value} is not a {kind.name}")
@@ -169,7 +390,11 @@ def _json_value(kind: MemberType, value: Any) -> Any:
     if isinstance(kind, StringMap):
         return dict(value)
     if isinstance(kind, Enumeration):
-        return flags_text(kind, kind.combine(value)) if kind.flags else datacontract.text_of(kind, value)
+        if kind.flags:
+            number = kind.combine(value)
+            flags_text(kind, number)  # a value no combination of the enum's flags makes is refused, not written
+            return number
+        return datacontract.text_of(kind, value)
     if kind is GUID:
         return uuid.UUID(str(value)).hex
     if kind is DECIMAL:
@@ -230,8 +455,13 @@ def _xml_text(value: Any, path: str) -> None:
         raise InvalidMember(path, f"'{_name(path)}' holds a control character XML cannot carry")
 
 
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
 def _scalar(kind: Scalar | Enumeration, value: Any) -> Any:
     if isinstance(kind, Enumeration):
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+            value = int(value)  # Enum.Parse reads a number written as a string too
         if isinstance(value, int) and not isinstance(value, bool):
             if not kind.names(value):
                 raise ValueError(value)
@@ -263,7 +493,9 @@ def _scalar(kind: Scalar | Enumeration, value: Any) -> Any:
     if kind is GUID:
         if not isinstance(value, str):
             raise ValueError(value)
-        return str(uuid.UUID(value.strip()))
+        return datacontract.value_of(GUID, value)
+    if isinstance(value, str):
+        return datacontract.value_of(kind, value)  # ASCII digits only, as in XML
     if isinstance(value, bool) or (isinstance(value, Decimal) and value != value.to_integral_value()):
         raise ValueError(value)
     return int(value)
@@ -331,7 +563,15 @@ class FieldError:
     meta: Mapping[str, str] | None = None
 
     def values(self) -> dict[str, Any]:
-        return {"ErrorCode": self.error_code, "FieldName": self.field_name, "Message": self.message, "Meta": self.meta}
+        # Every text an error answer carries is masked (api/cards.py): a value echoed in a message, a PropertyValue
+        # in Meta or a member name of a body may hold a card number, which no answer shows.
+        meta = None if self.meta is None else {k: masked(v) for k, v in self.meta.items()}
+        return {
+            "ErrorCode": self.error_code,
+            "FieldName": masked(self.field_name),
+            "Message": masked(self.message),
+            "Meta": meta,
+        }
 
 
 @dataclass
@@ -350,7 +590,7 @@ class ServiceStackError(Exception):
     def response_status(self) -> dict[str, Any]:
         return {
             "ErrorCode": self.error_code,
-            "Message": self.message,
+            "Message": masked(self.message),
             "Errors": [e.values() for e in self.errors],
         }
 

@@ -10,6 +10,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -236,15 +237,21 @@ class Gateway:
         )
 
 
-def docs(path: str) -> tuple[int, dict[str, str], bytes]:
-    """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document."""
+# A Host header as a URL's authority may write it: a name or an address, and a port.
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", re.ASCII)
+
+
+def docs(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document, its
+    server the stack as the client reached it (the Host header; relative when there is none a URL can hold)."""
     from paybridge.api import openapi
 
     if path in ("/docs", "/docs/"):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.swagger_page().encode()
     provider = path.removeprefix("/docs/").removesuffix("/openapi.json")
     if path.endswith("/openapi.json") and provider in openapi.PROVIDERS:
-        document = json.dumps(openapi.document(provider), indent=2).encode()
+        server = f"http://{host}" if host and _HOST.fullmatch(host) else "/"
+        document = json.dumps(openapi.document(provider, server), indent=2).encode()
         return 200, {"Content-Type": "application/json"}, document
     return 404, {"Content-Type": "application/json"}, json.dumps({"message": "no such document"}).encode()
 
@@ -267,7 +274,7 @@ def serve(gateway: Gateway, host: str, port: int, console: Console | None = None
                 self._send(answer.status, {"Content-Type": answer.media_type}, answer.body)
                 return
             if self.command == "GET" and (parts.path == "/docs" or parts.path.startswith("/docs/")):
-                self._send(*docs(parts.path))
+                self._send(*docs(parts.path, self.headers.get("Host")))
                 return
             status, out, data = gateway.dispatch(self.command, self.path, headers, body)
             self._send(status, out, data)

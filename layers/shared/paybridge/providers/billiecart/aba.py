@@ -16,16 +16,23 @@ Descriptive record (type 0)              Detail record (type 1)                 
                                            88-96  trace account, right, blanks
                                            97-112 name of remitter, left
                                            113-120 withholding tax, cents, zeros
+
+What goes to the bank is what was given, or nothing: a text field holds the file's character set (CHARACTERS) and no
+card number (api/cards.py), else the file is refused (AbaError), never converted (NFKD once turned fullwidth digits
+into ASCII ones, a card number sent to the bank). Long text is cut to its field, as the layout says. Numbers are
+ASCII digits. Every field of every record is checked before the file is written; an error names the field, never
+its value.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from paybridge.api.cards import holds_card_number
 
 RECORD_LENGTH = 120
 EOL = "\r\n"
@@ -33,10 +40,19 @@ CREDIT = "50"  # externally initiated credit: a payout into the employee's accou
 DEBIT = "13"  # externally initiated debit: the self-balancing record drawing the total from the organisation
 # Amount fields hold 10 digits of cents.
 MAX_CENTS = 9_999_999_999
-# BECS's character set: letters, digits, space and a few punctuation marks; anything else becomes a space.
-_UNSAFE = re.compile(r"[^A-Za-z0-9 &'()*+,\-./]")
-_BSB = re.compile(r"^(\d{3})-?(\d{3})$")
-_ACCOUNT = re.compile(r"^[0-9\- ]{1,9}$")
+# The detail record's text fields: the title of the account and the lodgement reference.
+TITLE_LENGTH = 32
+REFERENCE_LENGTH = 18
+# BECS's character set as the file takes it: letters, digits, space and a few punctuation marks (ASCII only).
+CHARACTERS = "A-Z, a-z, 0-9, space and & ' ( ) * + , - . /"
+_TEXT = re.compile(r"[A-Za-z0-9 &'()*+,\-./]*")
+# re.ASCII throughout: \d would take fullwidth or Arabic-Indic digits, and str.isdigit() does.
+_BSB = re.compile(r"([0-9]{3})-?([0-9]{3})", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9\- ]{1,9}", re.ASCII)
+_APCA = re.compile(r"[0-9]{1,6}", re.ASCII)
+_INSTITUTION = re.compile(r"[A-Z]{3}", re.ASCII)
+# Around a value given for a field, only ASCII spaces are dropped: any other is a character outside the set.
+_SPACE = " "
 
 
 class AbaError(ValueError):
@@ -65,20 +81,21 @@ class Payout:
     account_title: str
     amount: Decimal  # dollars and cents
     lodgement_reference: str
+    payment_id: str = ""  # named by an error, so that the payout can be found
 
 
 def bsb(value: str) -> str:
     """A BSB as the file writes it, `123-456`, from six digits with or without the hyphen."""
-    found = _BSB.fullmatch(value.strip())
+    found = _BSB.fullmatch(value.strip(_SPACE))
     if found is None:
-        raise AbaError(f"a BSB must be six digits: {value!r}")
+        raise AbaError("a BSB must be six digits (0-9)")
     return f"{found.group(1)}-{found.group(2)}"
 
 
 def account_number(value: str) -> str:
-    text = value.strip()
+    text = value.strip(_SPACE)
     if not _ACCOUNT.fullmatch(text) or not text.strip("0- "):
-        raise AbaError(f"an account number is up to 9 digits, not all zeros: {value!r}")
+        raise AbaError("an account number is up to 9 digits (0-9), not all zeros")
     return text
 
 
@@ -89,14 +106,35 @@ def cents(amount: Decimal) -> int:
     return int(value)
 
 
-def text(value: str) -> str:
-    """A value in the file's character set: accents dropped, anything else outside it a space."""
-    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    return _UNSAFE.sub(" ", plain)
+def in_character_set(value: str) -> bool:
+    """Every character of `value` is one the file takes (CHARACTERS)."""
+    return _TEXT.fullmatch(value) is not None
 
 
-def _left(value: str, size: int) -> str:
-    return text(value)[:size].ljust(size)
+def text(value: str, name: str) -> str:
+    """`value` as the file writes it in the field `name`, unchanged: AbaError if it holds a card number or a character
+    outside the file's character set. The error does not show the value (it may be the card number)."""
+    if holds_card_number(value):
+        raise AbaError(f"the {name} holds a card number")
+    if not in_character_set(value):
+        raise AbaError(f"the {name} holds a character outside the file's character set ({CHARACTERS})")
+    return value
+
+
+def written(value: str, size: int) -> str:
+    """What a text field of `size` characters carries of `value`: without the spaces around it, cut to its size."""
+    return value.strip(_SPACE)[:size]
+
+
+def field_text(value: str, size: int, name: str) -> str:
+    """`written(value, size)`, checked whole and cut (`text`): cutting a long run of digits inside one of its groups
+    makes a shorter run, which may be a card number the whole was not."""
+    text(value.strip(_SPACE), name)
+    return text(written(value, size), name)
+
+
+def _left(value: str, size: int, name: str) -> str:
+    return field_text(value, size, name).ljust(size)
 
 
 def _right_blank(value: str, size: int) -> str:
@@ -110,6 +148,11 @@ def _zeros(number: int, size: int) -> str:
 
 
 def _record(fields: Sequence[str]) -> str:
+    """A record from its fields as written, each checked as the bank gets it (the text fields were checked whole
+    before they were cut). Each field, not the line: in a line the fixed fields run together (BSB, account number,
+    transaction code and amount are adjacent digits), and an ordinary payout would read as a card number."""
+    for value in fields:
+        text(value, "record")
     line = "".join(fields)
     if len(line) != RECORD_LENGTH:  # a field writer above let a value out of its width
         raise AbaError(f"a record of {len(line)} characters")
@@ -117,13 +160,13 @@ def _record(fields: Sequence[str]) -> str:
 
 
 def descriptive(remitter: Remitter, processing_date: date) -> str:
-    apca = remitter.apca_user_id.strip()
-    if not apca.isdigit() or len(apca) > 6:
-        raise AbaError(f"the APCA user id is up to 6 digits: {apca!r}")
-    institution = remitter.financial_institution.strip()
-    if not re.fullmatch(r"[A-Z]{3}", institution):
-        raise AbaError(f"the financial institution is a 3-letter abbreviation: {institution!r}")
-    if not text(remitter.user_name).strip() or not text(remitter.description).strip():
+    apca = remitter.apca_user_id.strip(_SPACE)
+    if not _APCA.fullmatch(apca):
+        raise AbaError("the APCA user id is up to 6 digits (0-9)")
+    institution = remitter.financial_institution.strip(_SPACE)
+    if not _INSTITUTION.fullmatch(institution):
+        raise AbaError("the financial institution is a 3-letter abbreviation (A-Z)")
+    if not remitter.user_name.strip(_SPACE) or not remitter.description.strip(_SPACE):
         raise AbaError("the user name and description must not be blank")
     return _record(
         [
@@ -132,9 +175,9 @@ def descriptive(remitter: Remitter, processing_date: date) -> str:
             "01",
             institution,
             " " * 7,
-            _left(remitter.user_name, 26),
+            _left(remitter.user_name, 26, "user name"),
             _zeros(int(apca), 6),
-            _left(remitter.description, 12),
+            _left(remitter.description, 12, "description"),
             processing_date.strftime("%d%m%y"),
             " " * 40,
         ]
@@ -146,7 +189,7 @@ def detail(
 ) -> str:
     if amount_cents <= 0:
         raise AbaError("an amount must be greater than zero")
-    if not text(title).strip():
+    if not title.strip(_SPACE):
         raise AbaError("the title of the account must not be blank")
     return _record(
         [
@@ -156,11 +199,11 @@ def detail(
             " ",
             code,
             _zeros(amount_cents, 10),
-            _left(title, 32),
-            _left(reference.strip(), 18),
+            _left(title, TITLE_LENGTH, "title of the account"),
+            _left(reference, REFERENCE_LENGTH, "lodgement reference"),
             bsb(remitter.bsb),
             _right_blank(account_number(remitter.account_number), 9),
-            _left(remitter.remitter_name, 16),
+            _left(remitter.remitter_name, 16, "name of the remitter"),
             _zeros(0, 8),
         ]
     )
@@ -188,12 +231,21 @@ def write(remitter: Remitter, processing_date: date, payouts: Sequence[Payout]) 
     lines = [descriptive(remitter, processing_date)]
     credit = 0
     for payout in payouts:
-        amount = cents(payout.amount)
+        try:
+            amount = cents(payout.amount)
+            record = detail(
+                remitter,
+                CREDIT,
+                payout.bsb,
+                payout.account_number,
+                payout.account_title,
+                amount,
+                payout.lodgement_reference,
+            )
+        except AbaError as exc:
+            raise AbaError(f"payout {payout.payment_id}: {exc}" if payout.payment_id else str(exc)) from None
         credit += amount
-        reference = payout.lodgement_reference
-        lines.append(
-            detail(remitter, CREDIT, payout.bsb, payout.account_number, payout.account_title, amount, reference)
-        )
+        lines.append(record)
     debit = 0
     if remitter.self_balancing and credit:
         debit = credit

@@ -60,12 +60,22 @@ def insufficient_budget(category: str, remaining: Decimal) -> ss.ServiceStackErr
     )
 
 
+def package_not_active(package_id: str) -> ss.ServiceStackError:
+    # Seed 003 documents no refusal of its own: the service's rules answer as its budget rules do (a 400 naming the
+    # member, with a code of its own), here on the package whose employee's account is not active (left, suspended).
+    message = f"Salary package '{package_id}' is not active: it takes no payments."
+    return ss.validation_error([ss.field_error("InactiveSalaryPackage", "SalaryPackageId", message)])
+
+
 def problem_error(problems: Sequence[BusinessProblem], package_id: str) -> ss.ServiceStackError:
-    """The answer to the ledger's refusal (a race lost after the service's own checks passed): the first problem.
-    The budget's reference is its category; the detail of an over-allocation is what remains."""
+    """The answer to the ledger's refusal (an inactive employee's account, or a race lost after the service's own
+    checks passed): the first problem. The budget's reference is its category; the detail of an over-allocation is
+    what remains."""
     problem = problems[0]
     if problem.code in (ProblemCode.UNKNOWN_ACCOUNT, ProblemCode.ACCOUNT_MISMATCH):
         return package_not_found(package_id)
+    if problem.code is ProblemCode.ACCOUNT_NOT_ACTIVE:
+        return package_not_active(package_id)
     if problem.code is ProblemCode.UNKNOWN_RECEIVABLE:
         return invalid_category(problem.subject, ())
     remaining = Decimal(problem.detail) if problem.detail else Decimal("0.00")

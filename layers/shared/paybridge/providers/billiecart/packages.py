@@ -12,6 +12,7 @@ A user is a bearer API key (stored as its SHA-256, like every credential) with a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,8 @@ CREDENTIAL_SCHEME = "billiecart-api-key"
 PACKAGE_REF = "billiecart.SalaryPackageId"
 PACKAGE_KIND = "billiecart.salary_package"
 CURRENCY = "AUD"
+# re.ASCII: str.isdigit() and \d take fullwidth and Arabic-Indic digits too.
+_BSB_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 def budget_id(package_id: str, category: str) -> str:
@@ -60,12 +63,19 @@ class SalaryPackage:
 
 
 def put_package(db: Store, tenant_id: str, package: SalaryPackage) -> None:
-    """Record a package: the employee's account, the package's data and a budget receivable per category. The bank
-    account is checked as the ABA file will need it, so settlement never meets one it cannot write."""
+    """Record a package: the employee's account, the package's data and a budget receivable per category. What the
+    ABA file will write of it is checked as the file checks it (the bank account; the account's title; the category
+    names, a payout's lodgement reference when it has no particulars), so settlement never meets one it cannot
+    write."""
     aba.bsb(package.bsb)
     aba.account_number(package.account_number)
-    if not package.bsb.isdigit():
-        raise aba.AbaError(f"a package's BSB is kept as six digits: {package.bsb!r}")
+    if not _BSB_DIGITS.fullmatch(package.bsb):
+        raise aba.AbaError("a package's BSB is kept as six digits (0-9)")
+    if not package.account_title.strip(" "):
+        raise aba.AbaError("a package's account title must not be blank")
+    aba.field_text(package.account_title, aba.TITLE_LENGTH, "title of the account")
+    for category in package.budgets:
+        aba.field_text(category, aba.REFERENCE_LENGTH, "budget category")
     db.put_account(
         Account(tenant_id, package.employee_id, package.employee_name, references={PACKAGE_REF: package.package_id})
     )

@@ -1,4 +1,6 @@
 """Billiecart POST /payments (seed 003): a manager pays an employee's claim from a budget of their salary package.
+Also at /payments.xml and .json, and at ServiceStack's pre-defined routes for its CreatePaymentRequest DTO
+(/api/CreatePaymentRequest, /json/reply/CreatePaymentRequest, /xml/reply/CreatePaymentRequest): api/servicestack.py.
 
 The order of the answers is ServiceStack's: the body is bound (400 SerializationException), then [Authenticate]
 (401) and [RequiredRole("manager")] (403) run, then the validator (400), then the service: the organisation (403),
@@ -17,7 +19,7 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import credential
-from paybridge.api.http import HttpRequest, HttpResponse, answering_in
+from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
 from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
@@ -61,7 +63,7 @@ class Caller:
             raise errors.invalid_role()
 
 
-_answering = answering_in(ss.reply_format, errors.answer)
+_answering = ss.serving(CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE, errors.answer)
 
 
 def authenticate(request: HttpRequest) -> Caller:
@@ -79,6 +81,8 @@ def authenticate(request: HttpRequest) -> Caller:
 @_answering
 def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     values = ss.decode(request, CREATE_PAYMENT_REQUEST)
+    if ss.predefined(request.path) is not None:
+        values = ss.bind_query(request, CREATE_PAYMENT_REQUEST, values)  # as GenericHandler binds its DTO
     caller = authenticate(request)
     caller.require(MANAGER)
     params = validate(values, request.header("idempotency-key"))

@@ -1,8 +1,13 @@
 """CreatePaymentRequest's validator: the rules of issue 6 as a ServiceStack FluentValidation validator answers them.
 
-Every rule runs (FluentValidation's default cascade), in the order of the seed's parameter table; the answer is
-ServiceStack's 400 with each error's FieldName, ErrorCode and Message. Rules that need the ledger (the salary
-package, its categories and their remaining budgets) are the service's, after authentication.
+Every member's rules run (FluentValidation's default cascade across members), in the order of the seed's parameter
+table; the answer is ServiceStack's 400 with each error's FieldName, ErrorCode and Message. Each member's chain starts
+with MaximumLength and then the card-number rule (api/cards.py: every member is kept, answered with or compared, so a
+card number however spelled, as text or as a JSON number, is refused in any of them); a member failing either has
+no other rule run on it (CascadeMode.Stop), so no rule echoes its value. Particulars, the payout's lodgement
+reference, must be in the character set of the bank's file (aba.CHARACTERS): the file carries it as it was sent or
+not at all. Rules that need the ledger (the salary package, its categories and their remaining budgets) are the
+service's, after authentication.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from paybridge.api.cards import holds_card_number
 from paybridge.api.lengths import utf16_length
 from paybridge.api.servicestack import FieldError, card_number_error, display_name, field_error, validation_error
+from paybridge.providers.billiecart import aba
 
 CURRENCY = "AUD"
 CENT = Decimal("0.01")
@@ -56,27 +62,35 @@ def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePa
     gst = _decimal(values.get("GstAmount"))
     particulars = values.get("Particulars")
     category = _text(values.get("BudgetCategory"))
+    organisation = values.get("OrganisationId")
 
-    _not_empty(errors, "SalaryPackageId", package)
-    _max_length(errors, "SalaryPackageId", package, MAX_ID_LENGTH)
-    if amount <= 0:
-        errors.append(field_error("GreaterThan", "Amount", ComparisonValue="0", PropertyValue=amount))
-    _scale_precision(errors, "Amount", amount)
-    if gst < 0:
-        errors.append(field_error("GreaterThanOrEqual", "GstAmount", ComparisonValue="0", PropertyValue=gst))
-    _scale_precision(errors, "GstAmount", gst)
+    if not _refused(errors, "SalaryPackageId", values.get("SalaryPackageId"), MAX_ID_LENGTH):
+        _not_empty(errors, "SalaryPackageId", package)
+    amount_checked = not _refused(errors, "Amount", values.get("Amount"))
+    if amount_checked:
+        if amount <= 0:
+            errors.append(field_error("GreaterThan", "Amount", ComparisonValue="0", PropertyValue=amount))
+        _scale_precision(errors, "Amount", amount)
+    gst_checked = not _refused(errors, "GstAmount", values.get("GstAmount"))
+    if gst_checked:
+        if gst < 0:
+            errors.append(field_error("GreaterThanOrEqual", "GstAmount", ComparisonValue="0", PropertyValue=gst))
+        _scale_precision(errors, "GstAmount", gst)
     # Compared only when both are money: 1E+40 has no GST worth naming (and would overflow the arithmetic).
-    if _fits(amount) and _fits(gst) and gst > gst_in(max(amount, Decimal(0))):
+    if amount_checked and gst_checked and _fits(amount) and _fits(gst) and gst > gst_in(max(amount, Decimal(0))):
         ceiling = gst_in(max(amount, Decimal(0)))
         errors.append(field_error("LessThanOrEqual", "GstAmount", ComparisonValue=ceiling, PropertyValue=gst))
-    _max_length(errors, "Particulars", particulars, MAX_PARTICULARS_LENGTH)
-    if holds_card_number(particulars):  # kept on the payment and written into the ABA file's lodgement reference
-        errors.append(card_number_error("Particulars"))
-    _not_empty(errors, "BudgetCategory", category)
-    _max_length(errors, "BudgetCategory", category, MAX_ID_LENGTH)
+    # Kept on the payment and written into the ABA file's lodgement reference: what the file carries of it (its
+    # first 18 characters) must hold no card number either, nor any character the file does not take.
+    if not _refused(errors, "Particulars", particulars, MAX_PARTICULARS_LENGTH):
+        if isinstance(particulars, str) and holds_card_number(aba.written(particulars, aba.REFERENCE_LENGTH)):
+            errors.append(card_number_error("Particulars"))
+        else:
+            _bank_characters(errors, "Particulars", particulars)
+    if not _refused(errors, "BudgetCategory", values.get("BudgetCategory"), MAX_ID_LENGTH):
+        _not_empty(errors, "BudgetCategory", category)
     # PostOperationTenanted's member, after the request's own (seed 003's tables).
-    organisation = values.get("OrganisationId")
-    _max_length(errors, "OrganisationId", organisation, MAX_ID_LENGTH)
+    _refused(errors, "OrganisationId", organisation, MAX_ID_LENGTH)
     key_length = utf16_length(idempotency_key) if idempotency_key is not None else 0
     if idempotency_key is not None and not 1 <= key_length <= MAX_IDEMPOTENCY_KEY_LENGTH:
         errors.append(
@@ -118,10 +132,24 @@ def _not_empty(errors: list[FieldError], name: str, value: str) -> None:
         errors.append(field_error("NotEmpty", name))
 
 
-def _max_length(errors: list[FieldError], name: str, value: Any, limit: int) -> None:
-    # FluentValidation's MaximumLength: String.Length, UTF-16 code units; the value itself is not in the error.
-    if isinstance(value, str) and (length := utf16_length(value)) > limit:
+def _refused(errors: list[FieldError], name: str, value: Any, limit: int | None = None) -> bool:
+    """The first rules of a member's chain, as sent: MaximumLength (String.Length, UTF-16 code units), then no card
+    number (text, or a JSON number). True when either refused it: its chain stops there. Neither error shows the
+    value, and the detector only reads values within their length."""
+    if limit is not None and isinstance(value, str) and (length := utf16_length(value)) > limit:
         errors.append(field_error("MaximumLength", name, MaxLength=limit, TotalLength=length))
+        return True
+    if holds_card_number(value):
+        errors.append(card_number_error(name))
+        return True
+    return False
+
+
+def _bank_characters(errors: list[FieldError], name: str, value: Any) -> None:
+    # A Matches() rule: the value as sent, every character one the bank's file takes (no NFKD, no replacement).
+    if isinstance(value, str) and not aba.in_character_set(value):
+        message = f"'{display_name(name)}' must hold only the characters of the bank's file: {aba.CHARACTERS}."
+        errors.append(field_error("RegularExpression", name, message))
 
 
 def _digits(value: Decimal) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from paybridge.api import servicestack as ss
+from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import MalformedDocument
 from paybridge.observability import logger
@@ -37,6 +38,8 @@ class Refused(Exception):
 
 
 def refused_values(exc: Refused) -> dict[str, object]:
+    """A refusal's answer. Its messages name amounts and gateways the request and the attempt hold: shown masked
+    (api/cards.py), as every ServiceStack error answer's texts are, so no answer shows a card number."""
     return {
         "Result": {
             "PaymentId": ZERO_GUID,
@@ -46,7 +49,7 @@ def refused_values(exc: Refused) -> dict[str, object]:
             "IsSuccessful": False,
             "TsysMappedGatewayResponse": None,
         },
-        "Errors": list(exc.refusal.messages),
+        "Errors": [masked(message) for message in exc.refusal.messages],
     }
 
 

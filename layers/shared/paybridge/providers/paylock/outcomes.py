@@ -1,4 +1,5 @@
-"""PaymentProcessingOutcome as a Python flag set, and its seed names (models.OUTCOME writes them on the wire)."""
+"""PaymentProcessingOutcome as a Python flag set, and its seed names (models.OUTCOME: the names in XML, the number in
+JSON, as ServiceStack writes a [Flags] enum)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,14 @@ City, State, Country and Email take the tenant's `paylock.payor_defaults` when m
 Every text member has a maximum length (MAX_LENGTHS; seed 001 documents none), counted as FluentValidation's
 MaximumLength counts (String.Length: UTF-16 code units, an emoji 2) on the value as sent. A member past it gets that
 one error (the rule chain stops, as CascadeMode.Stop): the value is never echoed as a PropertyValue.
+
+Then every member paybridge keeps, forwards or answers with (CARD_CHECKED: the texts, the amounts as sent, and the
+path's Id) is refused when it holds a card number however it is spelled (api/cards.py), with that one error: no
+rule that echoes a value runs on it. What the other rules read is ASCII where the seed's values are: LastFour's four
+digits are 0-9, CardType and PaymentMethod are their seed spellings (ASCII case aside), amounts are
+money.decimal_text's grammar. Values are trimmed of XML's white space only (space, tab, CR, LF), so what is kept,
+compared and forwarded is what was sent; a value of nothing but white space of any kind is blank, as
+FluentValidation's NotEmpty (string.IsNullOrWhiteSpace) counts it.
 """
 
 from __future__ import annotations
@@ -13,16 +21,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from paybridge.api import servicestack as ss
 from paybridge.api.cards import holds_card_number
 from paybridge.api.lengths import utf16_length
-from paybridge.codecs.datacontract import InvalidMember
+from paybridge.codecs import datacontract
+from paybridge.codecs.datacontract import GUID, InvalidMember
 from paybridge.ledger import Tenant
 from paybridge.money import InvalidAmount, minor_unit, to_amount
 from paybridge.providers.paylock.models import CARD_TYPES, PAYMENT_METHODS
@@ -80,9 +89,26 @@ MAX_LENGTHS: Mapping[str, int] = {
 CARD_METHODS = frozenset({"CC", "DC"})
 CASH_METHODS = frozenset({"CP"})
 LEDGER_METHODS = {"CC": "credit_card", "DC": "debit_card", "EC": "echeck", "CP": "cash", "OTHER": "other"}
-_PATH = re.compile(r"/collectionattempts/(?P<id>[^/]+)/payments", re.IGNORECASE)
-_LAST_FOUR = re.compile(r"\d{4}")
+# Every member kept on the payment, forwarded to a gateway or written into an answer, as sent: a card number in any
+# of them is refused (the body's Id is ignored: the path's is read, by `attempt_id`; IsFeePayment is a boolean).
+CARD_CHECKED = (
+    "PaymentToken",
+    "PaymentAmount",
+    "ConvenienceFee",
+    "CardType",
+    "LastFour",
+    "Fingerprint",
+    "PaymentMethod",
+    "GatewayName",
+    *(f"Payor.{name}" for name in PAYOR_FIELDS),
+)
+# re.ASCII: with IGNORECASE alone, "\u017f" (the long s) matches "s".
+_PATH = re.compile(r"/collectionattempts/(?P<id>[^/]+)/payments", re.IGNORECASE | re.ASCII)
+# ASCII digits: \d would take four fullwidth or Arabic-Indic digits as the card's last four.
+_LAST_FOUR = re.compile(r"[0-9]{4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# XML's white space (XML 1.0 production S): what is trimmed from a value; any other space is part of it.
+_XML_SPACE = " \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -125,47 +151,54 @@ class PaymentRequest:
 
 
 def attempt_id(path: str) -> str:
-    """The collection attempt's Guid from the route; a value that is no Guid cannot be bound (ServiceStack's 400)."""
+    """The collection attempt's Guid from the route; a value that is no Guid cannot be bound (ServiceStack's 400).
+    A Guid is the biller's id of an attempt, looked up, never read as a card number: about one random Guid in 29,000
+    holds one ("42424242-4242-4242-..."), and refusing it would leave that attempt unpayable; an answer that
+    repeats it masks it. A value that is no Guid and holds a card number, as sent or percent-decoded, is refused with
+    the card number's validation error; it is echoed by no answer."""
     found = _PATH.search(ss.route(path)[0])
     raw = found["id"] if found else ""
     try:
-        return str(uuid.UUID(raw))
+        # ASCII hex digits only (uuid.UUID alone reads fullwidth or Arabic-Indic digits, "_" and spaces as well).
+        return str(datacontract.value_of(GUID, raw))
     except ValueError:
-        raise InvalidMember("Id", f"'{raw}' is an Invalid value for 'Id'") from None
+        pass
+    if holds_card_number(raw) or holds_card_number(unquote(raw)):
+        raise ss.validation_error([ss.card_number_error("Id")])
+    raise InvalidMember("Id", f"'{raw}' is an Invalid value for 'Id'")
 
 
 def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest:
     """The request, every field checked; all field errors at once, as FluentValidation reports them."""
     errors: list[ss.FieldError] = []
     currency = tenant.currency
-    # MaximumLength first: a member past it has no other rule run on it (its value is never echoed).
+    # MaximumLength first, then card numbers (the detector then reads bounded values): a member refused by either has
+    # no other rule run on it, so no rule echoes a value that is too long or holds a card number.
     overlong = _overlong(values, errors)
+    refused = overlong | _card_numbers(values, errors, overlong)
     token = _text(values.get("PaymentToken"))
-    if not token and "PaymentToken" not in overlong:
+    if not token and "PaymentToken" not in refused:
         errors.append(ss.field_error("NotEmpty", "PaymentToken"))
-    amount = _amount(values, "PaymentAmount", currency, errors, required=True)
-    fee = _amount(values, "ConvenienceFee", currency, errors, required=False)
-    method = (_text(values.get("PaymentMethod")) or "CC").upper()
-    if method not in PAYMENT_METHODS and "PaymentMethod" not in overlong:
+    amount = _amount(values, "PaymentAmount", currency, errors, refused, required=True)
+    fee = _amount(values, "ConvenienceFee", currency, errors, refused, required=False)
+    method = _ascii_upper(_text(values.get("PaymentMethod")) or "CC")
+    if method not in PAYMENT_METHODS and "PaymentMethod" not in refused:
         errors.append(_one_of("PaymentMethod", PAYMENT_METHODS, values.get("PaymentMethod")))
     card_type = _text(values.get("CardType"))
-    if card_type and "CardType" not in overlong:
-        card_type = card_type.lower()
+    if card_type and "CardType" not in refused:
+        card_type = _ascii_lower(card_type)
         if card_type not in CARD_TYPES:
             errors.append(_one_of("CardType", CARD_TYPES, values.get("CardType")))
     elif not card_type and method in CARD_METHODS:
         errors.append(ss.field_error("NotEmpty", "CardType"))
     last_four = _text(values.get("LastFour"))
-    if last_four and "LastFour" not in overlong:
+    if last_four and "LastFour" not in refused:
         if not _LAST_FOUR.fullmatch(last_four):
             message = "'Last Four' must be exactly four digits."
             errors.append(ss.field_error("RegularExpression", "LastFour", message, PropertyValue=last_four))
     elif not last_four and method in CARD_METHODS:
         errors.append(ss.field_error("NotEmpty", "LastFour"))
-    payor, defaulted = _payor(values.get("Payor"), tenant, errors, overlong)
-    for name in ("PaymentToken", "Fingerprint", "GatewayName"):
-        if name not in overlong and holds_card_number(values.get(name)):
-            errors.append(ss.card_number_error(name))
+    payor, defaulted = _payor(values.get("Payor"), tenant, errors, refused)
     if errors:
         raise ss.validation_error(errors)
     assert amount is not None
@@ -185,28 +218,60 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
     )
 
 
+def _member(values: Mapping[str, Any], name: str) -> Any:
+    """A member's value as sent, by its dotted name ("Payor.Email")."""
+    parent, _, member = name.rpartition(".")
+    container = values.get(parent) if parent else values
+    return container.get(member) if isinstance(container, Mapping) else None
+
+
 def _overlong(values: Mapping[str, Any], errors: list[ss.FieldError]) -> frozenset[str]:
     """The members longer than their MaximumLength (UTF-16 code units of the value as sent), each with its error."""
-    payor = values.get("Payor")
     found = []
     for name, limit in MAX_LENGTHS.items():
-        parent, _, member = name.rpartition(".")
-        container = payor if parent else values
-        value = container.get(member) if isinstance(container, Mapping) else None
+        value = _member(values, name)
         if isinstance(value, str) and (length := utf16_length(value)) > limit:
             errors.append(ss.field_error("MaximumLength", name, MaxLength=limit, TotalLength=length))
             found.append(name)
     return frozenset(found)
 
 
+def _card_numbers(values: Mapping[str, Any], errors: list[ss.FieldError], overlong: frozenset[str]) -> frozenset[str]:
+    """The members holding a card number as sent (text, or a JSON number), each with the Must() rule's error."""
+    found = [name for name in CARD_CHECKED if name not in overlong and holds_card_number(_member(values, name))]
+    errors.extend(ss.card_number_error(name) for name in found)
+    return frozenset(found)
+
+
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    """A text member trimmed of XML's white space; "" when missing or nothing but white space of any kind."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    return value.strip(_XML_SPACE)
+
+
+def _ascii_lower(text: str) -> str:
+    # The seed's enumerations are ASCII: only A-Z fold, so no other spelling ("\u212a", the Kelvin sign, lowers to
+    # "k") becomes one of them.
+    return text.lower() if text.isascii() else text
+
+
+def _ascii_upper(text: str) -> str:
+    return text.upper() if text.isascii() else text
 
 
 def _amount(
-    values: Mapping[str, Any], name: str, currency: str, errors: list[ss.FieldError], *, required: bool
+    values: Mapping[str, Any],
+    name: str,
+    currency: str,
+    errors: list[ss.FieldError],
+    refused: frozenset[str],
+    *,
+    required: bool,
 ) -> Decimal | None:
     value = values.get(name)
+    if name in refused:
+        return None
     if value is None:
         if required:
             errors.append(ss.field_error("NotEmpty", name))
@@ -230,14 +295,13 @@ def _one_of(name: str, allowed: tuple[str, ...], value: Any) -> ss.FieldError:
 
 
 def _payor(
-    raw: Any, tenant: Tenant, errors: list[ss.FieldError], overlong: frozenset[str]
+    raw: Any, tenant: Tenant, errors: list[ss.FieldError], refused: frozenset[str]
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     if raw is None:
         errors.append(ss.field_error("NotNull", "Payor"))
         return {}, ()
     given = {name: _text(raw.get(name)) for name in PAYOR_FIELDS}
-    checked = {name: value for name, value in given.items() if f"Payor.{name}" not in overlong}
-    errors.extend(ss.card_number_error(f"Payor.{name}") for name, value in checked.items() if holds_card_number(value))
+    checked = {name: value for name, value in given.items() if f"Payor.{name}" not in refused}
     for name in ("FirstName", "LastName"):
         if name in checked and not checked[name]:
             errors.append(ss.field_error("NotEmpty", f"Payor.{name}"))

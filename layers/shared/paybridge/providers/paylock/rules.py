@@ -12,7 +12,7 @@ they read, so concurrent payments cannot pass a limit together.
 from __future__ import annotations
 
 import hashlib
-import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
@@ -39,6 +39,15 @@ def card_key(fingerprint: str | None) -> str:
     """What the journal keeps of a card fingerprint: its SHA-256, 32 hex digits (bounded, whatever the client
     sent; the fingerprint itself is the gateway's, not ours to copy)."""
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:32] if fingerprint else ""
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _folded(name: str) -> str:
+    """A gateway name as GatewayName is matched: case-insensitive in A-Z only. str.lower() would also match other
+    spellings ("\u212a", the Kelvin sign, lowers to "k"); any other character must be as the attempt names it."""
+    return name.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True)
@@ -109,13 +118,13 @@ class CollectionAttempt:
         tenant_settings: Mapping[str, Any],
         journal: Sequence[Mapping[str, Any]] = (),
     ) -> CollectionAttempt:
-        gateways = {name.lower(): Gateway.of(name, g) for name, g in data.get("gateways", {}).items()}
+        gateways = {_folded(name): Gateway.of(name, g) for name, g in data.get("gateways", {}).items()}
         fee_name = data.get("fee")
         return cls(
             attempt_id=attempt_id,
             gateways=gateways,
-            main=gateways[str(data["main"]).lower()],
-            fee=gateways[str(fee_name).lower()] if fee_name else None,
+            main=gateways[_folded(str(data["main"]))],
+            fee=gateways[_folded(str(fee_name))] if fee_name else None,
             limits=Limits.of(tenant_settings.get("limits", {}), data.get("limits", {})),
             journal=tuple(Charged(str(line.get("card", "")), str(line["state"]), int(line["at"])) for line in journal),
         )
@@ -124,7 +133,7 @@ class CollectionAttempt:
         """The gateway GatewayName asks for (any of the attempt's but the fee gateway), else the main one."""
         if name is None:
             return self.main
-        found = self.gateways.get(name.lower())
+        found = self.gateways.get(_folded(name))
         return None if found is None or found is self.fee else found
 
 
@@ -135,7 +144,10 @@ class Refusal:
 
 
 def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+    """The digits of a phone number as 0-9, however they are written: a number typed in fullwidth or Arabic-Indic
+    digits (or circled ones, NFKC's 1) is the same number, so it cannot pass the chargeback list by its spelling."""
+    digits = (unicodedata.decimal(c, None) for c in unicodedata.normalize("NFKC", phone))
+    return "".join(str(d) for d in digits if d is not None)
 
 
 def refusals(

@@ -1,4 +1,6 @@
-"""Paylock POST /collectionattempts/{id}/payments (seed 001), also at .xml and .json: ServiceStack's format rules.
+"""Paylock POST /collectionattempts/{id}/payments (seed 001), also at .xml and .json: ServiceStack's format rules;
+and at ServiceStack's pre-defined routes for its CreatePayment DTO (/api/CreatePayment, /json/reply/CreatePayment,
+/xml/reply/CreatePayment), where the collection attempt's Id is the DTO's own member (the body's, else the query's).
 
 One request costs one read (the key's records, the attempt's account reference, its balance and its reference item
 with the journal), then take_payment's reservation and completion: three DynamoDB round trips for a card payment.
@@ -18,13 +20,13 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse, answering_in
+from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Receivable, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
 from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.paylock import rules
-from paybridge.providers.paylock.errors import AttemptNotFound, Refused, Unauthenticated, answer
+from paybridge.providers.paylock.errors import ZERO_GUID, AttemptNotFound, Refused, Unauthenticated, answer
 from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import Outcome
@@ -56,11 +58,21 @@ def _idempotency_keys(request: HttpRequest) -> list[IdempotencyKey]:
     return [IdempotencyKey(OPERATION, key)]
 
 
-@answering_in(ss.reply_format, answer)
+def _bound(request: HttpRequest) -> tuple[dict[str, Any], str]:
+    """The CreatePayment as bound, and the documented path it names. On a pre-defined route the attempt is the DTO's
+    Id, from the body or else the query (ss.bind_query); none is Guid.Empty, which names no attempt (404)."""
+    if ss.predefined(request.path) is None:
+        attempt_id(request.path)  # a path id that is no Guid is refused before the body is read
+        return ss.decode(request, CREATE_PAYMENT), request.path
+    values = ss.bind_query(request, CREATE_PAYMENT, ss.decode(request, CREATE_PAYMENT))
+    return values, f"/collectionattempts/{values.get('Id') or ZERO_GUID}/payments"
+
+
+@ss.serving(CREATE_PAYMENT, CREATE_PAYMENT_RESULT, answer)
 def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     tenant = _tenant(request)
-    attempt_id(request.path)  # a path id that is no Guid is refused before the body is read
-    req = read(ss.decode(request, CREATE_PAYMENT), request.path, tenant)
+    values, path = _bound(request)
+    req = read(values, path, tenant)
     keys = _idempotency_keys(request)
     reference, balance_id = rules.reference(req.attempt_id), rules.receivable_id(req.attempt_id)
     db = store()
@@ -171,6 +183,10 @@ def _refusal(rejected: LedgerRejected, attempt: str) -> rules.Refusal:
         raise AttemptNotFound(attempt)
     if ProblemCode.RECEIVABLE_NOT_OPEN in codes:
         return rules.Refusal(Outcome.LOCK_DOWN_PAGE, ("The collection attempt is closed to payments.",))
+    if ProblemCode.ACCOUNT_NOT_ACTIVE in codes:
+        # seed 001 has no flag of its own for a debtor whose account is not active: LockDownPage is the one that says
+        # the attempt's page takes no payment (refused before any charge, nothing written).
+        return rules.Refusal(Outcome.LOCK_DOWN_PAGE, ("The debtor's account is not active: it takes no payments.",))
     return rules.Refusal(Outcome.OVER_PAYMENT, ("The payment amount is more than the balance due.",))
 
 
