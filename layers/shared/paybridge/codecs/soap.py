@@ -4,6 +4,8 @@ Reading goes through the one hardened parser (`codecs.xml`). Two leniencies, for
 provider pages that print fragments: prefixes the fragment uses without declaring them are bound to the namespaces
 the caller names (`bindings`: `soapenv` → SOAP 1.1's, a provider's `ser` → its service namespace), and the Body may
 stand inside the Header (seed 002's sample nests `soapenv:Body` in `soapenv:Header` and shows no Envelope) or alone.
+No leniency where it would leave a choice: a request has one Header at most, one Body (in the Envelope or in the
+Header, never both) and one element in it; anything more is a Client fault, never a pick of the first or the last.
 Writing follows PHP's SoapServer, whose answers seed 002 shows: `SOAP-ENV:` and `ns1:` prefixes, one line.
 """
 
@@ -42,7 +44,7 @@ class SoapFault(Exception):
 
 @dataclass(frozen=True)
 class Envelope:
-    """A request: its header entries (the Header's children, the Body aside) and the Body's first element."""
+    """A request: its header entries (the Header's children, the Body aside) and the Body's one element."""
 
     body: etree._Element
     headers: Sequence[etree._Element] = field(default_factory=tuple)
@@ -87,8 +89,9 @@ def _wrapped(body: bytes, bindings: Mapping[str, str]) -> bytes | None:
 
 def decode(body: bytes, bindings: Mapping[str, str], understood: Collection[str] = ()) -> Envelope:
     """The request in `body`. Raises MalformedDocument for a body that is not XML, SoapFault VersionMismatch for an
-    envelope of another SOAP version, Client for one without a Body element, and MustUnderstand for a header entry
-    marked mustUnderstand whose local name is not in `understood`."""
+    envelope of another SOAP version, Client for one without a Body element or with more than one Header, Body or
+    Body element, and MustUnderstand for a header entry marked mustUnderstand whose local name is not in
+    `understood`."""
     all_bindings = {**dict.fromkeys(ENVELOPE_PREFIXES, ENVELOPE_NS), **bindings}
     root = _parse(body, all_bindings)
     name, space = xml.local_name(root), xml.namespace(root)
@@ -98,30 +101,42 @@ def decode(body: bytes, bindings: Mapping[str, str], understood: Collection[str]
     if space != ENVELOPE_NS or name not in ("Envelope", "Header", "Body"):
         raise SoapFault("Client", "Bad Request: the document is not a SOAP 1.1 Envelope")
     if name == "Body":
-        return _envelope(root, [], understood)
-    containers = [root] if name == "Header" else [c for c in root if _is(c, "Header")]
+        return _envelope([root], [], understood)
+    if name == "Header":
+        containers, bodies = [root], []
+    else:
+        # SOAP 1.1 section 4.1.1: an Envelope holds at most one Header and one Body. Two of either, or a Body in the
+        # Header beside the Envelope's own, is two requests in one: which one a reader takes is the reader's
+        # choice, so none is taken (a gateway in front of us might have checked the other).
+        containers = [c for c in root if _is(c, "Header")]
+        bodies = [c for c in root if _is(c, "Body")]
+        if len(containers) > 1:
+            raise SoapFault("Client", "Bad Request: the Envelope has more than one Header")
     headers: list[etree._Element] = []
-    body_element = next((c for c in root if _is(c, "Body")), None) if name == "Envelope" else None
     for header in containers:
         for entry in header:
             if _is(entry, "Body"):
-                body_element = body_element if body_element is not None else entry  # seed 002: Body in the Header
+                bodies.append(entry)  # seed 002: its sample's Body is inside the Header
             elif isinstance(entry.tag, str):
                 headers.append(entry)
-    return _envelope(body_element, headers, understood)
+    return _envelope(bodies, headers, understood)
 
 
-def _envelope(
-    body_element: etree._Element | None, headers: list[etree._Element], understood: Collection[str]
-) -> Envelope:
-    if body_element is None:
+def _envelope(bodies: list[etree._Element], headers: list[etree._Element], understood: Collection[str]) -> Envelope:
+    if not bodies:
         raise SoapFault("Client", "Bad Request: the Envelope has no Body")
+    if len(bodies) > 1:
+        raise SoapFault("Client", "Bad Request: the Envelope has more than one Body")
     for entry in headers:
         if entry.get(f"{{{ENVELOPE_NS}}}mustUnderstand") in ("1", "true") and xml.local_name(entry) not in understood:
             raise SoapFault("MustUnderstand", f"Header not understood: {xml.local_name(entry)}")
-    content = [c for c in body_element if isinstance(c.tag, str)]
+    content = [c for c in bodies[0] if isinstance(c.tag, str)]
     if not content:
         raise SoapFault("Client", "Bad Request: the Body holds no request")
+    if len(content) > 1:
+        # Document/literal (WS-I Basic Profile 1.1, R2201): the Body holds exactly one element, the operation's.
+        # A second PaymentRequest would otherwise be silently ignored.
+        raise SoapFault("Client", "Bad Request: the Body holds more than one element")
     return Envelope(content[0], tuple(headers))
 
 

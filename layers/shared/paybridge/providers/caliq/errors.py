@@ -1,4 +1,8 @@
-"""Caliq's error catalogue and its one error map: every exception a Caliq operation can meet, and its answer."""
+"""Caliq's error catalogue and its one error map: every exception a Caliq operation can meet, and its answer.
+
+No answer shows a card number (api/cards.py): the texts an answer repeats (ModelState keys and messages, a
+decoder's message naming a member or an element, a media type, a MakePaymentIssue's ExtraData) are masked here,
+where every answer is written, not where each error is raised."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs.plainxml import escaped
@@ -26,13 +31,16 @@ ISSUES: Mapping[ProblemCode, tuple[int, str]] = {
     ProblemCode.RECEIVABLE_NOT_OPEN: (4, "Transaction is not open"),
     ProblemCode.OVER_ALLOCATED_RECEIVABLE: (5, "Amount exceeds the outstanding amount of the transaction"),
     ProblemCode.ALLOCATIONS_EXCEED_PAYMENT: (6, "PayTransactions total exceeds the payment amount"),
+    # seed 000 documents no refusal of its own for a customer whose account is closed or on hold: a business
+    # problem, so a 200 with OK false like the others (nothing written, nothing charged), under the next ID.
+    ProblemCode.ACCOUNT_NOT_ACTIVE: (7, "Customer account is not active"),
 }
 
 
 def issue(problem: BusinessProblem) -> dict[str, Any]:
     number, message = ISSUES[problem.code]
     extra = " ".join(p for p in (problem.subject, problem.detail and f"({problem.detail})") if p)
-    return {"ID": number, "Message": message, "ExtraData": extra}
+    return {"ID": number, "Message": message, "ExtraData": masked(extra)}
 
 
 @dataclass
@@ -76,30 +84,41 @@ def model_state(error: ValidationError, root: str) -> dict[str, list[str]]:
     return state
 
 
+def _error(
+    status: int,
+    kind: str,
+    message: str,
+    state: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """Web API's HttpError, the one writer of Caliq's error answers: {"Message": ..., "ModelState"?: {...}}, in XML
+    <Error><Message>...</Message><ModelState>...</ModelState></Error>; the message and each key and message of the
+    ModelState with its card numbers masked."""
+    message = masked(message)
+    shown = {masked(name): [masked(m) for m in messages] for name, messages in (state or {}).items()}
+    if wire.is_xml(kind):
+        # HttpError writes each ModelState key as an element name, encoded as XmlConvert.EncodeLocalName does.
+        fields = "".join(
+            f"<{_xml_name(name)}>{escaped(''.join(messages))}</{_xml_name(name)}>" for name, messages in shown.items()
+        )
+        model_state = f"<ModelState>{fields}</ModelState>" if state is not None else ""
+        body = f"<Error><Message>{escaped(message)}</Message>{model_state}</Error>".encode()
+        return HttpResponse(status, body, f"{kind}; charset=utf-8", headers or {})
+    content: dict[str, Any] = {"Message": message}
+    if state is not None:
+        content["ModelState"] = shown
+    return wire.respond(status, kind, content, "Error", headers=headers)
+
+
 def _message(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Callable[[Exception, str], HttpResponse]:
-    # Web API's HttpError: {"Message": ...}, in XML <Error><Message>...</Message></Error>.
-    def answer(_: Exception, kind: str) -> HttpResponse:
-        if wire.is_xml(kind):
-            body = f"<Error><Message>{escaped(message)}</Message></Error>".encode()
-            return HttpResponse(status, body, f"{kind}; charset=utf-8", headers or {})
-        return wire.respond(status, kind, {"Message": message}, "Error", headers=headers)
-
-    return answer
+    return lambda _, kind: _error(status, kind, message, headers=headers)
 
 
 def _invalid(exc: Exception, kind: str) -> HttpResponse:
     assert isinstance(exc, InvalidRequest)
-    if wire.is_xml(kind):
-        # HttpError writes each ModelState key as an element name, encoded as XmlConvert.EncodeLocalName does.
-        fields = "".join(
-            f"<{_xml_name(name)}>{escaped(''.join(messages))}</{_xml_name(name)}>"
-            for name, messages in exc.model_state.items()
-        )
-        body = f"<Error><Message>The request is invalid.</Message><ModelState>{fields}</ModelState></Error>"
-        return HttpResponse(400, body.encode(), f"{kind}; charset=utf-8")
-    return wire.respond(400, kind, {"Message": "The request is invalid.", "ModelState": exc.model_state}, "Error")
+    return _error(400, kind, "The request is invalid.", exc.model_state)
 
 
 def _xml_name(name: str) -> str:

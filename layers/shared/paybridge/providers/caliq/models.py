@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from paybridge.api.cards import holds_card_number
 from paybridge.api.lengths import utf16_length
 from paybridge.ledger import MAX_ALLOCATIONS
+from paybridge.money import InvalidAmount, decimal_text
 
 INT32_MAX = 2**31 - 1
 TRANSACTION_TYPES = ("order", "proforma", "invoice")
@@ -22,6 +25,10 @@ MAX_TRANSACTION_ID_LENGTH = 255
 MAX_AUTH_NUMBER_LENGTH = 50
 MAX_SECURITY_KEY_LENGTH = 50
 MAX_VENDOR_TX_CODE_LENGTH = 50
+# An Int32 written as text: what .NET's Int32.Parse (Json.NET's for a JSON string, XmlConvert's for an element)
+# reads with the invariant culture: ASCII digits and a sign, white space around. Not pydantic's int(), which also
+# reads "1_000", "12.0" and digits between NBSPs, nor \d, which is any Unicode digit.
+_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*", re.ASCII)
 
 
 def _max_length(limit: int) -> AfterValidator:
@@ -53,24 +60,51 @@ def _money(value: Decimal) -> Decimal:
     return value
 
 
-def _not_bool(value: object) -> object:
-    # pydantic would read true as 1; Json.NET refuses a boolean where an Int32 is expected.
+def _integer(value: object) -> object:
+    """An Int32 as Json.NET and XmlSerializer read one: a JSON integer, or ASCII text (`_INTEGER`). pydantic would
+    read true as 1 and 12.0 as 12; Json.NET refuses a boolean, and a JSON number with a fraction or an exponent
+    ("Input string '12.0' is not a valid integer"), where an Int32 is expected."""
+    if isinstance(value, bool | Decimal):
+        raise ValueError("not_a_number")
+    if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        raise ValueError("not_a_number")
+    return value
+
+
+def _decimal(value: object) -> object:
+    """A decimal as text is money.decimal_text's ASCII grammar: pydantic's Decimal() would read 0.01 in Arabic-Indic
+    or fullwidth digits, "0.0_1", "1e-2" and "1" between NBSPs. A JSON number is ASCII by JSON's grammar."""
     if isinstance(value, bool):
         raise ValueError("not_a_number")
+    if isinstance(value, str):
+        try:
+            return decimal_text(value)
+        except InvalidAmount:
+            raise ValueError("not_a_number") from None
     return value
 
 
 def _no_card_number(value: str | None) -> str | None:
     # api/cards.py: a card is known by what its gateway gave (transaction id, auth number, vendor code), never by
-    # its number.
+    # its number, however spelled. A JSON number here is its text already (coerce_numbers_to_str: str() of the
+    # Decimal, "4.242424242424242E+15", whose digits read as the card's).
     if holds_card_number(value):
         raise ValueError("card_number")
     return value
 
 
 def _no_security_code(value: str | None) -> str | None:
-    # Sage Pay's SecurityKey is 10 characters it generated; 3 or 4 digits there is the card's CVV, never accepted.
-    if value is not None and value.isascii() and value.isdigit() and len(value) in (3, 4):
+    # Sage Pay's SecurityKey is 10 characters it generated; 3 or 4 digits there is the card's CVV, never accepted,
+    # in whatever digits it is typed and whatever separates them (as api/cards.py reads a card number).
+    if value is None:
+        return value
+    digits = []
+    for char in value:
+        normal = unicodedata.normalize("NFKC", char)
+        if any(c.isalpha() for c in normal):
+            return value
+        digits += [str(d) for c in normal if (d := unicodedata.decimal(c, None)) is not None]
+    if len(digits) in (3, 4):
         raise ValueError("security_code")
     return value
 
@@ -81,10 +115,10 @@ def _empty_element(value: object) -> object:
     return {} if value == "" else value
 
 
-Money = Annotated[Decimal, AfterValidator(_money)]
+Money = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_money)]
 # The length first: an over-long value gets that one error (and is not searched for a card number).
 NoCardNumber = AfterValidator(_no_card_number)
-Int = Annotated[int, BeforeValidator(_not_bool)]
+Int = Annotated[int, BeforeValidator(_integer)]
 
 
 class _Model(BaseModel):
@@ -107,7 +141,8 @@ class MakePaymentParams(_Model):
     # apiKey is checked by authentication (401), not by validation.
     apiKey: str | None = None
     CustomerID: Int | None = Field(default=None, ge=1, le=INT32_MAX)
-    AccountNo: Annotated[str | None, _max_length(MAX_ACCOUNT_NO_LENGTH)] = Field(
+    # Ten characters can hold a card number: NFKC reads a circled 42 (U+32B7) as "42", so eight of them are 16 digits.
+    AccountNo: Annotated[str | None, _max_length(MAX_ACCOUNT_NO_LENGTH), NoCardNumber] = Field(
         default=None, max_length=MAX_ACCOUNT_NO_LENGTH
     )
     PaymentTypeID: Int = Field(ge=-INT32_MAX, le=INT32_MAX)

@@ -42,8 +42,18 @@ def decode(body: bytes, kind: str, root: str, lists: Collection[str], names: Col
     value = json.decode(body)
     if not isinstance(value, dict):
         raise MalformedDocument(f"the body must be a {root} object")
-    canonical: dict[str, Any] = _canonical(value, {n.lower(): n for n in names})
+    canonical: dict[str, Any] = _canonical(value, {_folded(n): n for n in names})
     return canonical
+
+
+def _folded(name: str) -> str:
+    """`name` with A-Z as a-z and nothing else changed: a member is one of ours when it differs from our (ASCII)
+    name in ASCII case only. str.lower() also turns the Kelvin sign (U+212A) into "k", which would make
+    "api" + Kelvin sign + "ey" the apiKey."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _canonical(value: Any, names: Mapping[str, str]) -> Any:
@@ -54,7 +64,7 @@ def _canonical(value: Any, names: Mapping[str, str]) -> Any:
         return value
     result: dict[str, Any] = {}
     for key, item in value.items():
-        name = names.get(key.lower(), key)
+        name = names.get(_folded(key), key)
         if name in result:
             raise MalformedDocument(f"the property {name} appears more than once")
         result[name] = _canonical(item, names)

@@ -1,10 +1,13 @@
 """Emersion's error catalogue (seed 002: numbers and messages exactly as printed) and its one error map: every
-exception CreatePayment can meet becomes a SOAP 1.1 Fault here, and nowhere else."""
+exception CreatePayment can meet becomes a SOAP 1.1 Fault here, and nowhere else. Every Fault is written by `_fault`,
+which shows each card number in its text masked (api/cards.py): 165 and 172 repeat a value, and the codec's faults
+name elements and parser errors, any of which a client can make hold a card number."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import MalformedDocument, soap
 from paybridge.ledger import LedgerRejected, ProblemCode
@@ -30,14 +33,21 @@ CATALOGUE: Mapping[int, str] = {
 }
 # The one error the client can do nothing about but try again later: a Server fault; the others are the Client's.
 TRY_AGAIN = 170
+# 165 and 172 repeat the value they refuse; a long one is cut (after masking: a cut never shows a card's first digits).
+_ECHO = 64
+
+
+def _echo(subject: object) -> str:
+    shown = masked(str(subject))
+    return shown if len(shown) <= _ECHO else shown[:_ECHO] + "..."
 
 
 class EmersionError(Exception):
-    """An error of seed 002's catalogue; `subject` is the value 165 and 172 name."""
+    """An error of seed 002's catalogue; `subject` is the value 165 and 172 name, shown masked and cut."""
 
     def __init__(self, number: int, subject: object = "") -> None:
         self.number = number
-        self.message = CATALOGUE[number].format(subject)
+        self.message = CATALOGUE[number].format(_echo(subject))
         super().__init__(f"{number}. {self.message}")
 
 
@@ -45,17 +55,32 @@ class Unauthenticated(Exception):
     """No credential, or one that names no tenant (WS-Security's FailedAuthentication)."""
 
 
-def _fault(number: int, message: str, status: int = 500, headers: Mapping[str, str] | None = None) -> HttpResponse:
-    # The faultstring as the seed lists the error ("162. Required payment property"); the number again in detail.
-    code = "Server" if number == TRY_AGAIN else "Client"
-    detail = soap.element("ns1:PaymentFault", {"error_code": str(number), "error_message": message})
-    body = soap.fault(code, f"{number}. {message}", detail, RESPONSE_NAMESPACES)
+def _fault(
+    code: str,
+    string: str,
+    number: int | None = None,
+    status: int = 500,
+    headers: Mapping[str, str] | None = None,
+    detail: str = "",
+) -> HttpResponse:
+    """The one writer of Faults: `string` (and `detail`) with its card numbers masked, and for a catalogued error
+    (`number`) the faultstring as the seed lists the error ("162. Required payment property"), the number again in
+    detail."""
+    string = masked(string)
+    if number is None:
+        return HttpResponse(status, soap.fault(code, string, masked(detail)), soap.MEDIA_TYPE, headers or {})
+    detail = soap.element("ns1:PaymentFault", {"error_code": str(number), "error_message": string})
+    body = soap.fault(code, f"{number}. {string}", detail, RESPONSE_NAMESPACES)
     return HttpResponse(status, body, soap.MEDIA_TYPE, headers or {})
+
+
+def _numbered(number: int, status: int = 500, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    return _fault("Server" if number == TRY_AGAIN else "Client", CATALOGUE[number], number, status, headers)
 
 
 def _catalogued(exc: Exception) -> HttpResponse:
     assert isinstance(exc, EmersionError)
-    return _fault(exc.number, exc.message)
+    return _fault("Server" if exc.number == TRY_AGAIN else "Client", exc.message, exc.number)
 
 
 # What the ledger refuses, in the catalogue's terms. With 169 checked first a payment never allocates more than its
@@ -80,11 +105,11 @@ def _rejected(exc: Exception) -> HttpResponse:
 
 def _soap(exc: Exception) -> HttpResponse:
     assert isinstance(exc, soap.SoapFault)
-    return HttpResponse(500, soap.fault(exc.code, exc.string, exc.detail), soap.MEDIA_TYPE)
+    return _fault(exc.code, exc.string, detail=exc.detail)
 
 
 def _client(string: str, status: int = 500) -> Callable[[Exception], HttpResponse]:
-    return lambda exc: HttpResponse(status, soap.fault("Client", string.format(exc)), soap.MEDIA_TYPE)
+    return lambda exc: _fault("Client", string.format(exc), status=status)
 
 
 _RETRY = {"Retry-After": "1"}
@@ -98,10 +123,10 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
     # DESIGN.md: another request under the same key is a 422, one still in flight a 409; in Emersion's words, the
     # in-flight one is 170 (try again: the retry gets the first request's answer).
     IdempotencyKeyReused: _client("The Idempotency-Key was already used for a different request", 422),
-    RequestInFlight: lambda _: _fault(TRY_AGAIN, CATALOGUE[TRY_AGAIN], 409, _RETRY),
+    RequestInFlight: lambda _: _numbered(TRY_AGAIN, 409, _RETRY),
     # The payment could not be taken or queued, and nothing was charged: try again.
-    StoreUnavailable: lambda _: _fault(TRY_AGAIN, CATALOGUE[TRY_AGAIN], 500, _RETRY),
-    TryAgain: lambda _: _fault(TRY_AGAIN, CATALOGUE[TRY_AGAIN], 500, _RETRY),
+    StoreUnavailable: lambda _: _numbered(TRY_AGAIN, 500, _RETRY),
+    TryAgain: lambda _: _numbered(TRY_AGAIN, 500, _RETRY),
 }
 
 
@@ -111,4 +136,4 @@ def answer(exc: Exception) -> HttpResponse:
         if cls in ERROR_MAP:
             return ERROR_MAP[cls](exc)
     logger.exception("unexpected error")
-    return HttpResponse(500, soap.fault("Server", "Internal Error"), soap.MEDIA_TYPE)
+    return _fault("Server", "Internal Error")

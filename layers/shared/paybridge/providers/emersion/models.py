@@ -30,8 +30,9 @@ _VANITY_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: ([0-9]{2}):(
 # counts 2, '😀' 4), the value as sent (after PHP's trim). Longer, it is no token of ours: 167 "Invalid payment
 # token", before any read (it names the payment method's key in the table).
 MAX_TOKEN = 255
-# 165 and 172 repeat the value they refuse; a long one is cut.
-_ECHO = 64
+# What PHP's trim() strips (" \t\n\r\0\x0B"; XML holds neither NUL nor VT): str.strip() would also strip NBSP and
+# every other Unicode space, taking "100" between NBSPs as an amount and "\u00a0511596" as an account.
+_PHP_TRIM = " \t\n\r"
 
 
 class _Model(BaseModel):
@@ -99,6 +100,8 @@ def payment_request(request: etree._Element, currency: str) -> PaymentRequest:
     money = _amount(amount, currency, 163)
     vanity_date = _vanity_date(_attribute(payment, "payment_vanity_date"))
     account = _positive_integer(account_id, 165)
+    if holds_card_number(account_id):  # api/cards.py: an id is no card number (165 names it, masked)
+        raise EmersionError(165, account_id)
     if token is None:
         raise EmersionError(166)
     if utf8_length(token) > MAX_TOKEN:  # 167 does not repeat the token
@@ -116,8 +119,8 @@ def _children(element: etree._Element, name: str) -> list[etree._Element]:
 
 
 def _attribute(element: etree._Element, name: str) -> str | None:
-    """An attribute's value, None when it is missing or blank (PHP's empty())."""
-    value = (element.get(name) or "").strip()
+    """An attribute's value after PHP's trim(), None when it is missing or blank (PHP's empty())."""
+    value = (element.get(name) or "").strip(_PHP_TRIM)
     return value or None
 
 
@@ -133,9 +136,10 @@ def _amount(value: str, currency: str, number: int) -> Decimal:
 
 
 def _positive_integer(value: str, number: int) -> int:
+    # ASCII digits only ([0-9], not \d): int() would read Arabic-Indic or fullwidth digits too.
     if _POSITIVE_INTEGER.fullmatch(value) and int(value) > 0:
         return int(value)
-    raise EmersionError(number, value if len(value) <= _ECHO else value[:_ECHO] + "...")
+    raise EmersionError(number, value)
 
 
 def _vanity_date(value: str | None) -> str | None:
@@ -170,12 +174,18 @@ def _invoices(payment: etree._Element, currency: str, amount: Decimal) -> tuple[
         raise EmersionError(168)
     amounts = [_amount(a, currency, 171) for _, a in present]
     invoices = tuple(
-        Invoice(id=_positive_integer(i, 172), amount_to_be_allocated=a)
-        for (i, _), a in zip(present, amounts, strict=True)
+        Invoice(id=_invoice_id(i), amount_to_be_allocated=a) for (i, _), a in zip(present, amounts, strict=True)
     )
     if sum(amounts, Decimal(0)) != amount:
         raise EmersionError(169)
     return invoices
+
+
+def _invoice_id(value: str) -> int:
+    invoice_id = _positive_integer(value, 172)
+    if holds_card_number(value):  # api/cards.py: an id is no card number (172 names it, masked)
+        raise EmersionError(172, value)
+    return invoice_id
 
 
 # ---- the response ------------------------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ BINDINGS = {"ser": wsdl.NAMESPACE, "ns1": wsdl.NAMESPACE, "wsse": WSSE, "wsu": W
 # Header entries read here; any other marked mustUnderstand is a MustUnderstand fault (SOAP 1.1 section 4.2.3).
 UNDERSTOOD = ("Security", "IdempotencyKey")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+_XML_SPACE = " \t\r\n"
+# OASIS WS-Security 1.0, section 12: the InvalidSecurity fault's string ("An error was discovered processing the
+# <wsse:Security> header"), as a Client Fault like FailedAuthentication's.
+INVALID_SECURITY = "An error was discovered processing the <wsse:Security> header"
 
 
 _answering = answering(answer)
@@ -56,22 +60,36 @@ def username_token_secret(username: str, password: str) -> str:
 
 
 def _username_token(headers: Sequence[etree._Element]) -> tuple[str, str] | None:
-    """The UsernameToken of a wsse:Security header entry, if there is one. Only PasswordText: a PasswordDigest
-    needs the password itself on this side, and credentials are kept hashed."""
-    for header in headers:
-        if xml.local_name(header) != "Security":
-            continue
-        for token in header.iter():
-            if not isinstance(token.tag, str) or xml.local_name(token) != "UsernameToken":
-                continue
-            found = {xml.local_name(c): c for c in token if isinstance(c.tag, str)}
-            username, password = found.get("Username"), found.get("Password")
-            if username is None or password is None or not (username.text or "").strip():
-                raise Unauthenticated
-            if (password.get("Type") or "#PasswordText").rsplit("#", 1)[-1].rsplit(":", 1)[-1] != "PasswordText":
-                raise Unauthenticated
-            return (username.text or "").strip(), password.text or ""
-    return None
+    """The UsernameToken of the wsse:Security header entry, if there is one. Only PasswordText: a PasswordDigest
+    needs the password itself on this side, and credentials are kept hashed.
+
+    One Security entry holding one UsernameToken with one Username and one Password, or the request is refused with
+    WS-Security's InvalidSecurity string: WS-Security 1.0 section 6.1 allows one Security header per actor (we are
+    the only one), and a second token, valid or not, two valid ones alike, leaves the choice of which one
+    authenticates the request to whichever reader looks first."""
+    securities = [h for h in headers if xml.local_name(h) == "Security"]
+    tokens = [t for h in securities for t in h.iter() if _named(t, "UsernameToken")]
+    if len(securities) > 1 or len(tokens) > 1:
+        raise soap.SoapFault("Client", INVALID_SECURITY)
+    if not tokens:
+        return None
+    usernames = [c for c in tokens[0] if _named(c, "Username")]
+    passwords = [c for c in tokens[0] if _named(c, "Password")]
+    if len(usernames) > 1 or len(passwords) > 1:
+        raise soap.SoapFault("Client", INVALID_SECURITY)
+    if not usernames or not passwords or len(usernames[0]) or len(passwords[0]):  # missing, or not text
+        raise Unauthenticated
+    # XML's white space around the username (a pretty-printed document's), not NBSP or any other: it must be exact.
+    username, password = (usernames[0].text or "").strip(_XML_SPACE), passwords[0].text or ""
+    if not username:
+        raise Unauthenticated
+    if (passwords[0].get("Type") or "#PasswordText").rsplit("#", 1)[-1].rsplit(":", 1)[-1] != "PasswordText":
+        raise Unauthenticated
+    return username, password
+
+
+def _named(element: etree._Element, name: str) -> bool:
+    return isinstance(element.tag, str) and xml.local_name(element) == name
 
 
 def _tenant(request: HttpRequest, envelope: soap.Envelope) -> Tenant:
@@ -146,6 +164,11 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
         return _reply(earlier)
     account_id = snapshot.account_refs[account_ref]
     if account_id is None:
+        raise EmersionError(165, params.account_id)
+    if account_id in snapshot.inactive:
+        # seed 002 has no error of its own for an account that is not active: 165 "Invalid account ID", as for no
+        # account (take_payment's ACCOUNT_NOT_ACTIVE, which the error map answers 165 too). Here, before any number
+        # is taken, so that nothing is written.
         raise EmersionError(165, params.account_id)
     found = snapshot.references.get(method_key)
     method = PaymentMethod.model_validate(found) if found is not None else None
