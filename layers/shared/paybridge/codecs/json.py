@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from paybridge.api.cards import masked
 from paybridge.codecs import MalformedDocument
 
 MAX_BYTES = 1_000_000
@@ -42,7 +43,9 @@ def _object(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise MalformedDocument(f"duplicate key {key!r}")
+            # Masked before repr: repr writes a tab or a zero-width space as a backslash and letters, which would
+            # hide a card number from the masking of an error answer that echoes this message.
+            raise MalformedDocument(f"duplicate key {masked(key)!r}")
         result[key] = value
     return result
 

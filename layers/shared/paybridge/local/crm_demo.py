@@ -9,7 +9,7 @@ from typing import Any
 
 from paybridge.api.auth import hash_password
 from paybridge.ledger import Account, Receivable, ReceivableKind
-from paybridge.providers.crm.reference import lookups
+from paybridge.providers.crm.reference import account_refs, lookups
 from paybridge.store import Store
 
 TENANT = "demo"
@@ -199,9 +199,7 @@ def load(db: Store) -> None:
     for receivable, owner in ACCOUNTS:
         account_id = f"crm-{receivable['number']}"
         owners[receivable["number"]] = (account_id, owner["id"])
-        db.put_account(
-            Account(TENANT, account_id, receivable["name"], references={"crm.accounts_receivable": receivable["id"]})
-        )
+        db.put_account(Account(TENANT, account_id, receivable["name"], references=account_refs(receivable)))
         put("accounts_receivable", {**receivable, "account_owner": owner, "account_id": account_id})
     for kind, number, doc_id, doc_number, reference, total, outstanding in DOCUMENTS:
         account_id, _ = owners[number]

@@ -1,4 +1,5 @@
-"""Single-table keys. Every key but a credential's and a user's starts with the tenant: they are what names the tenant.
+"""Single-table keys. Every key but a credential's, a user's and a login guard's starts with the tenant: the first two
+are what names the tenant, and a login guard counts a username's failed logins before any tenant is known.
 
 | item        | PK                                   | SK       |
 |-------------|--------------------------------------|----------|
@@ -14,6 +15,7 @@
 | sequence    | T#<tenant>#SEQ#<name>                | SEQ      |
 | reference   | T#<tenant>#REFDATA#<kind>#<field>#<value> | REFDATA |
 | user        | USER#<username>                      | USER     |
+| login guard | LOGIN#<sha256 of username>           | LOGIN    |
 | settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
 | CRM.COM financial transaction | T#<tenant>#CRMTXN#<id> | CANCELLATION |
 
@@ -91,6 +93,11 @@ def crm_cancellation(tenant_id: str, transaction_id: str) -> Key:
 def user(username: str) -> Key:
     # A user, like a credential, names its tenant: a login has no tenant to start from.
     return _key(f"USER#{username}", "USER")
+
+
+def login_guard(username: str) -> Key:
+    # Hashed: the usernames of failed logins are anyone's guesses (a password typed in the wrong box, a card number).
+    return _key(f"LOGIN#{digest(username)}", "LOGIN")
 
 
 def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:

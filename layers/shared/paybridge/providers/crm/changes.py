@@ -49,6 +49,7 @@ from paybridge.providers.crm.service import (
     as_crm,
     find_payment,
     idempotency_keys,
+    refuse_inactive,
     reply,
     request_hash,
 )
@@ -84,14 +85,16 @@ def _shown_state(payment: Payment) -> str:
 
 def _gateway_of(
     db: Store, payment: Payment, also: Sequence[tuple[str, str, str]] = ()
-) -> tuple[Mapping[str, Any] | None, str | None, Mapping[tuple[str, str, str], dict[str, Any] | None]]:
+) -> tuple[Mapping[str, Any] | None, str | None, Mapping[tuple[str, str, str], dict[str, Any] | None], bool]:
     """The payment's method as the catalogue holds it now, and the gateway it charges cards through (the payment
-    keeps its method without the gateway: service.create); with the objects `also` names, in the same read."""
+    keeps its method without the gateway: service.create); with the objects `also` names and whether the payment's
+    ledger account is inactive (its reference item's status: Store.put_account), in the same read."""
     method_key = ("payment_method", "id", str(payment.details["payment_method"]["id"]))
-    found = db.references(payment.tenant_id, [method_key, *also])
-    method = found[method_key]
+    account_ref = ("crm.accounts_receivable", str(payment.details["accounts_receivable"]["id"]))
+    seen = db.snapshot(payment.tenant_id, (), [account_ref], (), [method_key, *also])
+    method = seen.references[method_key]
     gateway = method.get("payment_gateway") if method else None
-    return method, str(gateway) if gateway else None, found
+    return method, str(gateway) if gateway else None, seen.references, bool(seen.inactive)
 
 
 # ---- payments/post -----------------------------------------------------------------------------------------
@@ -135,9 +138,11 @@ class _Posting:
         # The accounts receivable as it is now (its owner owns the card), and the card the request names.
         owner = accounts_receivable_of(payment)
         wanted = [owner, *([self.card] if self.card else [])]
-        method, gateway, found = _gateway_of(self.db, payment, [w.key for w in wanted])
+        method, gateway, found, inactive = _gateway_of(self.db, payment, [w.key for w in wanted])
         if method is None:
             raise not_found("payment_method")  # the payment's method left the catalogue: who charges is unknown
+        # No payment is posted to an accounts receivable that is not active (nor its card charged).
+        refuse_inactive(found.get(owner.key), account_inactive=inactive)
         if gateway is None:
             return None
         objects = _found(found, wanted)

@@ -1,12 +1,17 @@
 """CRM.COM's error envelope and its one error map (seed 004 shows only the OK envelope; the codes and HTTP statuses
-below are ours, documented in docs/decisions.md)."""
+below are ours, documented in docs/decisions.md).
+
+Every answer is written by `envelope`, which masks any card number in its message and description (api/cards.py):
+an error that names a value, a member name (an identifier's unknown field, a fields_set entry, a duplicate key) or
+the decoder's complaint shows a card number as `************4242`, whatever path raised it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs import json as strict_json
@@ -27,6 +32,7 @@ class CrmError(Exception):
     code: str
     message: str
     description: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def invalid_token() -> CrmError:
@@ -51,9 +57,37 @@ def wrong_state(action: str, state: str, allowed: str) -> CrmError:
     )
 
 
-def envelope(status: int, code: str, message: str | None, description: str | None, data: Any = None) -> HttpResponse:
-    body = {"status": {"message": message, "description": description, "code": code}, "data": data}
-    return HttpResponse(status, strict_json.encode(body), JSON)
+def invalid_credentials() -> CrmError:
+    return CrmError(401, "INVALID_CREDENTIALS", "The username or password is not valid")
+
+
+def too_many_failed_logins(retry_after: int) -> CrmError:
+    """Ours (seed 004 documents no lock): a username locked after repeated failed logins, known or not, so the answer
+    says nothing of whether it exists; Retry-After gives the seconds until the lock ends (RFC 9110 10.2.3)."""
+    return CrmError(
+        429,
+        "TOO_MANY_FAILED_LOGINS",
+        "Too many failed logins for this username; try again later",
+        f"try again in {retry_after} seconds",
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str | None,
+    description: str | None,
+    data: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    # Masked here, the one place an answer's texts are written: no error answer shows a card number.
+    shown = {
+        "message": None if message is None else masked(message),
+        "description": None if description is None else masked(description),
+        "code": code,
+    }
+    return HttpResponse(status, strict_json.encode({"status": shown, "data": data}), JSON, headers or {})
 
 
 _PROBLEMS: Mapping[ProblemCode, tuple[int, str, str]] = {
@@ -75,6 +109,9 @@ _PROBLEMS: Mapping[ProblemCode, tuple[int, str, str]] = {
         "INVALID_PARAMETER",
         "The invoices and bills to pay exceed the payment amount",
     ),
+    # Ours (seed 004 documents no error; its accounts receivable has a life_cycle_state, ACTIVE in the show example,
+    # line 186): the state of the object refuses the request, as a payment's wrong state does.
+    ProblemCode.ACCOUNT_NOT_ACTIVE: (409, "INVALID_LIFE_CYCLE_STATE", "The accounts receivable is not active"),
 }
 
 
@@ -91,7 +128,7 @@ def _fixed(status: int, code: str, message: str) -> Callable[[Exception], HttpRe
 
 def _crm(exc: Exception) -> HttpResponse:
     assert isinstance(exc, CrmError)
-    return envelope(exc.status, exc.code, exc.message, exc.description)
+    return envelope(exc.status, exc.code, exc.message, exc.description, headers=exc.headers)
 
 
 ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {

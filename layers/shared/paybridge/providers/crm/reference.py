@@ -27,3 +27,15 @@ IDENTIFIER_FIELDS: Mapping[str, tuple[str, ...]] = {
 
 def lookups(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
     return {f: str(data[f]) for f in IDENTIFIER_FIELDS[kind] if data.get(f) is not None}
+
+
+def account_ref(field: str, value: str) -> tuple[str, str]:
+    """The ledger account reference of an accounts receivable named by `field` (Store.put_account): by id the one a
+    payment names its account by, by number or name one that lets a payment's first read see the account's status
+    before it knows the id."""
+    return ("crm.accounts_receivable" if field == "id" else f"crm.accounts_receivable.{field}", value)
+
+
+def account_refs(receivable: Mapping[str, Any]) -> dict[str, str]:
+    """Every reference of an accounts receivable's ledger account, one per identifier field it has."""
+    return dict(account_ref(field, value) for field, value in lookups("accounts_receivable", receivable).items())

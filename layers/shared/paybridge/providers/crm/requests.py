@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +12,7 @@ from typing import Any
 from paybridge.api.cards import holds_card_number
 from paybridge.api.http import HttpRequest
 from paybridge.codecs import MalformedDocument
-from paybridge.money import InvalidAmount, to_amount
+from paybridge.money import InvalidAmount, decimal_text, to_amount
 from paybridge.providers.crm import wire
 from paybridge.providers.crm.errors import invalid, missing
 from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
@@ -27,6 +27,10 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_TEXT_LENGTH = 255
 MAX_NOTES_LENGTH = 4000
 MAX_IDENTIFIER_LENGTH = 255
+# A CRM.COM id: 32 hex digits (seed 004's ids; service.crm_id writes a payment's UUID so). About one in a thousand
+# random ids holds a run of 13-19 decimal digits that a card network could have issued (Luhn and prefix included), so
+# an id of this shape is never read as holding a card number: it names an object the system made, or none (404).
+_CRM_ID = re.compile(r"[0-9A-Fa-f]{32}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -52,15 +56,17 @@ def body(request: HttpRequest) -> dict[str, Any]:
 
 
 def query(request: HttpRequest) -> dict[str, Any]:
-    """A GET's parameters. An identifier is written `field:value` (CRM.COM's convention) or as a JSON object."""
+    """A GET's parameters. An identifier is written `field:value` (CRM.COM's convention) or as a JSON object, read
+    exactly as a body is (wire.decode_lenient: the strict decoder's depth and size limits, no duplicate keys, no
+    NaN, numbers as Decimal): a document it refuses is the parameter's INVALID_PARAMETER, never a 500."""
     params: dict[str, Any] = {}
     for name, value in request.query.items():
         if name.endswith("_identifier"):
             if value.startswith("{"):
                 try:
-                    params[name] = json.loads(value)
-                except ValueError:
-                    raise invalid(name, "not a JSON object") from None
+                    params[name] = wire.decode_lenient(value.encode("utf-8", "surrogatepass"))
+                except MalformedDocument as exc:
+                    raise invalid(name, f"not a JSON object ({exc})") from None
             else:
                 field, _, rest = value.partition(":")
                 params[name] = {field: rest} if rest else value
@@ -91,8 +97,11 @@ def identifier(params: Mapping[str, Any], parameter: str, kind: str, *, required
     named = str(raw)
     if len(named) > MAX_IDENTIFIER_LENGTH:  # the value is not repeated
         raise invalid(parameter, f"{field} at most {MAX_IDENTIFIER_LENGTH} characters")
-    if kind == "card" and holds_card_number(named):  # api/cards.py
-        raise invalid(parameter, f"a card is named by its {' or '.join(allowed)}, never by its card number")
+    # api/cards.py: no value that names an object is a card number, in any spelling, as text or as a JSON number.
+    if not (field == "id" and _CRM_ID.fullmatch(named)) and (holds_card_number(raw) or holds_card_number(named)):
+        if kind == "card":
+            raise invalid(parameter, f"a card is named by its {' or '.join(allowed)}, never by its card number")
+        raise invalid(parameter, f"{field} must not hold a card number")
     return Identifier(parameter, kind, field, named)
 
 
@@ -131,15 +140,19 @@ def amount(params: Mapping[str, Any], name: str, currency: str, *, required: boo
 
 
 def number(params: Mapping[str, Any], name: str) -> Decimal | None:
-    """A udf_float: any finite decimal (a JSON number or a numeric string; never a float)."""
+    """A udf_float: any finite decimal, a JSON number (Decimal or int from the strict decoder; never a float) or a
+    numeric string in ASCII (money.decimal_text: Arabic-Indic or fullwidth digits, "1_0", "1e2" are no number).
+    Kept and shown back as a number, so never a card number (4242424242424242 is one)."""
     value = params.get(name)
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         raise invalid(name, "a number")
+    if holds_card_number(value):  # api/cards.py: the text or the number
+        raise invalid(name, "must not hold a card number")
     try:
-        parsed = Decimal(str(value))
-    except ArithmeticError:
+        parsed = decimal_text(value) if isinstance(value, str) else Decimal(value)
+    except InvalidAmount:
         raise invalid(name, "a number") from None
     if not parsed.is_finite() or parsed.adjusted() > 15:
         raise invalid(name, "a number")
@@ -150,6 +163,8 @@ def date(params: Mapping[str, Any], name: str) -> str | None:
     value = text(params, name)
     if value is None:
         return None
+    if not value.isascii():  # strptime's %Y and %d read any Unicode digit: 2014 in fullwidth digits as 2014
+        raise invalid(name, "a date and time as YYYY-MM-DDTHH:MM:SS")
     try:
         return datetime.strptime(value, DATE_FORMAT).strftime(DATE_FORMAT)
     except ValueError:

@@ -12,10 +12,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from paybridge.api.auth import credential, verify_password
+from paybridge.api.auth import credential, refused, verify_password
 from paybridge.api.http import HttpRequest, HttpResponse, answering
 from paybridge.codecs import json as strict_json
-from paybridge.ledger import MAX_ALLOCATIONS, AllocationRequest, Payment, PaymentState, Tenant
+from paybridge.ledger import (
+    ACTIVE,
+    MAX_ALLOCATIONS,
+    AllocationRequest,
+    BusinessProblem,
+    LedgerRejected,
+    Payment,
+    PaymentState,
+    ProblemCode,
+    Tenant,
+)
 from paybridge.operations.charging import Charge
 from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
 from paybridge.providers.crm import reference, views
@@ -25,9 +35,11 @@ from paybridge.providers.crm.errors import (
     answer,
     envelope,
     invalid,
+    invalid_credentials,
     invalid_token,
     missing,
     not_found,
+    too_many_failed_logins,
 )
 from paybridge.providers.crm.requests import (
     DATE_FORMAT,
@@ -41,10 +53,11 @@ from paybridge.providers.crm.requests import (
     query,
     text,
 )
-from paybridge.store import IdempotencyKey, PaymentSnapshot, Store, StoredResponse, store
+from paybridge.store import IdempotencyKey, PaymentSnapshot, Store, StoredResponse, lockout, store
 
 PROVIDER = "crm"
 TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
+LOGIN_SCHEME = "crm-login"  # the CredentialsRefused metric's name for a failed login (api/auth.refused)
 TOKEN_SECONDS = 4 * 3600
 UDF_STRINGS = tuple(f"udf_string_{n}" for n in range(1, 9))
 UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
@@ -90,10 +103,23 @@ def login(request: HttpRequest) -> HttpResponse:
         raise missing("username")
     if not isinstance(password, str) or not password:
         raise missing("password")
+    # Guessing (issue 17): a username with MAX_FAILURES failed logins in a window is locked, known or not, and while
+    # it is no password is checked, the right one included (store/lockout.py).
+    guard = lockout.login_guard()
+    at = lockout.now()
+    failures = guard.state(username)
+    wait = failures.retry_after(at) if failures else None
+    if wait is not None:
+        refused(LOGIN_SCHEME)
+        raise too_many_failed_logins(wait)
     db = store()
     user = db.user(username)
     if not verify_password(password, user["password"] if user else None) or user is None:
-        raise CrmError(401, "INVALID_CREDENTIALS", "The username or password is not valid")
+        refused(LOGIN_SCHEME)
+        guard.failed(username, at)
+        raise invalid_credentials()
+    if failures is not None:
+        guard.succeeded(username)
     token = secrets.token_hex(16).upper()  # 32 hex digits, as the seed's tokens
     expires = datetime.now(UTC) + timedelta(seconds=TOKEN_SECONDS)
     db.put_credential_item(
@@ -217,9 +243,17 @@ def _book(
     keys = idempotency_keys(request, operation)
     digest = request_hash(params)
     db = store()
-    # One read: the keys' records (a retry is answered here, before anything is numbered) and every object the
-    # request names. A request without invoices or bills needs no other read before its payment is reserved.
-    first = db.snapshot(tenant.tenant_id, keys, (), (), [w.key for w in [*wanted, *documents]])
+    # One read: the keys' records (a retry is answered here, before anything is numbered), every object the request
+    # names, and the ledger account's status (on its reference by the field the request names it by). A request
+    # without invoices or bills needs no other read before its payment is reserved.
+    named = wanted[0]  # accounts_receivable_identifier
+    first = db.snapshot(
+        tenant.tenant_id,
+        keys,
+        [reference.account_ref(named.field, named.value)],
+        (),
+        [w.key for w in [*wanted, *documents]],
+    )
     _, earlier = answered(first, digest)
     if earlier is not None:
         return reply(earlier)
@@ -232,6 +266,8 @@ def _book(
     unit = objects.get("received_by_unit_identifier") or user["unit"]
     charge = _charge(method, objects.get("card_identifier"), receivable)
     receivable_ids = [str(objects[d.parameter]["receivable_id"]) for d in documents]
+    # Refused before anything is numbered (take_payment checks the ledger account again on any read of its own).
+    refuse_inactive(receivable, account_inactive=bool(first.inactive))
     outstanding = db.receivables(tenant.tenant_id, receivable_ids) if receivable_ids else {}
     if payment_amount is None:
         # pay_invoice / pay_bill: exactly what the one document owes now (the ledger's condition on the write still
@@ -249,7 +285,7 @@ def _book(
         allocations = [
             AllocationRequest(rid, d.parameter, None) for rid, d in zip(receivable_ids, documents, strict=True)
         ]
-    account_ref = ("crm.accounts_receivable", str(receivable["id"]))
+    account_ref = reference.account_ref("id", str(receivable["id"]))
     seen = PaymentSnapshot(first.records, {account_ref: str(receivable["account_id"])}, outstanding)
     now = datetime.now(UTC).strftime(DATE_FORMAT)
     reference_number = str(db.next_number(tenant.tenant_id, "crm.reference_number"))
@@ -292,6 +328,16 @@ def _book(
         details=details,
     )
     return reply(take_payment(command, _render_summary, db, seen))
+
+
+def refuse_inactive(receivable: Mapping[str, Any] | None, *, account_inactive: bool = False) -> None:
+    """An accounts receivable that is not active takes no payment and has none posted: its own life_cycle_state in
+    the catalogue is not ACTIVE (seed 004 shows ACTIVE, line 186), or its ledger account's status is not
+    (`account_inactive`, read from the account's reference item: Store.put_account). Refused as the ledger refuses
+    an account whose status is not ACTIVE (ProblemCode.ACCOUNT_NOT_ACTIVE: errors._PROBLEMS)."""
+    state = receivable.get("life_cycle_state", ACTIVE) if receivable is not None else ACTIVE
+    if account_inactive or state != ACTIVE:
+        raise LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_NOT_ACTIVE)])
 
 
 def reply(answer: Reply) -> HttpResponse:

@@ -16,7 +16,7 @@ from types import NoneType, UnionType
 from typing import Any, Protocol, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 # Datetimes as the seed writes them everywhere ("2014-07-14T10:40:29"): no fraction, no offset.
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)  # ASCII: \d is any Unicode digit
 _ONE = Decimal(1)
 
 
