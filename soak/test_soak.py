@@ -27,7 +27,7 @@ from test_races_providers import (
 from test_schemathesis import LINKED, Tally, operations, run_operation, run_stateful
 
 from conftest import ROOT, Api, free_port
-from paybridge.api import openapi
+from paybridge import openapi
 from paybridge.store import Store
 from soak_support import SCHEMATHESIS, SURFACES, Clock, SchemathesisRow, Surface, ledger, violations
 

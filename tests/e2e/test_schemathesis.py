@@ -3,7 +3,7 @@ the demo tenants' credentials put in:
 
 - stateless: for every JSON operation, data generated from its schema (positive mode; the documents' examples mixed
   in) gets no 5xx, and every answer conforms to the document (status code, content type, schema, headers);
-- stateful: where the documents link an answer to another operation (api/openapi.py's LINKS: Caliq's payment types
+- stateful: where the documents link an answer to another operation (openapi/links.py's LINKS: Caliq's payment types
   into MakePayment; every CRM.COM answer naming a payment into show, post, reject and cancel), schemathesis's state
   machine chains the calls along the links, with the same checks, and the test proves the links were followed.
 
@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from paybridge.api import openapi
+from paybridge import openapi
 from paybridge.local import crm_demo, demo, paylock_demo
 
 pytestmark = pytest.mark.e2e

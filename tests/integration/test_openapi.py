@@ -1,4 +1,4 @@
-"""The OpenAPI documents (paybridge.api.openapi) in step with the handlers: one operation per JSON route of
+"""The OpenAPI documents (paybridge.openapi) in step with the handlers: one operation per JSON route of
 template.yaml and no other, valid OpenAPI 3.1, the seeds' sample requests and answers valid against them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from openapi_spec_validator import validate as validate_openapi
 from pydantic import ValidationError
 
 from conftest import fixture_bytes
-from paybridge.api import openapi
+from paybridge import openapi
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
@@ -266,7 +266,7 @@ def test_every_link_takes_a_value_the_answer_has_to_a_member_the_target_takes(pr
             for source in ("Create", "PayInvoice", "PayBill", "Post", "Reject", "Cancel")
             for target in ("Show", "Post", "Reject", "Cancel")
         },
-        "paylock": set(),  # its answer names nothing another operation takes (api/openapi.py, LINKS)
+        "paylock": set(),  # its answer names nothing another operation takes (openapi/links.py)
         "billiecart": set(),
     }
 

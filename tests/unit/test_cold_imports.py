@@ -1,6 +1,7 @@
 """What a function's import loads (issue 3's cold start, docs/benchmarks.md "Cold start"): no handler's import may
 load the AWS SDK (its first request does, when it makes its client), boto3 at all, or what only some requests need
-(lxml for XML, requests for a real gateway, the X-Ray SDK when tracing is on)."""
+(lxml for XML, requests for a real gateway, the X-Ray SDK when tracing is on), nor the OpenAPI documents (only the
+local stack serves them)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent for p in (ROOT / "functions").glob("*/app.py"))
-NOT_AT_IMPORT = ("boto3", "s3transfer", "botocore.session", "botocore.client", "lxml", "requests", "aws_xray_sdk")
+NOT_AT_IMPORT = (
+    "boto3",
+    "s3transfer",
+    "botocore.session",
+    "botocore.client",
+    "lxml",
+    "requests",
+    "aws_xray_sdk",
+    "paybridge.openapi",
+)
 
 
 def test_there_are_functions_to_check() -> None:

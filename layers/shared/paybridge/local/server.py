@@ -244,7 +244,7 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 def docs(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document, its
     server the stack as the client reached it (the Host header; relative when there is none a URL can hold)."""
-    from paybridge.api import openapi
+    from paybridge import openapi
 
     if path in ("/docs", "/docs/"):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.swagger_page().encode()
