@@ -26,7 +26,7 @@ from paybridge.ledger import Payment, PaymentState
 from paybridge.local import demo, server, template
 from paybridge.operations import settlement
 from paybridge.store import Store, client, ledger_store
-from paybridge.store.ledger_store import _dump, _payment_item
+from paybridge.store.items import dump, payment_item
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SETTLEMENT_SIZES", "1000,10000,100000").split(",") if n.strip())
 DAY = date(2026, 11, 20)
@@ -60,7 +60,7 @@ def _load(dynamodb: Any, table: str, count: int) -> None:
             at,
             history=history,
         )
-        batch.append({"PutRequest": {"Item": _dump(_payment_item(payment))}})
+        batch.append({"PutRequest": {"Item": dump(payment_item(payment))}})
         if len(batch) == 25 or n == count - 1:
             request: Any = {table: batch}
             while request:

@@ -1,4 +1,5 @@
-"""What the CRM.COM tests share: reading the envelope, comparing shapes, the ledger without its counters."""
+"""What the CRM.COM tests share: a payment to create and sending it, reading the envelope, comparing shapes, the
+ledger without its counters."""
 
 from __future__ import annotations
 
@@ -7,8 +8,30 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from conftest import Answer, table_items
+from conftest import Answer, Api, table_items
 from paybridge.store import Store
+
+TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"  # seed 004's example token: JackH of the demo tenant
+
+
+def create_body(**members: Any) -> dict[str, Any]:
+    """A payments/create body: a POSTED bank transfer of 10 from accounts receivable 192, on account (no invoices),
+    with the seed's token; `members` change or add to it."""
+    return {
+        "token": TOKEN,
+        "accounts_receivable_identifier": {"number": "192"},
+        "type_identifier": {"name": "Invoices Balance Payment"},
+        "life_cycle_state": "POSTED",
+        "payment_method_identifier": {"name": "Bank Transfer"},
+        "payment_amount": "10",
+        **members,
+    }
+
+
+def post(api: Api, operation: str, body: bytes | str | dict[str, Any]) -> Answer:
+    """POST /crm/payments/<operation> with a JSON body (a dict is written by json.dumps)."""
+    data = json.dumps(body) if isinstance(body, dict) else body
+    return api.send("POST", f"/crm/payments/{operation}", data, Content_Type="application/json")
 
 
 def envelope(answer: Answer) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What the hostile-input, secrets, card-number and tenant-isolation tests (issue 8) share."""
+"""What the hostile-input, secrets, card-number and tenant-isolation tests (issues 8 and 17) share."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from conftest import demo_ledger, set_aws_env
 from paybridge import observability
+from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.store import Store
 
 
@@ -74,3 +75,18 @@ def logged() -> Iterator[io.StringIO]:
     finally:
         underlying.removeHandler(handler)
         underlying.setLevel(level)
+
+
+@pytest.fixture
+def gateway_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call made to the sandbox gateway during a test (charge, refund, void, status)."""
+    calls: list[str] = []
+    for name in ("charge", "refund", "void", "status"):
+        original = getattr(SandboxGateway, name)
+
+        def spy(self: SandboxGateway, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(SandboxGateway, name, spy)
+    return calls

@@ -46,7 +46,7 @@ from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, payl
 from paybridge.operations import seams, settlement
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.providers.paylock import rules
-from paybridge.store import Store, client, ledger_store, payment_of
+from paybridge.store import Store, client, payment_of
 from tests_support import sandbox
 
 _deserialize = TypeDeserializer().deserialize
@@ -717,12 +717,12 @@ class FaultyClient:
 def faulty_store(fail_at: set[int], mode: str = "throttled") -> Iterator[FaultyClient]:
     real = client.dynamodb()
     faulty = FaultyClient(real, fail_at, mode)
-    originals = (client.dynamodb, ledger_store.dynamodb)
-    client.dynamodb = ledger_store.dynamodb = lambda: faulty  # type: ignore[assignment]
+    original = client.dynamodb  # the one client every room of the store calls through (store/table.py)
+    client.dynamodb = lambda: faulty  # type: ignore[assignment]
     try:
         yield faulty
     finally:
-        client.dynamodb, ledger_store.dynamodb = originals  # type: ignore[assignment]
+        client.dynamodb = original
 
 
 @contextmanager

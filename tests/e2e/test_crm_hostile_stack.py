@@ -8,11 +8,11 @@ import json
 import pytest
 import requests
 
+from crm_support import TOKEN, create_body
 from paybridge.api.cards import holds_card_number
 from paybridge.local import crm_demo
 
 pytestmark = pytest.mark.e2e
-TOKEN = next(iter(crm_demo.EXAMPLE_TOKENS))
 
 
 def test_a_1200_deep_identifier_in_a_query_is_invalid_not_a_500(base_url: str) -> None:
@@ -39,15 +39,7 @@ def test_a_duplicate_key_in_a_query_is_invalid(base_url: str) -> None:
 
 
 def test_a_card_number_in_a_udf_float_is_refused_and_not_echoed(base_url: str) -> None:
-    body = {
-        "token": TOKEN,
-        "accounts_receivable_identifier": {"number": "192"},
-        "type_identifier": {"name": "Invoices Balance Payment"},
-        "life_cycle_state": "DRAFT",
-        "payment_method_identifier": {"name": "Bank Transfer"},
-        "payment_amount": "10",
-    }
-    document = json.dumps(body)[:-1] + ', "udf_float_1": 4242424242424242}'
+    document = json.dumps(create_body(life_cycle_state="DRAFT"))[:-1] + ', "udf_float_1": 4242424242424242}'
 
     answer = requests.post(
         f"{base_url}/crm/payments/create", data=document, headers={"Content-Type": "application/json"}, timeout=10

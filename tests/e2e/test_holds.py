@@ -19,7 +19,7 @@ import requests
 from paylock_support import ATTEMPT, BIG_ATTEMPT, SMALL_ATTEMPT, ZERO_GUID, body, encode, flags, result
 
 from conftest import Answer
-from paybridge.providers.crm.service import payment_id_for
+from paybridge.providers.crm.payments import payment_id_for
 from soak_support import (
     BY_NAME,
     CRM_TOKEN,

@@ -23,7 +23,7 @@ from paybridge.local import server, template
 from paybridge.operations import settlement
 from paybridge.providers.billiecart import payouts
 from paybridge.store import Store, files
-from paybridge.store.ledger_store import _payment_item
+from paybridge.store.items import payment_item
 
 pytestmark = pytest.mark.integration
 __all__ = ["logged", "writes"]  # fixtures: what is logged, and every write call made, during a test
@@ -74,7 +74,7 @@ def with_particulars(db: Store, organisation: str, payment_id: str, particulars:
     """The payment as some other way than the API could have left it (an import, a console edit, a bug)."""
     payment = db.payment(organisation, payment_id)
     assert payment is not None
-    db._put(_payment_item(replace(payment, details={**payment.details, "Particulars": particulars})))
+    db._put(payment_item(replace(payment, details={**payment.details, "Particulars": particulars})))
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

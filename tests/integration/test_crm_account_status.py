@@ -6,24 +6,22 @@ INVALID_LIFE_CYCLE_STATE (docs/decisions.md), nothing written, no card charged."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hostile_support import writes
+from hostile_support import gateway_calls, writes
 
 from conftest import Api
-from crm_support import outstanding
-from paybridge.gateways.sandbox import SandboxGateway
+from crm_support import TOKEN, create_body, outstanding, post
 from paybridge.ledger import Account
 from paybridge.local import crm_demo
 from paybridge.providers.crm.reference import account_refs, lookups
 from paybridge.store import Store
 
 pytestmark = pytest.mark.integration
-__all__ = ["writes"]  # a fixture: every write call made during a test
-TOKEN = next(iter(crm_demo.EXAMPLE_TOKENS))
+__all__ = ["gateway_calls", "writes"]  # fixtures: every gateway call and every write call made during a test
 NOT_ACTIVE = {
     "status": {
         "message": "The accounts receivable is not active",
@@ -61,18 +59,6 @@ HOW: dict[str, Callable[[Store, str], None]] = {
 }
 
 
-def body(**members: Any) -> dict[str, Any]:
-    return {
-        "token": TOKEN,
-        "accounts_receivable_identifier": {"number": "192"},
-        "type_identifier": {"name": "Invoices Balance Payment"},
-        "life_cycle_state": "POSTED",
-        "payment_method_identifier": {"name": "Bank Transfer"},
-        "payment_amount": "10",
-        **members,
-    }
-
-
 CARD = {
     "accounts_receivable_identifier": {"number": "200"},
     "payment_method_identifier": {"name": "Stripe Payment Gateway"},
@@ -80,63 +66,40 @@ CARD = {
 }
 # (operation, body, the accounts receivable it pays, the receivable it would pay)
 REQUESTS = {
-    "create": ("create", body(), "192", None),
-    "create DRAFT": ("create", body(life_cycle_state="DRAFT"), "192", None),
+    "create": ("create", create_body(), "192", None),
+    "create DRAFT": ("create", create_body(life_cycle_state="DRAFT"), "192", None),
     "create with an invoice": (
         "create",
-        body(invoices_to_pay_set=[{"invoice_identifier": {"reference_number": "328"}}]),
+        create_body(invoices_to_pay_set=[{"invoice_identifier": {"reference_number": "328"}}]),
         "192",
         INVOICE_328,
     ),
-    "create by card": ("create", body(**CARD), "200", None),
+    "create by card": ("create", create_body(**CARD), "200", None),
     "create by card with a bill": (
         "create",
-        body(**CARD, bills_to_pay_set=[{"bill_identifier": {"number": "163"}}]),
+        create_body(**CARD, bills_to_pay_set=[{"bill_identifier": {"number": "163"}}]),
         "200",
         BILL_163,
     ),
     "pay_invoice": (
         "pay_invoice",
-        {k: v for k, v in body(invoice_identifier={"reference_number": "328"}).items() if k != "payment_amount"},
+        {k: v for k, v in create_body(invoice_identifier={"reference_number": "328"}).items() if k != "payment_amount"},
         "192",
         INVOICE_328,
     ),
     "pay_bill by card": (
         "pay_bill",
-        {k: v for k, v in body(**CARD, bill_identifier={"number": "163"}).items() if k != "payment_amount"},
+        {k: v for k, v in create_body(**CARD, bill_identifier={"number": "163"}).items() if k != "payment_amount"},
         "200",
         BILL_163,
     ),
 }
 
 
-@pytest.fixture
-def gateway_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every call made to the sandbox gateway during a test."""
-    calls: list[str] = []
-    for name in ("charge", "refund", "void", "status"):
-        original = getattr(SandboxGateway, name)
-
-        def spy(self: SandboxGateway, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-            calls.append(_name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(SandboxGateway, name, spy)
-    return calls
-
-
-@pytest.fixture
-def send(api: Api) -> Iterator[Callable[[str, dict[str, Any]], Any]]:
-    def post(operation: str, document: dict[str, Any]) -> Any:
-        return api.send("POST", f"/crm/payments/{operation}", json.dumps(document), Content_Type="application/json")
-
-    yield post
-
-
 @pytest.mark.parametrize("how", list(HOW))
 @pytest.mark.parametrize("name", list(REQUESTS))
 def test_a_payment_to_an_accounts_receivable_not_active_is_refused(
-    ledger: Store, send: Any, writes: list[str], gateway_calls: list[str], how: str, name: str
+    ledger: Store, api: Api, writes: list[str], gateway_calls: list[str], how: str, name: str
 ) -> None:
     operation, document, number, receivable = REQUESTS[name]
     owed = outstanding(ledger, receivable) if receivable else None
@@ -145,7 +108,7 @@ def test_a_payment_to_an_accounts_receivable_not_active_is_refused(
     writes.clear()
 
     # When a payment is made to it
-    answer = send(operation, document)
+    answer = post(api, operation, document)
 
     # Then it is refused, and nothing is written or charged
     assert (answer.status, json.loads(answer.body)) == (409, NOT_ACTIVE), answer.body
@@ -159,14 +122,14 @@ def test_a_payment_to_an_accounts_receivable_not_active_is_refused(
     "named", [{"id": "2C5FC6F615FA9E798487AC0C293ECCE6"}, {"number": "192"}, {"name": "Peter Johnson Premium"}]
 )
 def test_the_ledger_accounts_status_is_seen_however_the_request_names_the_accounts_receivable(
-    ledger: Store, send: Any, writes: list[str], named: dict[str, str]
+    ledger: Store, api: Api, writes: list[str], named: dict[str, str]
 ) -> None:
     # Given the ledger account suspended (its catalogue entry still ACTIVE)
     ledger_status(ledger, "192", "SUSPENDED")
     writes.clear()
 
     # When a payment names the accounts receivable by its id, number or name
-    answer = send("create", body(accounts_receivable_identifier=named))
+    answer = post(api, "create", create_body(accounts_receivable_identifier=named))
 
     # Then the first read saw the status on the account's reference by that field: refused, nothing written
     assert (answer.status, json.loads(answer.body)) == (409, NOT_ACTIVE), answer.body
@@ -174,39 +137,39 @@ def test_the_ledger_accounts_status_is_seen_however_the_request_names_the_accoun
 
 
 @pytest.mark.parametrize("name", list(REQUESTS))
-def test_the_same_payment_is_taken_once_the_account_is_active_again(ledger: Store, send: Any, name: str) -> None:
+def test_the_same_payment_is_taken_once_the_account_is_active_again(ledger: Store, api: Api, name: str) -> None:
     """The control: each refusal above is the status's."""
     operation, document, number, _ = REQUESTS[name]
     ledger_status(ledger, number, "SUSPENDED")
     catalogue_state(ledger, number, "TERMINATED")
-    assert send(operation, document).status == 409
+    assert post(api, operation, document).status == 409
 
     ledger_status(ledger, number, "ACTIVE")
     catalogue_state(ledger, number, "ACTIVE")
 
-    assert send(operation, document).status == 200
+    assert post(api, operation, document).status == 200
 
 
 @pytest.mark.parametrize("how", list(HOW))
 def test_a_draft_is_not_posted_once_its_account_is_not_active(
-    ledger: Store, send: Any, writes: list[str], how: str
+    ledger: Store, api: Api, writes: list[str], how: str
 ) -> None:
     # Given the seed's DRAFT 117 (accounts receivable 192, invoice 322), then the account made not active
     HOW[how](ledger, "192")
     writes.clear()
 
     # When it is posted
-    answer = send("post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}})
+    answer = post(api, "post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}})
 
     # Then it is refused and stays a DRAFT
     assert (answer.status, json.loads(answer.body)) == (409, NOT_ACTIVE), answer.body
     assert writes == []
-    shown = send("post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}})
+    shown = post(api, "post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}})
     assert shown.status == 409
     ledger_status(ledger, "192", "ACTIVE")
     catalogue_state(ledger, "192", "ACTIVE")
     assert (
-        json.loads(send("post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}}).body)["data"][
+        json.loads(post(api, "post", {"token": TOKEN, "payment_identifier": {"reference_number": "117"}}).body)["data"][
             "life_cycle_state"
         ]
         == "POSTED"
@@ -214,23 +177,25 @@ def test_a_draft_is_not_posted_once_its_account_is_not_active(
 
 
 def test_a_card_draft_is_not_charged_once_its_account_is_not_active(
-    ledger: Store, send: Any, writes: list[str], gateway_calls: list[str]
+    ledger: Store, api: Api, writes: list[str], gateway_calls: list[str]
 ) -> None:
     # Given a card DRAFT for accounts receivable 200's bill 163, then the account suspended
-    draft = send(
-        "create", body(**CARD, life_cycle_state="DRAFT", bills_to_pay_set=[{"bill_identifier": {"number": "163"}}])
+    draft = post(
+        api,
+        "create",
+        create_body(**CARD, life_cycle_state="DRAFT", bills_to_pay_set=[{"bill_identifier": {"number": "163"}}]),
     )
     assert draft.status == 200, draft.body
     ledger_status(ledger, "200", "SUSPENDED")
     writes.clear()
 
     # When it is posted with its card
-    post = {
+    posting = {
         "token": TOKEN,
         "payment_identifier": {"id": json.loads(draft.body)["data"]["id"]},
         "card_identifier": CARD["card_identifier"],
     }
-    answer = send("post", post)
+    answer = post(api, "post", posting)
 
     # Then nothing is held or charged
     assert (answer.status, json.loads(answer.body)) == (409, NOT_ACTIVE), answer.body

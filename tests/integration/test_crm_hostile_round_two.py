@@ -15,58 +15,29 @@ from urllib.parse import urlencode
 
 import pytest
 from hostile_support import logged, module_ledger, writes
+from spellings_support import MASKED, OF_CARD, SPELLINGS
 
 from conftest import Answer, Api
+from crm_support import TOKEN, create_body, post
 from paybridge.api.cards import holds_card_number
-from paybridge.local import crm_demo
 
 pytestmark = pytest.mark.integration
 ledger = module_ledger  # one table for the module: what is refused writes nothing (tests/hostile_support.py)
 __all__ = ["logged", "writes"]  # fixtures: what is logged, and every write call made, during a test
 
-TOKEN = next(iter(crm_demo.EXAMPLE_TOKENS))  # seed 004's example token (JackH), live in the demo data
-MASK = "************4242"  # how an answer shows 4242 4242 4242 4242, whatever its spelling (api/cards.masked)
-
-# 4242 4242 4242 4242 (and two other networks') as a hostile client writes it.
-SPELLINGS = {
-    "plain": "4242424242424242",
-    "dots": "4242.4242.4242.4242",
-    "slashes": "4242/4242/4242/4242",
-    "underscores": "4242_4242_4242_4242",
-    "tabs and newlines": "4242\t4242\n4242\r\n4242",
-    "no-break spaces": "4242\u00a04242\u00a04242\u00a04242",
-    "zero-width spaces": "4242\u200b4242\u200b4242\u200b4242",
-    "fullwidth digits": "\uff14\uff12\uff14\uff12" * 4,
-    "arabic-indic digits": "\u0664\u0662\u0664\u0662" * 4,
-    "mixed": "\uff14\uff12\uff14\uff12.4242-\u0664\u0662\u0664\u0662 4242",
-    "amex in a sentence": "ref 3782 822463 10005",
-    "mastercard 2-series": "2223/0031/2200/3222",
-}
 # A JSON number, as written in the body (the strict decoder reads both as numbers: int, Decimal).
 JSON_NUMBERS = {"json integer": "4242424242424242", "json exponent": "4.242424242424242E+15"}
 _NUMBER = "\x00number\x00"  # stands for a JSON number in a body until it is encoded
 
 
-def create(**members: Any) -> dict[str, Any]:
-    body = {
-        "token": TOKEN,
-        "accounts_receivable_identifier": {"number": "192"},
-        "type_identifier": {"name": "Invoices Balance Payment"},
-        "life_cycle_state": "POSTED",
-        "payment_method_identifier": {"name": "Bank Transfer"},
-        "payment_amount": "10",
-    }
-    return {**body, **members}
-
-
 def pay_invoice() -> dict[str, Any]:
-    body = create(invoice_identifier={"reference_number": "328"})
+    body = create_body(invoice_identifier={"reference_number": "328"})
     del body["payment_amount"]
     return body
 
 
 def pay_bill() -> dict[str, Any]:
-    body = create(accounts_receivable_identifier={"number": "186"}, bill_identifier={"number": "128"})
+    body = create_body(accounts_receivable_identifier={"number": "186"}, bill_identifier={"number": "128"})
     del body["payment_amount"]
     return body
 
@@ -76,7 +47,7 @@ def change(**members: Any) -> dict[str, Any]:
 
 
 OPERATIONS: dict[str, Callable[[], dict[str, Any]]] = {
-    "create": create,
+    "create": create_body,
     "pay_invoice": pay_invoice,
     "pay_bill": pay_bill,
     "post": change,
@@ -141,10 +112,6 @@ FIELDS = [
 ]
 # The numbers a body can carry as JSON numbers: the udf floats and any identifier's value.
 NUMERIC = [w for w in FIELDS if w.path[0].startswith("udf_float") or len(w.path) > 1]
-
-
-def post(api: Api, operation: str, body: bytes) -> Answer:
-    return api.send("POST", f"/crm/payments/{operation}", body, Content_Type="application/json")
 
 
 def get(api: Api, operation: str, **query: str) -> Answer:
@@ -256,16 +223,16 @@ def test_a_crm_id_is_never_taken_for_a_card_number(api: Api) -> None:
 def assert_masked(answer: Answer) -> None:
     """Refused, with the value echoed (the test would see a leak) but masked."""
     assert 400 <= answer.status < 500, answer.text
-    assert MASK in answer.text, answer.text
+    assert MASKED in answer.text, answer.text
     assert not holds_card_number(answer.text), answer.text
 
 
-@pytest.mark.parametrize("spelling", [s for s in SPELLINGS if s not in ("amex in a sentence", "mastercard 2-series")])
+@pytest.mark.parametrize("spelling", list(OF_CARD))  # the spellings of 4242 4242 4242 4242: shown as MASKED
 class TestEcho:
     """Every path that names something the client wrote: the name is shown masked."""
 
     def test_an_identifiers_unknown_field(self, api: Api, writes: list[str], spelling: str) -> None:
-        body = json.dumps(create(accounts_receivable_identifier={SPELLINGS[spelling]: "192"}), ensure_ascii=False)
+        body = json.dumps(create_body(accounts_receivable_identifier={SPELLINGS[spelling]: "192"}), ensure_ascii=False)
 
         answer = post(api, "create", body.encode())
 
@@ -293,7 +260,7 @@ class TestEcho:
 
     def test_a_duplicate_member(self, api: Api, writes: list[str], spelling: str) -> None:
         name = json.dumps(SPELLINGS[spelling], ensure_ascii=False)
-        body = json.dumps(create(), ensure_ascii=False)[:-1] + f", {name}: 1, {name}: 2}}"
+        body = json.dumps(create_body(), ensure_ascii=False)[:-1] + f", {name}: 1, {name}: 2}}"
 
         answer = post(api, "create", body.encode())
 
@@ -366,7 +333,7 @@ def test_an_amount_in_anything_but_ascii_is_refused(
 @pytest.mark.parametrize("amount", ['"10"', '" 10.50 "', '"+10.5"', "10", "10.5", "1.05E+1"])
 def test_an_ascii_amount_is_booked_as_written(ledger: object, api: Api, amount: str) -> None:
     """The control: the ASCII grammar (and any JSON number) is taken, with the exact amount."""
-    body = json.dumps(create(udf_float_1=_NUMBER, life_cycle_state="DRAFT")).replace(json.dumps(_NUMBER), amount)
+    body = json.dumps(create_body(udf_float_1=_NUMBER, life_cycle_state="DRAFT")).replace(json.dumps(_NUMBER), amount)
     body = body.replace('"payment_amount": "10"', f'"payment_amount": {amount}')
 
     answer = post(api, "create", body.encode())

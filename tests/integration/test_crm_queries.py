@@ -15,16 +15,15 @@ import boto3
 import pytest
 
 from conftest import Answer, Api, fixture_bytes, table_items
-from crm_support import envelope, plant_token, shape
+from crm_support import TOKEN, create_body, envelope, plant_token, post, shape
 from paybridge.ledger import Payment, PaymentState
 from paybridge.local import crm_demo, server, template
+from paybridge.providers.crm.payments import payment_id_of
 from paybridge.providers.crm.reference import lookups
-from paybridge.providers.crm.service import payment_id_of
 from paybridge.store import Store, client, keys
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"
 DEMO_DRAFTS = ["111", "117", "118"]  # the demo's payments of accounts receivable 192 (crm_demo.load_payments)
 BY_NUMBER = "number:192"
 QUERIES = [
@@ -80,16 +79,7 @@ def references(entries: list[dict[str, Any]]) -> list[str]:
 
 def create(api: Api, **changes: Any) -> dict[str, Any]:
     """A payment of accounts receivable 192 through payments/create (on account: no invoices), POSTED by default."""
-    body: dict[str, Any] = {
-        "token": TOKEN,
-        "accounts_receivable_identifier": {"number": "192"},
-        "type_identifier": {"name": "Invoices Balance Payment"},
-        "life_cycle_state": "POSTED",
-        "payment_method_identifier": {"name": "Bank Transfer"},
-        "payment_amount": "10",
-        **changes,
-    }
-    answer = api.send("POST", "/crm/payments/create", json.dumps(body), Content_Type="application/json")
+    answer = post(api, "create", create_body(**changes))
     assert answer.status == 200, answer.text
     data: dict[str, Any] = envelope(answer)["data"]
     return data

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hostile_support import writes
 from lxml import etree
+from spellings_support import SPELLINGS
 
 from conftest import Answer, Api, fixture_bytes
 from paybridge.api.cards import holds_card_number
@@ -31,20 +32,6 @@ ENV = soap.ENVELOPE_NS
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 EMERSION = "/emersion/API/Services/CreatePayment"
 CALIQ = "/caliq/api/v1/MakePayment"
-# The networks' test numbers as a hostile client spells them (api/cards.py reads every one as a card).
-SPELLINGS = {
-    "plain": "4242424242424242",
-    "dots": "4242.4242.4242.4242",
-    "slashes": "4242/4242/4242/4242",
-    "underscores": "4242_4242_4242_4242",
-    "tabs and newlines": "4242\t4242\n4242\r\n4242",
-    "nbsp": "4242\u00a04242\u00a04242\u00a04242",
-    "zero-width spaces": "4242\u200b4242\u200b4242\u200b4242",
-    "fullwidth": "\uff14\uff12\uff14\uff12" * 4,
-    "arabic-indic": "\u0664\u0662\u0664\u0662" * 4,
-    "mastercard dashes": "5555-5555-5555-4444",
-    "amex": "378282246310005",
-}
 # Names may hold digits of any script, dots and underscores, not spaces: the spellings an element name can carry.
 NAME_SPELLINGS = {
     k: v for k, v in SPELLINGS.items() if k in ("plain", "dots", "underscores", "fullwidth", "arabic-indic")

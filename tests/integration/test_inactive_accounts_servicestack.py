@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from hostile_support import writes
+from hostile_support import gateway_calls, writes
 from paylock_support import ZERO_GUID, body, flags, outstanding, plant_attempt, result, send
 
 from conftest import Answer, Api
 from paybridge.api import servicestack as ss
-from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.ledger import ACTIVE, Account
 from paybridge.local import billiecart_demo, paylock_demo
 from paybridge.providers.billiecart.packages import PACKAGE_REF, budget_id
@@ -23,24 +21,9 @@ from paybridge.providers.paylock import rules
 from paybridge.store import Store
 
 pytestmark = pytest.mark.integration
-__all__ = ["writes"]  # fixture: every write call made during a test
+__all__ = ["gateway_calls", "writes"]  # fixtures: every gateway call and every write call made during a test
 
 FORMATS: list[ss.Format] = ["json", "xml"]
-
-
-@pytest.fixture
-def gateway_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every call made to the sandbox gateway during a test."""
-    calls: list[str] = []
-    for name in ("charge", "refund", "void", "status"):
-        original = getattr(SandboxGateway, name)
-
-        def spy(self: SandboxGateway, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-            calls.append(_name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(SandboxGateway, name, spy)
-    return calls
 
 
 def debtor(attempt_id: str, status: str) -> Account:

@@ -1,7 +1,8 @@
 """Conservation on the table itself (issue 8): random CRM.COM payments on random invoices, created POSTED or DRAFT,
 then posted, rejected and cancelled in a random order, through the real handlers and moto's DynamoDB.
 
-After every step the table must agree with a model of the rules (seed 004 and DESIGN.md) and hold by itself:
+After every step the table must agree with a model of the rules (seed 004, and docs/architecture.md,
+"The payment life cycle") and hold by itself:
 - each invoice owes between nothing and its total, and total - outstanding is exactly what the payments holding
   allocations (POSTED) allocate to it: paid + outstanding = the original amount;
 - no payment allocates more than its amount (allocated + unallocated = the payment);
@@ -24,10 +25,11 @@ from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, event, example, given
 from hypothesis import strategies as st
 
-from conftest import TABLE, Answer, Api, table_items
+from conftest import TABLE, Api, table_items
+from crm_support import post
 from paybridge.ledger import HOLDS_ALLOCATIONS, PaymentState, Receivable, ReceivableKind
 from paybridge.local import crm_demo
-from paybridge.providers.crm.service import payment_id_of
+from paybridge.providers.crm.payments import payment_id_of
 from paybridge.store import Store
 from tests_support import examples
 
@@ -150,10 +152,6 @@ def allocations_of(payments: list[dict[str, Any]], crm_id: str) -> dict[str, Dec
 # ---- sending -------------------------------------------------------------------------------------------------------
 
 
-def send(api: Api, operation: str, body: dict[str, Any]) -> Answer:
-    return api.send("POST", f"/crm/payments/{operation}", json.dumps(body), Content_Type="application/json")
-
-
 def invoices_for(db: Store, totals: list[Decimal]) -> list[tuple[str, str]]:
     """New invoices of accounts receivable 192, owing their totals: (receivable id, reference number) each."""
     world = next(_world)
@@ -227,7 +225,7 @@ def test_payments_and_cancellations_conserve_every_amount_on_the_table(
                 "invoices_to_pay_set": [{"invoice_identifier": {"reference_number": ref}} for _, ref in named],
             }
             plan = model.plan(amount, [rid for rid, _ in named])
-            answer = send(api, "create", body)
+            answer = post(api, "create", body)
             event(f"create {state}: {answer.status}")
             if plan is None:
                 assert answer.status == 409, answer.text  # NOTHING_OUTSTANDING
@@ -246,7 +244,7 @@ def test_payments_and_cancellations_conserve_every_amount_on_the_table(
                 body["rejection_reason_identifier"] = {"name": "Reject Due to Business Request"}
             if operation == "cancel":
                 body["type_identifier"] = {"name": "Payment Cancellation"}
-            answer = send(api, operation, body)
+            answer = post(api, operation, body)
             event(f"{operation} {booked.state}: {answer.status}")
             covered = all(amount <= model.outstanding[rid] for rid, amount in booked.plan.items())
             expected = {

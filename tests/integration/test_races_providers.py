@@ -18,7 +18,7 @@ from paylock_support import flags, plant_attempt
 
 from conftest import Answer, Api, fixture_bytes
 from paybridge.ledger import PaymentState
-from paybridge.providers.crm.service import payment_id_for
+from paybridge.providers.crm.payments import payment_id_for
 from paybridge.store import Store
 from soak_support import (
     BY_NAME,

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hostile_support import module_ledger, writes
+from hostile_support import gateway_calls, module_ledger, writes
 from lxml import etree
 from paylock_support import body as paylock_body
 from paylock_support import flags as paylock_flags
@@ -30,12 +30,11 @@ from paylock_support import status_of as paylock_status
 from conftest import Answer, Api, table_items, table_payments
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import hash_password
-from paybridge.gateways.sandbox import SandboxGateway
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
 from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo, template
 from paybridge.providers.billiecart.packages import SalaryPackage, put_package, put_user
+from paybridge.providers.crm.payments import payment_id_for
 from paybridge.providers.crm.reference import lookups
-from paybridge.providers.crm.service import payment_id_for
 from paybridge.providers.emersion.service import (
     ACCOUNT_REF,
     API_KEY_SCHEME,
@@ -48,7 +47,7 @@ from paybridge.store import Store, store
 from paybridge.store.errors import UsernameTaken
 
 pytestmark = pytest.mark.integration
-__all__ = ["module_ledger", "writes"]  # fixtures: the module's one ledger, and the keys each test writes
+__all__ = ["gateway_calls", "module_ledger", "writes"]  # fixtures: the one ledger, each test's writes and gateway calls
 
 # ---- the second tenants --------------------------------------------------------------------------------------
 
@@ -762,21 +761,6 @@ CASES: dict[str, Case] = {
         crm_not_found("payment_identifier"),
     ),
 }
-
-
-@pytest.fixture
-def gateway_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every call made to the sandbox gateway during a test (charge, refund, void, status)."""
-    calls: list[str] = []
-    for name in ("charge", "refund", "void", "status"):
-        original = getattr(SandboxGateway, name)
-
-        def spy(self: SandboxGateway, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-            calls.append(_name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(SandboxGateway, name, spy)
-    return calls
 
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))

@@ -104,7 +104,17 @@ def test_a_card_number_in_any_text_field_is_refused_and_not_shown(
 
 
 def test_the_spellings_the_banks_set_holds_are_refused_as_card_numbers() -> None:
-    assert sorted(WRITABLE) == ["dots", "plain", "slashes", "spaces"]
+    assert sorted(WRITABLE) == [
+        "amex",
+        "amex in a sentence",
+        "dots",
+        "mastercard 2-series",
+        "mastercard dashes",
+        "plain",
+        "slashes",
+        "spaces",
+        "visa spaces",
+    ]
 
 
 @examples(200)

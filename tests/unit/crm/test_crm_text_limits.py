@@ -16,7 +16,8 @@ import pytest
 
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.ledger import Tenant
-from paybridge.providers.crm import changes, service
+from paybridge.providers.crm import calls, changes, service
+from paybridge.providers.crm import requests as crm_requests
 from paybridge.providers.crm.errors import CrmError
 from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
 from paybridge.providers.crm.requests import MAX_IDENTIFIER_LENGTH, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
@@ -55,7 +56,7 @@ VALID: dict[str, dict[str, Any]] = {
         "type_identifier": {"name": "Payment Cancellation"},
     },
 }
-UDF_STRINGS = {name: MAX_TEXT_LENGTH for name in service.UDF_STRINGS}
+UDF_STRINGS = {name: MAX_TEXT_LENGTH for name in crm_requests.UDF_STRINGS}
 TEXTS: dict[str, dict[str, int]] = {
     "create": {"notes": MAX_NOTES_LENGTH, **UDF_STRINGS},
     "pay_invoice": {"notes": MAX_NOTES_LENGTH, **UDF_STRINGS},
@@ -87,13 +88,13 @@ IDENTIFIERS: dict[str, dict[str, str]] = {
 
 @pytest.fixture(autouse=True)
 def _no_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    caller = service.Caller(Tenant("t", "T", "EUR", {}), {"username": "JackH", "user_id": "U1"})
+    caller = calls.Caller(Tenant("t", "T", "EUR", {}), {"username": "JackH", "user_id": "U1"})
 
     def reached(*_: Any) -> Any:
         raise CrmError(REACHED_THE_STORE, "REACHED_THE_STORE", "validated; nothing written")
 
     for module in (service, changes):
-        monkeypatch.setattr(module, "_caller", lambda _: caller)
+        monkeypatch.setattr(module, "caller_of", lambda _: caller)
         monkeypatch.setattr(module, "store", reached)
     yield
 

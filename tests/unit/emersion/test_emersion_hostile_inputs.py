@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from spellings_support import SPELLINGS
 
 from conftest import fixture_bytes
 from paybridge.api.cards import holds_card_number
@@ -30,21 +31,6 @@ TOKEN = (
     '<wsse:Security xmlns:wsse="urn:wsse"><wsse:UsernameToken><wsse:Username>u</wsse:Username>'
     "<wsse:Password>p</wsse:Password></wsse:UsernameToken></wsse:Security>"
 )
-# The networks' test numbers as a hostile client spells them (api/cards.py reads every one as a card).
-SPELLINGS = [
-    "4242424242424242",
-    "4242.4242.4242.4242",
-    "4242/4242/4242/4242",
-    "4242_4242_4242_4242",
-    "4242\t4242\n4242\r\n4242",
-    "4242\u00a04242\u00a04242\u00a04242",  # NBSP
-    "4242\u200b4242\u200b4242\u200b4242",  # zero-width space
-    "\uff14\uff12\uff14\uff12" * 4,  # fullwidth digits
-    "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
-    "4111 1111 1111 1111",
-    "5555-5555-5555-4444",
-    "378282246310005",
-]
 
 
 def envelope(inside: str, header: str | None = None) -> bytes:
@@ -197,7 +183,11 @@ def parser_error(value: str) -> Exception:
     return MalformedDocument(f"not well-formed XML (Opening and ending tag mismatch: c{value} line 1 and Body)")
 
 
-@pytest.mark.parametrize("spelling", SPELLINGS)
+# The spellings that are a card number alone: the fault shows its masked digits right after its own text.
+ALONE = {name: spelled for name, spelled in SPELLINGS.items() if name != "amex in a sentence"}
+
+
+@pytest.mark.parametrize("spelling", list(ALONE.values()), ids=list(ALONE))
 @pytest.mark.parametrize(
     ("make", "shown"),
     [

@@ -8,7 +8,10 @@ from paybridge.store.errors import (
     StoreUnavailable,
 )
 from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
-from paybridge.store.ledger_store import BatchPart, JournalAppend, PaymentSnapshot, Store, payment_of, store
+from paybridge.store.items import payment_of
+from paybridge.store.ledger_store import Store, store
+from paybridge.store.reads import PaymentSnapshot
+from paybridge.store.transactions import BatchPart, JournalAppend
 
 __all__ = [
     "AllocationConflict",

@@ -1,4 +1,4 @@
-"""Idempotency records and the verdict on a request that brings keys (DESIGN.md "Idempotency").
+"""Idempotency records and the verdict on a request that brings keys (docs/architecture.md, "Idempotency").
 
 A record is written with its payment in one transaction (reserve) and completed with the payment's result in one
 more (complete). Reading the records of a request's keys gives one of five verdicts.

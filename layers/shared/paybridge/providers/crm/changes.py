@@ -23,38 +23,12 @@ from paybridge.operations.change_payment import Change, ChangePayment, change_pa
 from paybridge.operations.charging import instrument
 from paybridge.operations.take_payment import TryAgain
 from paybridge.providers.crm import views
+from paybridge.providers.crm.calls import caller_of, idempotency_keys, reply, request_hash, with_error_map
+from paybridge.providers.crm.catalogue import card_charge, named_objects, refuse_inactive, resolve
 from paybridge.providers.crm.errors import JSON, CrmError, invalid, not_found, wrong_state
-from paybridge.providers.crm.requests import (
-    DATE_FORMAT,
-    MAX_NOTES_LENGTH,
-    Identifier,
-    body,
-    date,
-    identifier,
-    number,
-    text,
-)
-from paybridge.providers.crm.service import (
-    PROVIDER,
-    UDF_DATES,
-    UDF_FLOATS,
-    UDF_STRINGS,
-    _answering,
-    _caller,
-    _charge,
-    _found,
-    _render_summary,
-    _resolve,
-    accounts_receivable_of,
-    as_crm,
-    find_payment,
-    idempotency_keys,
-    refuse_inactive,
-    reply,
-    request_hash,
-)
+from paybridge.providers.crm.payments import PROVIDER, accounts_receivable_of, as_crm, find_payment, render_summary
+from paybridge.providers.crm.requests import DATE_FORMAT, MAX_NOTES_LENGTH, Identifier, body, identifier, text, udfs
 from paybridge.store import AllocationConflict, CompletionConflict, Store, StoredResponse, store
-from paybridge.store.keys import as_tuple, crm_cancellation
 
 # The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
 _CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED, PaymentState.SETTLED})
@@ -71,7 +45,7 @@ def _stored(data: Any) -> StoredResponse:
 
 
 def _render_payment(change: Change) -> StoredResponse:
-    return _render_summary(change.payment)
+    return render_summary(change.payment)
 
 
 def _shown_state(payment: Payment) -> str:
@@ -87,7 +61,7 @@ def _gateway_of(
     db: Store, payment: Payment, also: Sequence[tuple[str, str, str]] = ()
 ) -> tuple[Mapping[str, Any] | None, str | None, Mapping[tuple[str, str, str], dict[str, Any] | None], bool]:
     """The payment's method as the catalogue holds it now, and the gateway it charges cards through (the payment
-    keeps its method without the gateway: service.create); with the objects `also` names and whether the payment's
+    keeps its method without the gateway: service._book); with the objects `also` names and whether the payment's
     ledger account is inactive (its reference item's status: Store.put_account), in the same read."""
     method_key = ("payment_method", "id", str(payment.details["payment_method"]["id"]))
     account_ref = ("crm.accounts_receivable", str(payment.details["accounts_receivable"]["id"]))
@@ -145,9 +119,9 @@ class _Posting:
         refuse_inactive(found.get(owner.key), account_inactive=inactive)
         if gateway is None:
             return None
-        objects = _found(found, wanted)
+        objects = named_objects(found, wanted)
         card = objects.get("card_identifier") or payment.details.get("card")
-        charge = _charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
+        charge = card_charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
         assert charge is not None
         held = replace(payment, gateway=charge.gateway, instrument=instrument(charge)).to(PaymentState.RECEIVED, now)
         try:
@@ -179,11 +153,11 @@ class _Posting:
         return seen
 
 
-@_answering
+@with_error_map
 def post(request: HttpRequest) -> HttpResponse:
     """POST payments/post: a DRAFT becomes POSTED, its planned allocations taken (seed 004)."""
     params = body(request)
-    caller = _caller(params)
+    caller = caller_of(params)
     wanted = identifier(params, "payment_identifier", "payment", required=True)
     assert wanted is not None
     # Ours (docs/decisions.md): a DRAFT whose method has a gateway names the card to charge when it is posted.
@@ -204,11 +178,11 @@ def post(request: HttpRequest) -> HttpResponse:
 # ---- payments/reject ---------------------------------------------------------------------------------------
 
 
-@_answering
+@with_error_map
 def reject(request: HttpRequest) -> HttpResponse:
     """POST payments/reject: a DRAFT becomes REJECTED, with its rejection reason (seed 004)."""
     params = body(request)
-    caller = _caller(params)
+    caller = caller_of(params)
     tenant_id = caller.tenant.tenant_id
     wanted = identifier(params, "payment_identifier", "payment", required=True)
     reason = identifier(params, "rejection_reason_identifier", "rejection_reason", required=True)
@@ -216,7 +190,7 @@ def reject(request: HttpRequest) -> HttpResponse:
     keys = idempotency_keys(request, "payments/reject")
     db = store()
     payment = find_payment(db, tenant_id, wanted)
-    rejection_reason = _resolve(db, tenant_id, [reason])["rejection_reason_identifier"]
+    rejection_reason = resolve(db, tenant_id, [reason])["rejection_reason_identifier"]
 
     def decide(current: Payment) -> Change:
         if current.state is not PaymentState.DRAFT:
@@ -234,12 +208,12 @@ def reject(request: HttpRequest) -> HttpResponse:
 # ---- payments/cancel ---------------------------------------------------------------------------------------
 
 
-@_answering
+@with_error_map
 def cancel(request: HttpRequest) -> HttpResponse:
     """POST payments/cancel: "A payment cancellation is created and posted to cancel the specified payment"
     (seed 004). The payment's allocations are given back to its invoices and bills."""
     params = body(request)
-    caller = _caller(params)
+    caller = caller_of(params)
     tenant_id = caller.tenant.tenant_id
     wanted = identifier(params, "payment_identifier", "payment", required=True)
     assert wanted is not None
@@ -254,14 +228,12 @@ def cancel(request: HttpRequest) -> HttpResponse:
     fields: dict[str, Any] = {
         "notes": text(params, "notes", max_length=MAX_NOTES_LENGTH),
         "issue_reason": text(params, "issue_reason", max_length=MAX_NOTES_LENGTH),
-        **{name: text(params, name) for name in UDF_STRINGS},
-        **{name: number(params, name) for name in UDF_FLOATS},
-        **{name: date(params, name) for name in UDF_DATES},
+        **udfs(params),
     }
     keys = idempotency_keys(request, "payments/cancel")
     db = store()
     payment = find_payment(db, tenant_id, wanted)
-    objects = _resolve(db, tenant_id, named)
+    objects = resolve(db, tenant_id, named)
     cancellation_type = objects["type_identifier"]
     if cancellation_type.get("classification", _CANCELLATION_CLASSIFICATION) != _CANCELLATION_CLASSIFICATION:
         raise invalid("type_identifier", "not a payment cancellation type")
@@ -275,10 +247,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
         now = datetime.now(UTC)
         at = now.strftime(DATE_FORMAT)
         cancellation_id = uuid.uuid4().hex.upper()  # 32 upper-case hex digits, as CRM.COM ids
-        pk, sk = as_tuple(crm_cancellation(tenant_id, cancellation_id))
-        item: dict[str, Any] = {
-            "PK": pk,
-            "SK": sk,
+        data: dict[str, Any] = {
             "kind": "payment_cancellation",
             "payment_id": current.payment_id,
             "id": cancellation_id,
@@ -295,6 +264,8 @@ def cancel(request: HttpRequest) -> HttpResponse:
             "created_by_user_id": caller.user_id,
             **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()},
         }
+        # Kept beside the payment, in the same transaction as its move (Store.change).
+        item = db.crm_cancellation_item(tenant_id, cancellation_id, data)
         link = {k: item[k] for k in ("id", "number", "reference_number")}
         moved = current.to(PaymentState.CANCELLED, now)
         return Change(replace(moved, details={**moved.details, "cancellation": link}), current.state, puts=[item])

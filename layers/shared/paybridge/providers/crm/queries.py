@@ -14,9 +14,11 @@ from typing import Any
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.ledger import Payment
 from paybridge.providers.crm import views
+from paybridge.providers.crm.calls import caller_of, ok, with_error_map
+from paybridge.providers.crm.catalogue import resolve
 from paybridge.providers.crm.errors import invalid, missing
+from paybridge.providers.crm.payments import PROVIDER, as_crm, current
 from paybridge.providers.crm.requests import Identifier, identifier, query
-from paybridge.providers.crm.service import PROVIDER, _answering, _caller, _current, _ok, _resolve, as_crm
 from paybridge.store import Store, store
 
 # payments/list pages (ours: seed 004 documents no paging for list; docs/decisions.md, "CRM.COM").
@@ -29,43 +31,43 @@ _READS = 1000
 MAX_LATEST = 100
 
 # The optional filters of both operations (seed 004, lines 315-335 and 450-470): parameter → the kind it names,
-# which is also the key under which a CRM payment keeps that object in its details (service.create).
+# which is also the key under which a CRM payment keeps that object in its details (service._book).
 _FILTERS = (
     ("type_identifier", "type"),
     ("category_identifier", "category"),
     ("payment_method_identifier", "payment_method"),
 )
-# The parts of a payment that are read anew for an answer (service._current): skipped when fields_set leaves them out.
+# The parts of a payment that are read anew for an answer (payments.current): skipped when fields_set leaves them out.
 _CURRENT = ("invoices_to_pay_set", "bills_to_pay_set", "accounts_receivable")
 _WHOLE = re.compile(r"[0-9]+")
 
 
-@_answering
+@with_error_map
 def payments_list(request: HttpRequest) -> HttpResponse:
     """GET payments/list: the accounts receivable's payments, oldest first (the seed's example lists reference
     numbers 111 then 113, seed 004 lines 391-400), one page of them; data is the page's array."""
     params = query(request)
-    caller = _caller(params)
+    caller = caller_of(params)
     wanted = _wanted(params)
     page = _whole(params, "page", default=1, maximum=MAX_PAGE)
     per_page = _whole(params, "records_per_page", default=RECORDS_PER_PAGE, maximum=MAX_RECORDS_PER_PAGE)
     db = store()
     first = (page - 1) * per_page
     found = _payments(db, caller.tenant.tenant_id, wanted, newest_first=False, reads=min(first + per_page, _READS))
-    return _ok(_entries(db, islice(found, first, first + per_page), params))
+    return ok(_entries(db, islice(found, first, first + per_page), params))
 
 
-@_answering
+@with_error_map
 def payments_get_latest(request: HttpRequest) -> HttpResponse:
     """GET payments/get_latest: the accounts receivable's `number` latest payments, newest first (seed 004 line
     486: "starting from the latest one"; its example answers number 98 before 96, lines 536-545)."""
     params = query(request)
-    caller = _caller(params)
+    caller = caller_of(params)
     wanted = _wanted(params)
     count = _whole(params, "number", default=None, maximum=MAX_LATEST)  # seed 004 lines 480-482: number (mandatory)
     db = store()
     found = _payments(db, caller.tenant.tenant_id, wanted, newest_first=True, reads=count)
-    return _ok(_entries(db, islice(found, count), params))
+    return ok(_entries(db, islice(found, count), params))
 
 
 def _wanted(params: Mapping[str, Any]) -> list[Identifier]:
@@ -97,7 +99,7 @@ def _payments(
     newest first), read lazily `reads` at a time. Each filter's object is matched by its id against what the payment
     keeps of it; the accounts receivable's too, so a ledger account's payment counts only if it was made for this
     accounts receivable."""
-    objects = _resolve(db, tenant_id, wanted)  # one read; a filter that names nothing is NOT_FOUND naming it
+    objects = resolve(db, tenant_id, wanted)  # one read; a filter that names nothing is NOT_FOUND naming it
     account_id = objects["accounts_receivable_identifier"].get("account_id")
     if account_id is None:  # an accounts receivable without a ledger account has no payments
         return iter(())
@@ -121,7 +123,7 @@ def _entries(db: Store, payments: Iterable[Payment], params: Mapping[str, Any]) 
     names = [n.strip().split(".")[0] for n in fields_set.split(",") if n.strip()]
     fresh = not names or any(n in _CURRENT for n in names)
     chosen = list(payments)
-    data = [views.payment_object(as_crm(p)) for p in (_current(db, chosen) if fresh and chosen else chosen)]
+    data = [views.payment_object(as_crm(p)) for p in (current(db, chosen) if fresh and chosen else chosen)]
     if not names:
         return data
     try:

@@ -27,7 +27,11 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_TEXT_LENGTH = 255
 MAX_NOTES_LENGTH = 4000
 MAX_IDENTIFIER_LENGTH = 255
-# A CRM.COM id: 32 hex digits (seed 004's ids; service.crm_id writes a payment's UUID so). About one in a thousand
+# The user-defined fields a payment and a payment cancellation take (seed 004): strings, floats and dates.
+UDF_STRINGS = tuple(f"udf_string_{n}" for n in range(1, 9))
+UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
+UDF_DATES = tuple(f"udf_date_{n}" for n in range(1, 5))
+# A CRM.COM id: 32 hex digits (seed 004's ids; payments.crm_id writes a payment's UUID so). About one in a thousand
 # random ids holds a run of 13-19 decimal digits that a card network could have issued (Luhn and prefix included), so
 # an id of this shape is never read as holding a card number: it names an object the system made, or none (404).
 _CRM_ID = re.compile(r"[0-9A-Fa-f]{32}", re.ASCII)
@@ -169,3 +173,13 @@ def date(params: Mapping[str, Any], name: str) -> str | None:
         return datetime.strptime(value, DATE_FORMAT).strftime(DATE_FORMAT)
     except ValueError:
         raise invalid(name, "a date and time as YYYY-MM-DDTHH:MM:SS") from None
+
+
+def udfs(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The user-defined fields, each read as what it is: the strings as `text`, the floats as `number`, the dates as
+    `date`."""
+    return {
+        **{name: text(params, name) for name in UDF_STRINGS},
+        **{name: number(params, name) for name in UDF_FLOATS},
+        **{name: date(params, name) for name in UDF_DATES},
+    }

@@ -1,0 +1,134 @@
+"""What the store writes outside a payment's transactions: the catalogue a payment is made against (credentials,
+tenants, accounts and their references, receivables, a provider's reference data, login users) and the per-tenant
+sequences that number payments. The demo data, tests and administration write the catalogue; logins write tokens;
+requests take numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from paybridge.config import settings
+from paybridge.ledger import Account, Receivable, Tenant
+from paybridge.store import keys
+from paybridge.store.errors import UsernameTaken
+from paybridge.store.table import Table
+
+
+class CatalogueWrites(Table):
+    """The catalogue's writes, each an item put whole, and the sequences' blocks of numbers this container holds."""
+
+    def __init__(self, table_name: str) -> None:
+        super().__init__(table_name)
+        # (tenant, sequence) -> [next, last] of the block of numbers this container holds (next_number).
+        self._blocks: dict[tuple[str, str], list[int]] = {}
+
+    # ---- credentials and users ---------------------------------------------------------------------------
+
+    def put_credential(self, scheme: str, secret: str, tenant_id: str, label: str = "") -> None:
+        pk, sk = keys.as_tuple(keys.credential(scheme, secret))
+        self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "scheme": scheme, "label": label})
+
+    def put_credential_item(self, scheme: str, secret: str, attributes: Mapping[str, Any]) -> None:
+        pk, sk = keys.as_tuple(keys.credential(scheme, secret))
+        self._put({"PK": pk, "SK": sk, "scheme": scheme, **attributes})
+
+    def put_user(self, username: str, tenant_id: str, user_id: str, password: Mapping[str, str]) -> None:
+        """A login user. Usernames are global (a login names no tenant): one of another tenant is never replaced."""
+        pk, sk = keys.as_tuple(keys.user(username))
+        item = {"PK": pk, "SK": sk, "tenant_id": tenant_id, "user_id": user_id, "password": dict(password)}
+        try:
+            self._put(
+                item,
+                ConditionExpression="attribute_not_exists(PK) OR tenant_id = :tenant",
+                ExpressionAttributeValues={":tenant": {"S": tenant_id}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise UsernameTaken(username) from None
+
+    # ---- tenants, accounts, receivables, reference data --------------------------------------------------
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._put({"PK": keys.TENANTS, "SK": tenant.tenant_id})
+        pk, sk = keys.as_tuple(keys.tenant(tenant.tenant_id))
+        self._put(
+            {
+                "PK": pk,
+                "SK": sk,
+                "name": tenant.name,
+                "currency": tenant.currency,
+                "settings": dict(tenant.settings),
+            }
+        )
+
+    def put_account(self, account: Account) -> None:
+        pk, sk = keys.as_tuple(keys.account(account.tenant_id, account.account_id))
+        self._put(
+            {
+                "PK": pk,
+                "SK": sk,
+                "name": account.name,
+                "status": account.status,
+                "references": dict(account.references),
+            }
+        )
+        for name, value in account.references.items():
+            ref_pk, ref_sk = keys.as_tuple(keys.account_ref(account.tenant_id, name, value))
+            # The account's status travels with each reference, so a payment's one read sees it.
+            self._put({"PK": ref_pk, "SK": ref_sk, "account_id": account.account_id, "status": account.status})
+
+    def put_receivable(self, receivable: Receivable) -> None:
+        pk, sk = keys.as_tuple(keys.receivable(receivable.tenant_id, receivable.receivable_id))
+        self._put(
+            {
+                "PK": pk,
+                "SK": sk,
+                "account_id": receivable.account_id,
+                "kind": receivable.kind.value,
+                "total": receivable.total,
+                "outstanding": receivable.outstanding,
+                "currency": receivable.currency,
+                "status": receivable.status,
+                "version": receivable.version,
+            }
+        )
+
+    def put_reference(self, tenant_id: str, kind: str, data: Mapping[str, Any], lookups: Mapping[str, str]) -> None:
+        """Reference data, findable by each of `lookups` (field → value): each is its own item holding the data."""
+        for field_name, value in lookups.items():
+            pk, sk = keys.as_tuple(keys.reference(tenant_id, kind, field_name, value))
+            self._put({"PK": pk, "SK": sk, "data": dict(data)})
+
+    # ---- sequences ---------------------------------------------------------------------------------------
+
+    def next_number(self, tenant_id: str, sequence: str) -> int:
+        """The next number of a per-tenant sequence (CRM.COM payment numbers, Emersion receipts). The counter in the
+        table is atomic, and each container takes a block of `sequence_block` numbers from it at a time (a database
+        sequence's cache): two requests never get the same number, a container's numbers increase, and numbers
+        left unused when a container ends are skipped, as is one taken by a request that then fails."""
+        block = self._blocks.get((tenant_id, sequence))
+        if block is None or block[0] > block[1]:
+            size = settings().sequence_block
+            answer = self._update(
+                keys.sequence(tenant_id, sequence),
+                UpdateExpression="ADD #n :block",
+                ExpressionAttributeNames={"#n": "n"},
+                ExpressionAttributeValues={":block": {"N": str(size)}},
+                ReturnValues="UPDATED_NEW",
+            )
+            last = int(answer["Attributes"]["n"]["N"])
+            block = [last - size + 1, last]
+            self._blocks[(tenant_id, sequence)] = block
+        number = block[0]
+        block[0] += 1
+        return number
+
+    def set_sequence(self, tenant_id: str, sequence: str, value: int) -> None:
+        """Start a sequence after `value` (demo data; a tenant moving its numbering over)."""
+        pk, sk = keys.as_tuple(keys.sequence(tenant_id, sequence))
+        self._put({"PK": pk, "SK": sk, "n": value})
+        self._blocks.pop((tenant_id, sequence), None)
