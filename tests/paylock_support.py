@@ -13,7 +13,8 @@ from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.local import paylock_demo
-from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT, OUTCOME
+from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.paylock.outcomes import OUTCOME
 from paybridge.store import Store
 
 AUTH = {"Authorization": f"Bearer {paylock_demo.API_KEY}"}

@@ -65,6 +65,7 @@ from paybridge.providers.emersion.models import (
 from paybridge.providers.emersion.service import BINDINGS, UNDERSTOOD
 from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.providers.paylock import models as paylock
+from paybridge.providers.paylock.outcomes import OUTCOME, OUTCOME_VALUES
 from tests_support import examples, new_payment
 
 pytestmark = pytest.mark.unit
@@ -478,22 +479,20 @@ GUID_SPELLINGS: list[Callable[[Any], str]] = [
 
 
 @examples(50)
-@given(
-    guid=st.uuids(), spelling=st.sampled_from(GUID_SPELLINGS), flags=st.sets(st.sampled_from(paylock.OUTCOME_VALUES))
-)
+@given(guid=st.uuids(), spelling=st.sampled_from(GUID_SPELLINGS), flags=st.sets(st.sampled_from(OUTCOME_VALUES)))
 def test_guids_and_flags_read_back_the_same_however_spelled(
     guid: Any, spelling: Callable[[Any], str], flags: set[tuple[str, int]]
 ) -> None:
     # Normalisation: a Guid reads back lower case and hyphenated ("D"), whichever of .NET's spellings it came in;
     # a [Flags] value as its number, whether written as names or as that number.
-    number = paylock.OUTCOME.combine([n for n, _ in flags])
-    result = dc.Contract("R", paylock.NS, (dc.Member("PaymentId", dc.GUID), dc.Member("Outcome", paylock.OUTCOME)))
-    names = ss.flags_text(paylock.OUTCOME, number)
+    number = OUTCOME.combine([n for n, _ in flags])
+    result = dc.Contract("R", paylock.NS, (dc.Member("PaymentId", dc.GUID), dc.Member("Outcome", OUTCOME)))
+    names = ss.flags_text(OUTCOME, number)
     for outcome in (names, names.lower(), number):
         body = json.encode({"PaymentId": spelling(guid), "Outcome": outcome})
         assert ss.decode(servicestack_request("json", body), result) == {"PaymentId": str(guid), "Outcome": number}
     xml_body = (
-        f'<R xmlns="{paylock.NS}"><Outcome>{" ".join(paylock.OUTCOME.names(number))}</Outcome>'
+        f'<R xmlns="{paylock.NS}"><Outcome>{" ".join(OUTCOME.names(number))}</Outcome>'
         f"<PaymentId>{spelling(guid)}</PaymentId></R>"
     ).encode()
     assert dc.decode(xml_body, result) == {"PaymentId": str(guid), "Outcome": number}

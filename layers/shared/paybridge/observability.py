@@ -20,9 +20,9 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 class LazyTracer:
     """Powertools' Tracer, made when the first invocation needs it, and not at all while tracing is off.
 
-    Making a Tracer imports the X-Ray SDK, whose recorder builds two botocore clients for its sampler at once: about
-    180 ms that every cold start paid at import, even locally and in tests where tracing is off
-    (docs/benchmarks.md). With Tracing: Active the cost moves to the first invocation; it is not avoided.
+    Making a Tracer imports the X-Ray SDK, whose recorder builds two botocore clients for its sampler at once: a cost
+    every cold start paid at import, even locally and in tests where tracing is off (docs/benchmarks.md has the
+    figure). With Tracing: Active the cost moves to the first invocation; it is not avoided.
     """
 
     def __init__(self) -> None:

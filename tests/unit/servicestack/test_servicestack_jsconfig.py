@@ -17,7 +17,8 @@ from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
-from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT, OUTCOME, OUTCOME_VALUES
+from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.paylock.outcomes import OUTCOME, OUTCOME_VALUES
 
 pytestmark = pytest.mark.unit
 ATTEMPT = "3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c"

@@ -2,7 +2,8 @@
 
 A function serves the one route API Gateway sends it, so it needs no router: `request_from` reads the proxy event
 and `proxy_response` writes the proxy result, the shapes Powertools' APIGatewayRestResolver reads and writes. Not
-importing the resolver saves every cold start about 50 ms (its package imports every event source's resolver).
+importing the resolver keeps every event source's resolver out of each cold start (docs/benchmarks.md, "Cold
+start: what import cost", has the figure).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 POST /_local/settle[?date=YYYY-MM-DD]  run settlement for a business date (default today), as the daily schedule does
 POST /_local/clear                     recover stuck payments and clear pending ones, as the 15-minute schedule does
-POST /_local/charge                    take a card payment through the sandbox gateway (no provider charges cards
-                                       yet): {"CustomerID": 1001, "amount": "10.00", "token": "tok_flaky_2",
-                                       "invoice": 5002}; Idempotency-Key header optional
+POST /_local/charge                    take a card payment of the demo tenant through the sandbox gateway, with a
+                                       token to choose its fate: {"CustomerID": 1001, "amount": "10.00", "token":
+                                       "tok_flaky_2", "invoice": 5002}; Idempotency-Key header optional
 GET  /_local/payments/<id>             a payment of the demo tenant: state, attempts, history, gateway answer
 """
 

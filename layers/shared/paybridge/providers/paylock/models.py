@@ -3,44 +3,11 @@ serves JSON and XML (api/servicestack.py, codecs/datacontract.py)."""
 
 from __future__ import annotations
 
-from paybridge.codecs.datacontract import BOOLEAN, DECIMAL, GUID, NS_PREFIX, TEXT, Contract, Enumeration, ListOf, Member
+from paybridge.codecs.datacontract import BOOLEAN, DECIMAL, GUID, NS_PREFIX, TEXT, Contract, ListOf, Member
+from paybridge.providers.paylock.outcomes import OUTCOME  # defined once, with its flag set
 
 NS = NS_PREFIX + "BootView.WebApi.ServiceModel"
 
-# seed 001: the PaymentProcessingOutcome [Flags] enum, names and values as published.
-OUTCOME_VALUES: tuple[tuple[str, int], ...] = (
-    ("None", 0),
-    ("Done", 1),
-    ("VoidSecurityFee", 4),
-    ("CashPaymentResultsInZeroBalance", 8),
-    ("LockDownPage", 16),
-    ("CardTokenNotSaved", 32),
-    ("PaymentDeclined", 64),
-    ("FailedAvsCheck", 128),
-    ("FailedCvv2Check", 256),
-    ("PaymentFailedToSave", 512),
-    ("OverPayment", 1024),
-    ("OverRefund", 2048),
-    ("RemainderLessThanGatewayMinimum", 4096),
-    ("PaymentUnderGatewayMinimum", 8192),
-    ("PaymentOverGatewayMaximum", 16384),
-    ("RefundWasSuccessful", 32768),
-    ("NoGatewayResponse", 65536),
-    ("NoGatewayRequest", 131072),
-    ("OperationNotSupportedByGateway", 262144),
-    ("FailedAutoPaymentAllocation", 524288),
-    ("FailedAutoRefundAllocation", 1048576),
-    ("ECashPaymentBarCodeOutstanding", 2097152),
-    ("CardDeclinedRecently", 4194304),
-    ("CardUsedTooRecently", 8388608),
-    ("MissingCardFingerprint", 16777216),
-    ("MaximumCardsReached", 33554432),
-    ("MaximumPaymentAttempts", 67108864),
-    ("FraudCheckFailure", 134217728),
-    ("ChargebackCard", 268435456),
-    ("PhoneNumberAssociatedWithChargebacks", 536870912),
-)
-OUTCOME = Enumeration("PaymentProcessingOutcome", OUTCOME_VALUES, flags=True)
 
 PAYOR = Contract(
     "Payor",

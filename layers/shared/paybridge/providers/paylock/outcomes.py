@@ -1,11 +1,11 @@
-"""PaymentProcessingOutcome as a Python flag set, and its seed names (models.OUTCOME: the names in XML, the number in
-JSON, as ServiceStack writes a [Flags] enum)."""
+"""seed 001's PaymentProcessingOutcome, defined once: a Python flag set, and from it the contract's enumeration
+(`OUTCOME`: the names in XML, the number in JSON, as ServiceStack writes a [Flags] enum)."""
 
 from __future__ import annotations
 
 from enum import IntFlag
 
-from paybridge.providers.paylock.models import OUTCOME
+from paybridge.codecs.datacontract import Enumeration
 
 
 class Outcome(IntFlag):
@@ -45,4 +45,13 @@ class Outcome(IntFlag):
         return OUTCOME.names(int(self))
 
 
+def seed_name(flag: Outcome) -> str:
+    """The seed's spelling of a flag: its words capitalised ("FAILED_CVV2_CHECK" -> "FailedCvv2Check")."""
+    assert flag.name is not None
+    return "".join(word.capitalize() for word in flag.name.split("_"))
+
+
 NONE = Outcome(0)
+# The names and values as published, None first.
+OUTCOME_VALUES: tuple[tuple[str, int], ...] = (("None", 0), *((seed_name(flag), flag.value) for flag in Outcome))
+OUTCOME = Enumeration("PaymentProcessingOutcome", OUTCOME_VALUES, flags=True)
