@@ -252,7 +252,7 @@ def test_a_replay_after_settlement_is_the_first_answer(ledger: Store, api: Api, 
 
     again = api.send("POST", "/billiecart/payments", body, Idempotency_Key="paid-later", **headers)
 
-    # DESIGN.md: a retry gets the first answer (Pending), not the payment's state now.
+    # docs/architecture.md, "Idempotency": a retry gets the first answer (Pending), not the payment's state now.
     assert again.body == first.body
     assert again.header("Idempotent-Replayed") == "true"
 

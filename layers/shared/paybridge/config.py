@@ -19,7 +19,7 @@ class Settings(BaseModel):
     credential_cache_seconds: int = Field(default=60, ge=0)
     # DynamoDB answers in milliseconds; a longer read timeout is for long queries against moto (the benchmarks).
     dynamodb_read_timeout_seconds: float = Field(default=5, gt=0)
-    # Retries of transient gateway failures (DESIGN.md "Async work").
+    # Retries of transient gateway failures (docs/architecture.md, "Retries").
     retry_queue_url: str = ""
     retry_dlq_url: str = ""
     retry_max_attempts: int = Field(default=6, ge=1)

@@ -27,10 +27,10 @@ class PaymentState(StrEnum):
 
 
 _S = PaymentState
-# DESIGN.md "Life cycle": DRAFT → POSTED | REJECTED; RECEIVED → PROCESSING → SUCCEEDED | FAILED | PENDING;
-# PENDING → SUCCEEDED | FAILED at settlement; SUCCEEDED/POSTED → CANCELLED | VOID; SUCCEEDED → SETTLED.
-# RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are), and a
-# payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create). A DRAFT
+# docs/architecture.md, "The payment life cycle": DRAFT → POSTED | REJECTED; RECEIVED → PROCESSING → SUCCEEDED |
+# FAILED | PENDING; PENDING → SUCCEEDED | FAILED at settlement; SUCCEEDED/POSTED → CANCELLED | VOID; SUCCEEDED →
+# SETTLED. RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are),
+# and a payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create). A DRAFT
 # posted with a card holds its planned allocations (RECEIVED) while its card is charged: then POSTED, or a DRAFT
 # again.
 TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {

@@ -1,4 +1,5 @@
-"""Change an existing payment idempotently, in one transaction (DESIGN.md "Idempotency"): post, reject, cancel.
+"""Change an existing payment idempotently, in one transaction (docs/architecture.md, "Idempotency"): post,
+reject, cancel.
 
 Unlike taking a payment, a change has nothing to reserve: the payment exists. So the request's keys are judged
 first, then the provider decides the change on the payment as it is, renders its answer, and `Store.change` writes

@@ -1,4 +1,4 @@
-"""Retries of card charges the gateway did not answer (DESIGN.md "Async work").
+"""Retries of card charges the gateway did not answer (docs/architecture.md, "Retries").
 
 A payment left PROCESSING gets a message {tenant, payment, attempt, not_before} on the retry queue. Waits grow
 exponentially with jitter; SQS delays a message 15 minutes at most, so a longer wait is carried in `not_before` and

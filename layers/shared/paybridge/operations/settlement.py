@@ -1,5 +1,6 @@
-"""Settlement (DESIGN.md "Async work"): recover stuck payments, clear pending ones, and write one batch per tenant,
-provider and business date. Every step is conditional on the state it read, so running it twice changes nothing."""
+"""Settlement (docs/architecture.md, "Settlement"): recover stuck payments, clear pending ones, and write one batch
+per tenant, provider and business date. Every step is conditional on the state it read, so running it twice changes
+nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Take a payment idempotently (DESIGN.md "Idempotency"): one consistent read, reserve (the hold), charge, finish.
+"""Take a payment idempotently (docs/architecture.md, "A request's path"): one consistent read, reserve (the hold),
+charge, finish.
 
 The reservation holds what the payment takes (its allocations, its journal line) before any gateway is called, so
 no card is charged for a balance another payment holds or past a limit (hold before charge). The provider supplies

@@ -120,8 +120,8 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
     MalformedDocument: _client("Bad Request: {}"),
     # OASIS WS-Security 1.0, section 12: the FailedAuthentication fault's string.
     Unauthenticated: _client("The security token could not be authenticated or authorized"),
-    # DESIGN.md: another request under the same key is a 422, one still in flight a 409; in Emersion's words, the
-    # in-flight one is 170 (try again: the retry gets the first request's answer).
+    # docs/architecture.md, "Idempotency": another request under the same key is a 422, one still in flight a 409;
+    # in Emersion's words, the in-flight one is 170 (try again: the retry gets the first request's answer).
     IdempotencyKeyReused: _client("The Idempotency-Key was already used for a different request", 422),
     RequestInFlight: lambda _: _numbered(TRY_AGAIN, 409, _RETRY),
     # The payment could not be taken or queued, and nothing was charged: try again.

@@ -190,8 +190,9 @@ def _invoice_id(value: str) -> int:
 
 # ---- the response ------------------------------------------------------------------------------------------------
 
-# seed 002's result_code_id, as views of the ledger's life cycle (DESIGN.md). 60 Uncleared, 70 Precompleted and
-# 80 Prefailed have no state of their own in the ledger; a CANCELLED payment reads as Void.
+# seed 002's result_code_id, as views of the ledger's life cycle (docs/architecture.md, "The payment life cycle").
+# 60 Uncleared, 70 Precompleted and 80 Prefailed have no state of their own in the ledger; a CANCELLED payment reads
+# as Void.
 RESULT_CODES: Mapping[PaymentState, tuple[int, str]] = {
     PaymentState.RECEIVED: (10, "TRANSACTION INITIATED"),
     PaymentState.DRAFT: (10, "TRANSACTION INITIATED"),

@@ -114,8 +114,9 @@ def _tenant(request: HttpRequest, envelope: soap.Envelope) -> Tenant:
 
 
 def _idempotency_keys(request: HttpRequest, envelope: soap.Envelope) -> list[IdempotencyKey]:
-    """DESIGN.md's Idempotency-Key, as an HTTP header or as the IdempotencyKey SOAP header entry the WSDL declares
-    (a SOAP toolkit sets header entries more easily than HTTP headers); both given, they must agree."""
+    """The Idempotency-Key (docs/architecture.md, "Idempotency"), as an HTTP header or as the IdempotencyKey SOAP
+    header entry the WSDL declares (a SOAP toolkit sets header entries more easily than HTTP headers); both given, they
+    must agree."""
     given = {request.header("idempotency-key")}
     given.update((e.text or "").strip() for e in envelope.headers if xml.local_name(e) == "IdempotencyKey")
     given.discard(None)
