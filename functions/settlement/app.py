@@ -6,12 +6,12 @@ from paybridge.observability import logger, metrics, tracer
 from paybridge.operations import settlement
 from paybridge.providers.billiecart.payouts import pay_out
 
-# Providers' own steps after their payments settle (the seam's registrations): Billiecart writes its ABA files.
-settlement.SETTLEMENT_STEPS["billiecart"] = pay_out
+# Providers' own steps after their payments settle (operations/settlement.py's seam): Billiecart writes its ABA files.
+STEPS: settlement.Steps = {"billiecart": pay_out}
 
 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
-    return settlement.run(event).as_dict()
+    return settlement.run(event, steps=STEPS).as_dict()

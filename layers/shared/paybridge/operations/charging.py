@@ -12,6 +12,7 @@ from paybridge.gateways import (
     GatewayRejected,
     GatewayResult,
     GatewayTransientError,
+    UnknownGateway,
     get_gateway,
 )
 from paybridge.ledger import Payment, PaymentState
@@ -42,7 +43,8 @@ def instrument(charge: Charge) -> dict[str, str]:
     return {k: v for k, v in found.items() if v}
 
 
-def _recorded(payment: Payment, result: GatewayResult) -> Payment:
+def _answer(result: GatewayResult) -> dict[str, str]:
+    """What a payment keeps of a gateway's answer."""
     answer = {
         "outcome": result.outcome.value,
         "reference": result.reference,
@@ -51,7 +53,27 @@ def _recorded(payment: Payment, result: GatewayResult) -> Payment:
         "avs_result": result.avs_result or "",
         "cvv_result": result.cvv_result or "",
     }
-    return replace(payment, gateway_reference=result.reference, gateway_result={k: v for k, v in answer.items() if v})
+    return {k: v for k, v in answer.items() if v}
+
+
+def _recorded(payment: Payment, result: GatewayResult) -> Payment:
+    return replace(payment, gateway_reference=result.reference, gateway_result=_answer(result))
+
+
+def charged(gateway: str, request: ChargeRequest) -> tuple[GatewayResult | None, dict[str, str]]:
+    """The one door every charge goes through: once through `gateway`, `request.payment_id` the gateway's
+    idempotency key (a repeat never charges twice). The gateway's result, None when it was not heard (`outcome`
+    NO_RESPONSE: it may have charged) or refused the request (`rejected`: it did not), and what a payment keeps of
+    the answer. A gateway the tenant's configuration names but paybridge does not know is a refusal: nothing was
+    charged."""
+    try:
+        result = get_gateway(gateway).charge(request)
+    except GatewayTransientError as exc:
+        logger.warning("gateway did not answer", extra={"payment_id": request.payment_id, "error": str(exc)})
+        return None, {"outcome": NO_RESPONSE, "message": str(exc)}
+    except (GatewayRejected, UnknownGateway) as exc:
+        return None, {"outcome": "rejected", "message": str(exc)}
+    return result, _answer(result)
 
 
 def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
@@ -66,14 +88,11 @@ def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
         token=payment.instrument["token"],
         gateway_account=payment.instrument.get("gateway_account"),
     )
-    try:
-        result = get_gateway(payment.gateway).charge(request)
-    except GatewayTransientError as exc:
-        logger.warning("gateway did not answer", extra={"payment_id": payment.payment_id, "error": str(exc)})
-        return PaymentState.PROCESSING, replace(made, gateway_result={"outcome": NO_RESPONSE, "message": str(exc)})
-    except GatewayRejected as exc:
-        return PaymentState.FAILED, replace(made, gateway_result={"outcome": "rejected", "message": str(exc)})
-    return _STATES[result.outcome], _recorded(made, result)
+    result, answer = charged(payment.gateway, request)
+    if result is None:
+        heard = answer["outcome"] != NO_RESPONSE
+        return PaymentState.FAILED if heard else PaymentState.PROCESSING, replace(made, gateway_result=answer)
+    return _STATES[result.outcome], replace(made, gateway_reference=result.reference, gateway_result=answer)
 
 
 def recorded_outcome(payment: Payment) -> tuple[PaymentState | None, Payment]:

@@ -21,11 +21,13 @@ from paybridge.store import store as default_store
 
 # Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
 CHUNK = 98
-# The seam where a provider adds its own step to a settled batch (Billiecart's payouts):
-# provider → step(tenant, business date), called once a run for every tenant, after the run has settled the date's
-# chunks, whether it settled any of that provider's payments or not (so a step a lost Lambda never reached is done by
-# the next run). A step reads what it needs from the ledger, and must be idempotent.
-SETTLEMENT_STEPS: dict[str, Callable[[Tenant, str], None]] = {}
+# The seam where a provider adds its own step to a settled batch (Billiecart's payouts): step(tenant, business date),
+# given by the settlement function (its handler is where providers are wired in; operations import no provider),
+# called once a run for every tenant, after the run has settled the date's chunks, whether it settled any of that
+# provider's payments or not (so a step a lost Lambda never reached is done by the next run). A step reads what it
+# needs from the ledger, and must be idempotent.
+Step = Callable[[Tenant, str], None]
+Steps = Mapping[str, Step]
 
 
 @dataclass
@@ -52,9 +54,12 @@ class SettlementReport:
         }
 
 
-def run(event: Mapping[str, Any], now: datetime | None = None, db: Store | None = None) -> SettlementReport:
+def run(
+    event: Mapping[str, Any], now: datetime | None = None, db: Store | None = None, steps: Steps | None = None
+) -> SettlementReport:
     """The scheduled entry: {"action": "clear"} every few minutes, {"action": "settle"} daily for yesterday,
-    or {"action": "settle", "business_date": "YYYY-MM-DD"} on demand."""
+    or {"action": "settle", "business_date": "YYYY-MM-DD"} on demand. `steps`: the providers' own steps after a
+    date's batches (provider → step)."""
     now = now or datetime.now(UTC)
     business_date = None
     if event.get("action") == "settle":
@@ -63,10 +68,10 @@ def run(event: Mapping[str, Any], now: datetime | None = None, db: Store | None 
             if event.get("business_date")
             else (now - timedelta(days=1)).date()
         )
-    return settle(business_date, now, db or default_store())
+    return settle(business_date, now, db or default_store(), steps or {})
 
 
-def settle(business_date: date | None, now: datetime, db: Store) -> SettlementReport:
+def settle(business_date: date | None, now: datetime, db: Store, steps: Steps | None = None) -> SettlementReport:
     """Every tenant, each in isolation: one tenant's failure is logged and counted (SettlementFailures) and the run
     goes on with the next; the next run tries it again (every step is idempotent)."""
     report = SettlementReport()
@@ -78,7 +83,7 @@ def settle(business_date: date | None, now: datetime, db: Store) -> SettlementRe
             recover(tenant, now, db, report, everything=business_date is not None)
             clear(tenant, now, db, report)
             if business_date is not None:
-                batch(tenant, business_date, now, db, report)
+                batch(tenant, business_date, now, db, report, steps or {})
         except Exception:
             logger.exception("settlement failed for a tenant; the others go on", extra={"tenant_id": tenant_id})
             count("SettlementFailures", "settlement")
@@ -160,7 +165,9 @@ def fee(tenant: Tenant, payment: Payment) -> Decimal:
     return raw.quantize(Decimal(1).scaleb(-minor_unit(payment.currency)), rounding=ROUND_HALF_EVEN)
 
 
-def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report: SettlementReport) -> None:
+def batch(
+    tenant: Tenant, business_date: date, now: datetime, db: Store, report: SettlementReport, steps: Steps
+) -> None:
     """Every payment that SUCCEEDED on the business date → SETTLED, in its provider's batch for that date.
 
     Streams: payments are settled a chunk at a time as the pages arrive, so memory holds at most one chunk per
@@ -178,7 +185,7 @@ def batch(tenant: Tenant, business_date: date, now: datetime, db: Store, report:
             settled[payment.provider] += _settle_chunk(tenant, day, waiting.pop(payment.provider), now, db)
     for provider, chunk in waiting.items():
         settled[provider] += _settle_chunk(tenant, day, chunk, now, db)
-    for step in SETTLEMENT_STEPS.values():
+    for step in steps.values():
         step(tenant, day)
     for provider, settled_count in sorted(settled.items()):
         report.settled += settled_count

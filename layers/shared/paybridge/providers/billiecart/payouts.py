@@ -77,7 +77,8 @@ def aba_file(tenant: Tenant, business_date: str, payments: Iterable[Payment]) ->
 
 
 def pay_out(tenant: Tenant, business_date: str, db: Store | None = None) -> None:
-    """SETTLEMENT_STEPS["billiecart"]: (re)write the organisation's file for the day with every payout settled.
+    """The settlement function's step for "billiecart": (re)write the organisation's file for the day with every
+    payout settled.
     A payout the file cannot carry as it is (a card number, a character outside the bank's set: aba.AbaError) stops
     the organisation's file before anything is written; settlement reports the organisation and goes on with the
     others (operations/settlement.py), and the file is written by the first run after the payout is put right."""

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from paybridge.gateways import ChargeRequest, GatewayError, GatewayTransientError, get_gateway
+from paybridge.gateways import ChargeRequest
 from paybridge.ledger import Payment, PaymentState
-from paybridge.observability import logger
-from paybridge.operations.charging import NO_RESPONSE
+from paybridge.operations.charging import NO_RESPONSE, charged
 from paybridge.providers.paylock.rules import Gateway
 
 
@@ -39,17 +38,9 @@ def charge_fee(fee: Decimal, gateway: Gateway) -> Callable[[Payment, PaymentStat
             description="Convenience fee",
             gateway_account=gateway.account,
         )
-        try:
-            result = get_gateway(gateway.gateway).charge(request)
-        except GatewayTransientError as exc:
-            logger.warning("fee gateway did not answer", extra={"payment_id": payment.payment_id, "error": str(exc)})
-            record["outcome"] = NO_RESPONSE
-        except GatewayError as exc:
-            record.update(outcome="rejected", message=str(exc))
-        else:
-            record.update(outcome=result.outcome.value, reference=result.reference, message=result.message)
-            if result.decline_code:
-                record["decline_code"] = result.decline_code
+        _, answer = charged(gateway.gateway, request)  # operations/charging: the one door to a gateway
+        kept = ("outcome",) if answer["outcome"] == NO_RESPONSE else ("outcome", "reference", "message", "decline_code")
+        record.update({k: v for k, v in answer.items() if k in kept})
         return _with_fee(payment, record)
 
     return after_charge
