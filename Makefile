@@ -24,7 +24,7 @@ $(SAM_VENV)/.installed:
 
 ## run: the whole stack on localhost:3000 (moto for AWS, demo data loaded); Ctrl-C stops it
 run: $(BIN)/.installed
-	$(BIN)/python -m paybridge.local --port $${PORT:-3000}
+	$(BIN)/python -m paybridge_local --port $${PORT:-3000}
 
 ## test: unit, integration (moto) and e2e (the local stack over HTTP) tests
 test: $(BIN)/.installed

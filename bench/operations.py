@@ -19,9 +19,9 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from paybridge.local import demo, paylock_demo, server, template
-from paybridge.local.template import Route
 from paybridge.store import Store
+from paybridge_local import demo, paylock_demo, server, template
+from paybridge_local.template import Route
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = ROOT / "bench" / "anchors"

@@ -38,7 +38,7 @@ def _package(filename: str) -> str:
 
 def profile(operation: Operation) -> list[str]:
     from bench.worker import Bench
-    from paybridge.local.server import LocalContext
+    from paybridge_local.server import LocalContext
 
     bench = Bench()
     handler = bench.handler(operation)

@@ -23,10 +23,10 @@ from bench.counting import Meter
 from bench.stack import moto_server
 from paybridge import config
 from paybridge.ledger import Payment, PaymentState
-from paybridge.local import demo, server, template
 from paybridge.operations import settlement
 from paybridge.store import Store, client, ledger_store
 from paybridge.store.items import dump, payment_item
+from paybridge_local import demo, server, template
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SETTLEMENT_SIZES", "1000,10000,100000").split(",") if n.strip())
 DAY = date(2026, 11, 20)

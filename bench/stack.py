@@ -17,8 +17,8 @@ import boto3
 from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE, ROOT, environment
 from paybridge import config
 from paybridge.ledger import Receivable, ReceivableKind
-from paybridge.local import demo, server, template
 from paybridge.store import Store, client, ledger_store
+from paybridge_local import demo, server, template
 
 PYTHON = sys.executable
 
@@ -38,12 +38,12 @@ NO_SNAPSHOT = "from moto.dynamodb.models.table import Table\nTable.__deepcopy__ 
 
 @contextmanager
 def moto_server(snapshots: bool = True) -> Iterator[str]:
-    """The project's serialised moto server (paybridge.local.moto_server) in a subprocess; yields its endpoint."""
+    """The project's serialised moto server (paybridge_local.moto_server) in a subprocess; yields its endpoint."""
     port = free_port()
     code = (
         "import sys, threading\n"
         + ("" if snapshots else NO_SNAPSHOT)
-        + "from paybridge.local.moto_server import SerializedMotoServer\n"
+        + "from paybridge_local.moto_server import SerializedMotoServer\n"
         f"SerializedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False).start()\n"
         "threading.Event().wait()\n"
     )

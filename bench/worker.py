@@ -24,8 +24,8 @@ from bench.counting import Meter, Tally
 from bench.operations import ANCHOR_A, ANCHOR_B, OPERATIONS, Operation, event, route_of
 from bench.stack import reset_ledger
 from paybridge.api import auth
-from paybridge.local.server import LocalContext, load_handler
 from paybridge.store import client as store_client
+from paybridge_local.server import LocalContext, load_handler
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))  # a round of one row

@@ -27,8 +27,8 @@ from test_races_providers import (
 from test_schemathesis import LINKED, Tally, operations, run_operation, run_stateful
 
 from conftest import ROOT, Api, free_port
-from paybridge import openapi
 from paybridge.store import Store
+from paybridge_local import openapi
 from soak_support import SCHEMATHESIS, SURFACES, Clock, SchemathesisRow, Surface, ledger, violations
 
 pytestmark = pytest.mark.soak
@@ -86,7 +86,7 @@ def local_stack() -> Iterator[LocalStack]:
     test can read the ledger the stack wrote."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)]
+    command = [sys.executable, "-m", "paybridge_local", "--port", str(port), "--moto-port", str(moto_port)]
     process = subprocess.Popen(  # noqa: S603 - this interpreter, with our arguments
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -30,8 +30,8 @@ from paybridge import config, gateways
 from paybridge.api import auth
 from paybridge.gateways import reset_gateways
 from paybridge.ledger import Payment
-from paybridge.local import demo, server, template
 from paybridge.store import Store, client, ledger_store, payment_of
+from paybridge_local import demo, server, template
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,7 +193,7 @@ def free_port() -> int:
 @pytest.fixture
 def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     """The ledger behind moto's server (real HTTP, DynamoDB's isolation), for tests with threads."""
-    from paybridge.local.moto_server import SerializedMotoServer
+    from paybridge_local.moto_server import SerializedMotoServer
 
     port = free_port()
     moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -221,7 +221,7 @@ def base_url() -> Iterator[str]:
     # Its output goes to a file: moto's server logs every call, and a pipe nobody reads blocks the stack at 64 KiB.
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "paybridge.local", "--port", str(port), "--moto-port", str(moto_port)],
+            [sys.executable, "-m", "paybridge_local", "--port", str(port), "--moto-port", str(moto_port)],
             cwd=ROOT,
             env=env,
             stdout=log,

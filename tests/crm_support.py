@@ -65,7 +65,7 @@ def outstanding(db: Store, receivable_id: str) -> Decimal:
 def plant_token(db: Store, token: str, *, tenant_id: str = "demo", expires_in: int = 60) -> None:
     """A login token as payments see it: the demo's JackH for the demo tenant, someone else for another; a
     negative `expires_in` makes it expired."""
-    from paybridge.local import crm_demo
+    from paybridge_local import crm_demo
 
     user = crm_demo.USERS[0] if tenant_id == "demo" else {"username": "someone", "id": "U-OTHER"}
     db.put_credential_item(

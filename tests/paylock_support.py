@@ -12,10 +12,10 @@ from typing import Any
 from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
-from paybridge.local import paylock_demo
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import OUTCOME
 from paybridge.store import Store
+from paybridge_local import paylock_demo
 
 AUTH = {"Authorization": f"Bearer {paylock_demo.API_KEY}"}
 ATTEMPT = paylock_demo.ATTEMPTS[0][0]  # 250.00 due

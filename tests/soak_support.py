@@ -42,11 +42,11 @@ from paylock_support import ZERO_GUID, flags, result
 from conftest import TABLE, Answer, Api
 from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable
 from paybridge.ledger.model import HOLDS_ALLOCATIONS, PaymentState
-from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 from paybridge.operations import seams, settlement
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.providers.paylock import rules
 from paybridge.store import Store, client, payment_of
+from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 from tests_support import sandbox
 
 _deserialize = TypeDeserializer().deserialize

@@ -1,4 +1,4 @@
-"""`python -m paybridge.local`: the whole stack on one machine (see README.md, "Run it")."""
+"""`python -m paybridge_local`: the whole stack on one machine (see README.md, "Run it")."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from types import FrameType
 
 import boto3
 
-from paybridge.local import demo, server, template
-from paybridge.local.console import Console
-from paybridge.local.moto_server import SerializedMotoServer
 from paybridge.store import Store
+from paybridge_local import demo, server, template
+from paybridge_local.console import Console
+from paybridge_local.moto_server import SerializedMotoServer
 
 
 def main(argv: list[str] | None = None) -> int:

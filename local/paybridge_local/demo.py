@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
-from paybridge.local import billiecart_demo, crm_demo, emersion_demo, paylock_demo
 from paybridge.store import Store
+from paybridge_local import billiecart_demo, crm_demo, emersion_demo, paylock_demo
 
 TENANT = "demo"
 OTHER_TENANT = "other"

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from paybridge.local import template
-from paybridge.local.console import Console
-from paybridge.local.template import Route, Trigger
+from paybridge_local import template
+from paybridge_local.console import Console
+from paybridge_local.template import Route, Trigger
 
 # Local physical names of the template's resources.
 NAMES = {"LedgerTable": "paybridge-ledger", "BilliecartAbaBucket": "paybridge-billiecart-aba"}
@@ -244,7 +244,7 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 def docs(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document, its
     server the stack as the client reached it (the Host header; relative when there is none a URL can hold)."""
-    from paybridge import openapi
+    from paybridge_local import openapi
 
     if path in ("/docs", "/docs/"):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.swagger_page().encode()

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]  # local/paybridge_local/template.py
 TEMPLATE = ROOT / "template.yaml"
 
 

@@ -10,9 +10,9 @@ from lxml import etree
 
 from conftest import Api, fixture_bytes, table_items
 from paybridge.codecs import plainxml
-from paybridge.local import demo
 from paybridge.providers.caliq.errors import ITEMS
 from paybridge.store import Store
+from paybridge_local import demo
 
 pytestmark = [pytest.mark.conformance, pytest.mark.integration]
 URL = "/caliq/api/v1/MakePayment"

@@ -13,8 +13,8 @@ from paylock_support import ATTEMPT, AUTH, result, status_of
 
 from conftest import Api, fixture_bytes, table_items
 from paybridge.codecs import xml
-from paybridge.local import paylock_demo
 from paybridge.store import Store
+from paybridge_local import paylock_demo
 
 pytestmark = [pytest.mark.conformance, pytest.mark.integration]
 URL = f"/paylock/collectionattempts/{ATTEMPT}/payments"

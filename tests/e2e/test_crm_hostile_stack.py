@@ -10,7 +10,7 @@ import requests
 
 from crm_support import TOKEN, create_body
 from paybridge.api.cards import holds_card_number
-from paybridge.local import crm_demo
+from paybridge_local import crm_demo
 
 pytestmark = pytest.mark.e2e
 

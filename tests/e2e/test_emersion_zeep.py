@@ -15,7 +15,7 @@ from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
 from conftest import fixture_bytes
-from paybridge.local import emersion_demo
+from paybridge_local import emersion_demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from paybridge.local import demo
+from paybridge_local import demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,8 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from paybridge import openapi
-from paybridge.local import crm_demo, demo, paylock_demo
+from paybridge_local import crm_demo, demo, openapi, paylock_demo
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))

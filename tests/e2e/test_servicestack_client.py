@@ -21,7 +21,7 @@ import paylock_dtos as pl
 import pytest
 from servicestack import JsonServiceClient, WebServiceException
 
-from paybridge.local import billiecart_demo, paylock_demo
+from paybridge_local import billiecart_demo, paylock_demo
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import pytest
 
 from paybridge.api import auth
 from paybridge.ledger import ACTIVE, Account
-from paybridge.local import demo
 from paybridge.store import Store
+from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from moto import mock_aws
 
 from conftest import TABLE, reset_caches, table_items, table_payments
 from paybridge.ledger import Payment, PaymentState, Tenant
-from paybridge.local import demo, server, template
-from paybridge.local.console import Console
 from paybridge.operations import retry, seams, settlement
 from paybridge.store import Store
+from paybridge_local import demo, server, template
+from paybridge_local.console import Console
 from tests_support import sandbox
 
 pytestmark = pytest.mark.integration
@@ -314,12 +314,10 @@ def test_a_providers_settlement_step_runs_once_a_run_for_every_tenant_after_its_
         states = [p.state.value for p in ledger.payments(tenant.tenant_id, [paid]) if tenant.tenant_id == demo.TENANT]
         seen.append((tenant.tenant_id, day, states))
 
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "console", step)
-    monkeypatch.delitem(settlement.SETTLEMENT_STEPS, "billiecart", raising=False)
     paid = charge("tok_approve", amount="10.00")["payment_id"]
     today = datetime.now(UTC).date().isoformat()
 
-    settlement.run({"action": "settle", "business_date": today}, db=ledger)
+    settlement.run({"action": "settle", "business_date": today}, db=ledger, steps={"console": step})
 
     # Once for each tenant, whether the run settled any of its payments or not (a step a lost Lambda never reached
     # is done by the next run); the demo tenant's payment was settled before the step ran.

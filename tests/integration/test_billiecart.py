@@ -11,9 +11,9 @@ from lxml import etree
 
 from conftest import Answer, Api, table_items, table_payments
 from paybridge.ledger import Payment
-from paybridge.local import billiecart_demo as demo
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.store import Store, client
+from paybridge_local import billiecart_demo as demo
 from tests_support import changed
 
 pytestmark = pytest.mark.integration

@@ -18,12 +18,12 @@ from hostile_support import logged, writes
 from spellings_support import CARD, SPELLINGS
 
 from conftest import Answer, Api
-from paybridge.local import billiecart_demo as demo
-from paybridge.local import server, template
 from paybridge.operations import settlement
 from paybridge.providers.billiecart import payouts
 from paybridge.store import Store, files
 from paybridge.store.items import payment_item
+from paybridge_local import billiecart_demo as demo
+from paybridge_local import server, template
 
 pytestmark = pytest.mark.integration
 __all__ = ["logged", "writes"]  # fixtures: what is logged, and every write call made, during a test
@@ -33,13 +33,17 @@ FULLWIDTH = SPELLINGS["fullwidth"]
 PAYMENTS_NS = "http://schemas.datacontract.org/2004/07/Infrastructure.Api.Interfaces.ServiceOperations.Payments"
 
 
+def settle(day: str) -> settlement.SettlementReport:
+    """Settlement as the settlement function runs it: with Billiecart's step."""
+    return settlement.run({"action": "settle", "business_date": day}, steps={"billiecart": payouts.pay_out})
+
+
 @pytest.fixture
 def bucket(ledger: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The template's ABA bucket in moto, and the settlement step registered as the settlement function does."""
     files.reset()
     s3 = boto3.client("s3")
     template.create_buckets(s3, dict(server.NAMES))
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", payouts.pay_out)
     yield s3
     files.reset()
 
@@ -110,7 +114,7 @@ def test_a_payout_holding_a_card_number_stops_its_organisations_file_and_no_othe
     day = today()
 
     # When the day is settled
-    report = settlement.run({"action": "settle", "business_date": day})
+    report = settle(day)
 
     # Then Harbour's file is refused before anything is written, and the run reports it
     assert report.failures == [demo.ORGANISATION]
@@ -132,11 +136,13 @@ def test_the_file_is_written_by_the_first_run_after_the_payout_is_put_right(
     harbour = paid(api, demo.MANAGER_KEY, "SP-1001", "Car Lease", "Car lease May")
     with_particulars(ledger, demo.ORGANISATION, harbour, FULLWIDTH)
     day = today()
-    assert settlement.run({"action": "settle", "business_date": day}).failures == [demo.ORGANISATION]
+    assert settlement.run(
+        {"action": "settle", "business_date": day}, steps={"billiecart": payouts.pay_out}
+    ).failures == [demo.ORGANISATION]
 
     # When the payout is put right and the day settled again
     with_particulars(ledger, demo.ORGANISATION, harbour, "Car lease May")
-    report = settlement.run({"action": "settle", "business_date": day})
+    report = settle(day)
 
     # Then the file is written, with nothing new settled
     assert (report.failures, report.settled) == ([], 0)

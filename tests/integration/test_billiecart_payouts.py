@@ -13,12 +13,12 @@ import boto3
 import pytest
 
 from conftest import Api
-from paybridge.local import billiecart_demo as demo
-from paybridge.local import server, template
 from paybridge.operations import settlement
 from paybridge.providers.billiecart import payouts
 from paybridge.providers.billiecart.service import payment_values
 from paybridge.store import Store, files
+from paybridge_local import billiecart_demo as demo
+from paybridge_local import server, template
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +27,11 @@ BUCKET = server.NAMES["BilliecartAbaBucket"]
 
 @pytest.fixture
 def bucket(ledger: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The template's ABA bucket in moto, and the settlement step registered as the settlement function does."""
+    """The template's ABA bucket in moto (settle() gives settlement Billiecart's step, as the settlement function
+    does)."""
     files.reset()
     s3 = boto3.client("s3")
     template.create_buckets(s3, dict(server.NAMES))
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", payouts.pay_out)
     yield s3
     files.reset()
 
@@ -50,8 +50,11 @@ def pay(api: Api, key: str, package: str, category: str, amount: str, particular
     return payment_id
 
 
-def settle(day: str) -> settlement.SettlementReport:
-    return settlement.run({"action": "settle", "business_date": day})
+STEPS: settlement.Steps = {"billiecart": payouts.pay_out}
+
+
+def settle(day: str, steps: settlement.Steps = STEPS) -> settlement.SettlementReport:
+    return settlement.run({"action": "settle", "business_date": day}, steps=steps)
 
 
 def today() -> str:
@@ -177,13 +180,11 @@ def test_a_run_that_died_before_its_step_is_written_by_the_next_run(
         if tenant.tenant_id == demo.ORGANISATION:
             raise Killed
 
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", killed)
     with pytest.raises(Killed):
-        settle(today())
+        settle(today(), {"billiecart": killed})
     assert versions(bucket) == []
 
     # When settlement runs again for the day
-    monkeypatch.setitem(settlement.SETTLEMENT_STEPS, "billiecart", payouts.pay_out)
     report = settle(today())
 
     # Then it settles nothing new, and its step writes the whole day's file
@@ -267,14 +268,22 @@ def test_payments_of_another_day_are_not_in_the_file(ledger: Store, api: Api, bu
     assert versions(bucket) == []
 
 
-def test_the_settlement_function_registers_billiecarts_step(ledger: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(settlement.SETTLEMENT_STEPS, "billiecart", raising=False)
+def test_the_settlement_function_gives_settlement_billiecarts_step(
+    ledger: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trigger = next(t for t in template.triggers() if t.function == "SettlementFunction")
     monkeypatch.setattr(server, "_handlers", {})
+    given: list[settlement.Steps | None] = []
 
-    server.load_handler(trigger)
+    def settle_spy(*args: Any, **kwargs: Any) -> settlement.SettlementReport:
+        given.append(args[3])
+        return settlement.SettlementReport()
 
-    assert settlement.SETTLEMENT_STEPS["billiecart"] is payouts.pay_out
+    monkeypatch.setattr(settlement, "settle", settle_spy)
+
+    server.invoke(trigger, {"action": "settle", "business_date": today()})
+
+    assert given == [{"billiecart": payouts.pay_out}]
 
 
 def test_only_the_settlement_function_may_write_the_bucket() -> None:

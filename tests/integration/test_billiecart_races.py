@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from conftest import Api, table_payments
-from paybridge.local import billiecart_demo as demo
 from paybridge.providers.billiecart.packages import budget_id
 from paybridge.store import Store
+from paybridge_local import billiecart_demo as demo
 
 pytestmark = pytest.mark.integration
 URL = "/billiecart/payments"

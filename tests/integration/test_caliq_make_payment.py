@@ -13,8 +13,8 @@ import pytest
 
 from conftest import Answer, Api, table_items, table_payments
 from paybridge.ledger import Payment
-from paybridge.local import demo
 from paybridge.store import Store, client
+from paybridge_local import demo
 from tests_support import changed
 
 pytestmark = pytest.mark.integration

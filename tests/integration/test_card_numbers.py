@@ -15,7 +15,7 @@ import pytest
 from hostile_support import logged, module_ledger, writes
 
 from conftest import Api, table_items
-from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
+from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 
 pytestmark = pytest.mark.integration
 ledger = module_ledger  # nothing here may write (tests/hostile_support.py)

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import Answer, Api, fixture_bytes
 from crm_support import envelope, ledger_items, outstanding, plant_token, shape
-from paybridge.local import crm_demo
 from paybridge.store import Store
+from paybridge_local import crm_demo
 from tests_support import changed
 
 pytestmark = pytest.mark.integration

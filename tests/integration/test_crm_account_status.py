@@ -16,9 +16,9 @@ from hostile_support import gateway_calls, writes
 from conftest import Api
 from crm_support import TOKEN, create_body, outstanding, post
 from paybridge.ledger import Account
-from paybridge.local import crm_demo
 from paybridge.providers.crm.reference import account_refs, lookups
 from paybridge.store import Store
+from paybridge_local import crm_demo
 
 pytestmark = pytest.mark.integration
 __all__ = ["gateway_calls", "writes"]  # fixtures: every gateway call and every write call made during a test

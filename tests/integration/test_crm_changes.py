@@ -16,10 +16,10 @@ from conftest import Answer, Api, fixture_bytes, table_items
 from crm_support import envelope, ledger_items, outstanding, plant_token, shape
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.gateways import get_gateway
-from paybridge.local import crm_demo, template
 from paybridge.operations import charging
 from paybridge.providers.crm import changes
 from paybridge.store import Store
+from paybridge_local import crm_demo, template
 from tests_support import changed, succeeded_payment
 
 pytestmark = pytest.mark.integration

@@ -15,9 +15,9 @@ import pytest
 
 from conftest import Answer, Api, table_items
 from crm_support import envelope
-from paybridge.local import crm_demo
 from paybridge.store import Store, lockout
 from paybridge.store.keys import digest
+from paybridge_local import crm_demo
 
 pytestmark = pytest.mark.integration
 WRONG = "guess-number-n"

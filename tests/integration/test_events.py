@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from paybridge.local import server, template
 from paybridge.store import Store
+from paybridge_local import server, template
 
 pytestmark = pytest.mark.integration
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -15,9 +15,9 @@ import pytest
 from conftest import Api
 from paybridge.gateways import GatewayOutcome, GatewayRejected, GatewayResult
 from paybridge.ledger import PaymentState
-from paybridge.local import demo
 from paybridge.operations import charging, seams, settlement
 from paybridge.store import Store
+from paybridge_local import demo
 from soak_support import Crash, crash_at
 from tests_support import sandbox
 
@@ -33,8 +33,8 @@ def no_hooks() -> Iterator[None]:
 
 
 def console_charge(token: str, amount: str, key: str | None = None) -> dict[str, Any]:
-    from paybridge.local import server, template
-    from paybridge.local.console import Console
+    from paybridge_local import server, template
+    from paybridge_local.console import Console
 
     console = Console(template.triggers()[0], server.invoke)
     answer = console.charge({"CustomerID": 1001, "amount": amount, "token": token, "invoice": 5002}, key)

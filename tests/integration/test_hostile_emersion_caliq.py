@@ -19,10 +19,10 @@ from conftest import Answer, Api, fixture_bytes
 from paybridge.api.cards import holds_card_number
 from paybridge.codecs import soap
 from paybridge.ledger import Account
-from paybridge.local import demo, emersion_demo
 from paybridge.providers.emersion.service import ACCOUNT_REF
 from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.store import Store
+from paybridge_local import demo, emersion_demo
 from tests_support import sandbox
 
 pytestmark = pytest.mark.integration

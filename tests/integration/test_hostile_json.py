@@ -13,7 +13,7 @@ import pytest
 from hostile_support import module_ledger, writes
 
 from conftest import Answer, Api
-from paybridge.local import billiecart_demo, demo, paylock_demo
+from paybridge_local import billiecart_demo, demo, paylock_demo
 
 pytestmark = pytest.mark.integration
 

@@ -26,9 +26,9 @@ from spellings_support import CARD, MASKED, SPELLINGS, shows_a_card_number
 
 from conftest import Answer, Api
 from paybridge.codecs import json as json_codec
-from paybridge.local import billiecart_demo, paylock_demo
 from paybridge.providers.paylock.request import CARD_CHECKED, MAX_LENGTHS
 from paybridge.store import Store
+from paybridge_local import billiecart_demo, paylock_demo
 
 pytestmark = pytest.mark.integration
 ledger = module_ledger  # nothing here may write but the controls (tests/hostile_support.py)

@@ -15,10 +15,10 @@ from paylock_support import ZERO_GUID, body, flags, outstanding, plant_attempt, 
 from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.ledger import ACTIVE, Account
-from paybridge.local import billiecart_demo, paylock_demo
 from paybridge.providers.billiecart.packages import PACKAGE_REF, budget_id
 from paybridge.providers.paylock import rules
 from paybridge.store import Store
+from paybridge_local import billiecart_demo, paylock_demo
 
 pytestmark = pytest.mark.integration
 __all__ = ["gateway_calls", "writes"]  # fixtures: every gateway call and every write call made during a test

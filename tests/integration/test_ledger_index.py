@@ -13,9 +13,9 @@ import pytest
 
 from conftest import table_items
 from paybridge.ledger import Payment, PaymentState
-from paybridge.local import demo
 from paybridge.operations import settlement
 from paybridge.store import Store, client, keys
+from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 3, 2)

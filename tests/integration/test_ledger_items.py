@@ -12,8 +12,8 @@ import pytest
 
 from conftest import table_items
 from paybridge.ledger import Allocation, Payment, PaymentState
-from paybridge.local import demo
 from paybridge.store import IdempotencyKey, Store, StoredResponse, keys
+from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
 NOON = datetime(2026, 3, 2, 12, 30, 15, 123456, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The OpenAPI documents (paybridge.openapi) in step with the handlers: one operation per JSON route of
+"""The OpenAPI documents (paybridge_local.openapi) in step with the handlers: one operation per JSON route of
 template.yaml and no other, valid OpenAPI 3.1, the seeds' sample requests and answers valid against them."""
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from openapi_spec_validator import validate as validate_openapi
 from pydantic import ValidationError
 
 from conftest import fixture_bytes
-from paybridge import openapi
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
 from paybridge.codecs import plainxml
-from paybridge.local import server, template
 from paybridge.providers.billiecart import models as billiecart
 from paybridge.providers.caliq.models import MakePaymentParams
 from paybridge.providers.crm import wire as crm_wire
 from paybridge.providers.paylock import models as paylock
+from paybridge_local import openapi, server, template
 
 pytestmark = pytest.mark.integration
 XML_ONLY = {"emersion"}  # SOAP 1.1 with its WSDL: no JSON surface

@@ -25,10 +25,10 @@ from conftest import Api, table_items
 from paybridge.gateways import GatewayResult, get_gateway
 from paybridge.gateways.base import ChargeRequest, GatewayOutcome, GatewayTimeout
 from paybridge.gateways.sandbox import SandboxGateway
-from paybridge.local import paylock_demo
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.fees import fee_charge_id
 from paybridge.store import Store, client
+from paybridge_local import paylock_demo
 
 pytestmark = pytest.mark.integration
 URL = f"/paylock/collectionattempts/{ATTEMPT}/payments"

@@ -12,9 +12,9 @@ from paylock_support import ATTEMPT, BIG_ATTEMPT, SMALL_ATTEMPT, body, flags, ou
 
 from conftest import Api, table_items
 from paybridge.ledger import Receivable, ReceivableKind
-from paybridge.local import paylock_demo
 from paybridge.operations import seams
 from paybridge.store import Store
+from paybridge_local import paylock_demo
 from tests_support import sandbox
 
 pytestmark = pytest.mark.integration

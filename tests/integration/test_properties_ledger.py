@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from conftest import TABLE, Api, table_items
 from crm_support import post
 from paybridge.ledger import HOLDS_ALLOCATIONS, PaymentState, Receivable, ReceivableKind
-from paybridge.local import crm_demo
 from paybridge.providers.crm.payments import payment_id_of
 from paybridge.store import Store
+from paybridge_local import crm_demo
 from tests_support import examples
 
 pytestmark = pytest.mark.integration

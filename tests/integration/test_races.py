@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from conftest import Api, table_payments
-from paybridge.local import demo
 from paybridge.store import Store
+from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
 URL = "/caliq/api/v1/MakePayment"

@@ -12,8 +12,8 @@ import pytest
 from hostile_support import logged
 
 from conftest import Api, table_items
-from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 from paybridge.store import Store, client
+from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
 
 pytestmark = pytest.mark.integration
 __all__ = ["logged"]  # a fixture: what the functions log during a test

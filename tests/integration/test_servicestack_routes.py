@@ -25,11 +25,11 @@ from conftest import Answer, Api, table_payments
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
-from paybridge.local import billiecart_demo
 from paybridge.operations import seams
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST
 from paybridge.providers.paylock.models import CREATE_PAYMENT
 from paybridge.store import Store
+from paybridge_local import billiecart_demo
 
 pytestmark = pytest.mark.integration
 __all__ = ["writes"]  # a fixture: the partition key of every write the code tries

@@ -31,7 +31,6 @@ from conftest import Answer, Api, table_items, table_payments
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import hash_password
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
-from paybridge.local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo, template
 from paybridge.providers.billiecart.packages import SalaryPackage, put_package, put_user
 from paybridge.providers.crm.payments import payment_id_for
 from paybridge.providers.crm.reference import lookups
@@ -45,6 +44,7 @@ from paybridge.providers.emersion.service import (
 from paybridge.providers.emersion.wsdl import NAMESPACE as EMERSION_NS
 from paybridge.store import Store, store
 from paybridge.store.errors import UsernameTaken
+from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo, template
 
 pytestmark = pytest.mark.integration
 __all__ = ["gateway_calls", "module_ledger", "writes"]  # fixtures: the one ledger, each test's writes and gateway calls

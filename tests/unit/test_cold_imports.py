@@ -23,7 +23,7 @@ NOT_AT_IMPORT = (
     "lxml",
     "requests",
     "aws_xray_sdk",
-    "paybridge.openapi",
+    "paybridge_local.openapi",
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paybridge.local import template
+from paybridge_local import template
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +77,17 @@ def test_gateway_credentials_are_granted_only_to_the_functions_that_ask_gateways
         assert conditions == ["HasStripe", "HasSpreedly"], name
     for name in ("CaliqMakePaymentFunction", "CaliqPaymentTypesFunction"):
         assert all("Fn::If" not in p for p in resources[name]["Properties"]["Policies"]), name
+
+
+def test_every_gateway_call_goes_through_one_door() -> None:
+    # issue 18, item 7: a charge, a status lookup or a lookup lag is asked of a gateway by operations/charging.py
+    # alone (Paylock's fee and the payment's own charge alike), so its idempotency key and its answer in ledger
+    # terms are written once.
+    layer = ROOT / "layers" / "shared" / "paybridge"
+    callers = sorted(
+        path.relative_to(layer).as_posix()
+        for path in layer.rglob("*.py")
+        if "get_gateway(" in path.read_text() and path.parent.name != "gateways"
+    )
+
+    assert callers == ["operations/charging.py"]

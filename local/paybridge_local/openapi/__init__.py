@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paybridge.openapi import billiecart, caliq, crm, paylock
-from paybridge.openapi.assembly import assemble, swagger_ui
-from paybridge.openapi.links import LINKS
-from paybridge.openapi.operations import Operation
+from paybridge_local.openapi import billiecart, caliq, crm, paylock
+from paybridge_local.openapi.assembly import assemble, swagger_ui
+from paybridge_local.openapi.links import LINKS
+from paybridge_local.openapi.operations import Operation
 
 __all__ = ["LINKS", "OPERATIONS", "PROVIDERS", "TITLES", "document", "swagger_page"]
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from paybridge.openapi.operations import JSON_TYPES, XML_TYPES, Link, Operation
+from paybridge_local.openapi.operations import JSON_TYPES, XML_TYPES, Link, Operation
 
 SWAGGER_UI_VERSION = "5.17.14"
 
@@ -86,7 +86,7 @@ def assemble(
         "info": {
             "title": title,
             "version": "1.0.0",
-            "description": "Generated from pydantic models by paybridge.openapi. XML bodies carry the same "
+            "description": "Generated from pydantic models by paybridge_local.openapi. XML bodies carry the same "
             "members as the JSON schema, under the root element named in `xml`.",
         },
         "servers": [{"url": server, "description": "this stack"}],

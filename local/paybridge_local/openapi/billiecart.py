@@ -3,8 +3,8 @@ described from the DataContracts providers/billiecart/models.py declares. Its er
 
 from __future__ import annotations
 
-from paybridge.openapi.servicestack import ERRORS, PREDEFINED_ERRORS, contract_model, predefined_routes, routes
 from paybridge.providers.billiecart import models
+from paybridge_local.openapi.servicestack import ERRORS, PREDEFINED_ERRORS, contract_model, predefined_routes, routes
 
 TITLE = "Billiecart payments (seed 003)"
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "description": "A user's API key (roles)"}}
@@ -12,7 +12,7 @@ SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "description"
 _REQUEST = contract_model(models.CREATE_PAYMENT_REQUEST, False, "Billiecart")
 _RESPONSE = contract_model(models.CREATE_PAYMENT_RESPONSE, True, "Billiecart")
 _ERRORS = {403: "Not a manager, or another organisation", 404: "No such package in the organisation"}
-# README's request against the local stack's demo data (local/billiecart_demo.py).
+# README's request against the local stack's demo data (paybridge_local/billiecart_demo.py).
 _DEMO = {
     "SalaryPackageId": "SP-1001",
     "Amount": "110.00",

@@ -3,8 +3,8 @@ MakePaymentParams, the model MakePayment validates with; its answers are modelle
 
 from __future__ import annotations
 
-from paybridge.openapi.operations import IDEMPOTENCY_KEY, JSON_TYPES, XML_TYPES, Answer, AnswerModel, Operation
 from paybridge.providers.caliq.models import MakePaymentParams
+from paybridge_local.openapi.operations import IDEMPOTENCY_KEY, JSON_TYPES, XML_TYPES, Answer, AnswerModel, Operation
 
 TITLE = "Caliq payments (seed 000)"
 SECURITY_SCHEMES = {
@@ -71,7 +71,7 @@ def _errors(*statuses: int) -> dict[int, Answer]:
     return {s: Answer(CaliqError, text[s], _TYPES) for s in statuses}
 
 
-# The example is README's request against the local stack's demo data (local/demo.py), as Paylock's and Billiecart's
+# The example is README's request against the demo data (paybridge_local/demo.py), as Paylock's and Billiecart's
 # are: Swagger UI's "Try it out" works with it, and schemathesis, which mixes a document's examples into what it
 # generates, reaches the successful answers with it.
 _EXAMPLE = {

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from paybridge.openapi.operations import IDEMPOTENCY_KEY, Answer, AnswerModel, Number, Operation
 from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
+from paybridge_local.openapi.operations import IDEMPOTENCY_KEY, Answer, AnswerModel, Number, Operation
 
 TITLE = "CRM.COM payments (seed 004)"
 SECURITY_SCHEMES = {
@@ -216,7 +216,7 @@ def _crm(
 
 
 # Examples: seed 004's own requests (its example token and the objects they name are the local stack's demo data,
-# local/crm_demo.py), so Swagger UI's "Try it out" and schemathesis (which mixes a document's examples into what it
+# crm_demo.py), so Swagger UI's "Try it out" and schemathesis (which mixes a document's examples into what it
 # generates) reach the operations' successful answers. "draft" and "on account" book a payment on account (no invoice
 # or bill), which can be repeated.
 _CRM_TOKEN = "B8D7A12E9F91AFADE914B7330AFD08CB"  # noqa: S105 - the seed's example token, live in the demo data

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from paybridge.openapi.operations import Link
+from paybridge_local.openapi.operations import Link
 
 _CRM_PAYMENT_IN_ANSWER = {
     "crmPaymentsCreate": "/data",

@@ -4,8 +4,8 @@ routes, described from the DataContracts providers/paylock/models.py declares.""
 from __future__ import annotations
 
 from paybridge.api import servicestack as ss
-from paybridge.openapi.servicestack import ERRORS, PREDEFINED_ERRORS, contract_model, predefined_routes, routes
 from paybridge.providers.paylock import models
+from paybridge_local.openapi.servicestack import ERRORS, PREDEFINED_ERRORS, contract_model, predefined_routes, routes
 
 TITLE = "Paylock collection attempts (seed 001)"
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "description": "The biller's API key"}}
@@ -13,7 +13,7 @@ SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "description"
 _REQUEST = contract_model(models.CREATE_PAYMENT, False, "Paylock")
 _RESULT = contract_model(models.CREATE_PAYMENT_RESULT, True, "Paylock")
 _ERROR = contract_model(ss.ERROR_RESPONSE, True, "Paylock")
-# README's request against the local stack's demo data (local/paylock_demo.py).
+# README's request against the local stack's demo data (paybridge_local/paylock_demo.py).
 _DEMO = {
     "PaymentToken": "tok_approve",
     "PaymentAmount": "50.00",
@@ -44,6 +44,6 @@ OPERATIONS = routes(
     _RESULT,
     _ERROR,
     {**PREDEFINED_ERRORS, 404: "The biller has no such collection attempt (or no Id was given)"},
-    # The first demo attempt (local/paylock_demo.py), as the documented route's examples are sent to it.
+    # The first demo attempt (paybridge_local/paylock_demo.py), as the documented route's examples are sent to it.
     {"demo": {"Id": "3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c", **_DEMO}},
 )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
-from paybridge.openapi.operations import IDEMPOTENCY_KEY, Answer, Number, Operation
+from paybridge_local.openapi.operations import IDEMPOTENCY_KEY, Answer, Number, Operation
 
 _SCALARS: Mapping[str, tuple[Any, Any]] = {
     # request (as from_json reads it), response (as to_json writes it)

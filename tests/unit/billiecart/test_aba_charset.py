@@ -17,10 +17,10 @@ from spellings_support import CARD, SPELLINGS, spelled_cards
 
 from paybridge.api.cards import holds_card_number
 from paybridge.ledger import Payment, PaymentState, Tenant
-from paybridge.local import billiecart_demo
 from paybridge.providers.billiecart import aba, payouts
 from paybridge.providers.billiecart.packages import SalaryPackage, put_package
 from paybridge.store import Store
+from paybridge_local import billiecart_demo
 from tests_support import examples
 
 pytestmark = pytest.mark.unit

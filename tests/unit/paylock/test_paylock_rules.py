@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from paybridge.ledger import Payment, PaymentState, Receivable, ReceivableKind, Tenant
-from paybridge.local import paylock_demo
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.outcomes import NONE, OUTCOME_VALUES, Outcome
 from paybridge.providers.paylock.request import PaymentRequest, read
+from paybridge_local import paylock_demo
 
 pytestmark = pytest.mark.unit
 

@@ -18,11 +18,11 @@ from paybridge.api.http import HttpRequest
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs.datacontract import InvalidMember
 from paybridge.ledger import Receivable, ReceivableKind, Tenant
-from paybridge.local import paylock_demo
 from paybridge.providers.paylock import errors, rules
 from paybridge.providers.paylock.models import CREATE_PAYMENT
 from paybridge.providers.paylock.outcomes import Outcome
 from paybridge.providers.paylock.request import CARD_CHECKED, attempt_id, read
+from paybridge_local import paylock_demo
 from tests_support import examples
 
 pytestmark = pytest.mark.unit
