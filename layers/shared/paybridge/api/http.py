@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from paybridge.store.idempotency import Reply, StoredResponse
+
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -75,6 +77,29 @@ def proxy_response(response: HttpResponse) -> dict[str, Any]:
         "isBase64Encoded": False,
         "multiValueHeaders": headers,
     }
+
+
+# The header that tells a client its answer is a replay of the first (the IETF Idempotency-Key draft's practice).
+REPLAYED = "Idempotent-Replayed"
+
+
+def replied(
+    reply: Reply,
+    wanted: str | None = None,
+    reencode: Callable[[StoredResponse, Mapping[str, str]], HttpResponse] | None = None,
+) -> HttpResponse:
+    """A request with keys answered (docs/architecture.md, "Idempotency"): the answer kept for them, marked
+    `Idempotent-Replayed: true` when it is a replay. `wanted`: the media type this request asks for; an answer kept
+    in another is `reencode`d from its view (the same answer, in the format a retry asks)."""
+    headers = {REPLAYED: "true"} if reply.replayed else {}
+    stored = reply.response
+    if wanted is None or reencode is None or _base(stored.media_type) == _base(wanted):
+        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
+    return reencode(stored, headers)
+
+
+def _base(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
 
 
 Operation = Callable[[HttpRequest], HttpResponse]

@@ -19,11 +19,12 @@ from typing import Any
 
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import Reply, TryAgain, known_answer
+from paybridge.operations.take_payment import TryAgain, known_answer
 from paybridge.store import (
     CompletionConflict,
     IdempotencyKey,
     IdempotencyRecord,
+    Reply,
     Store,
     StoredResponse,
     judge,

@@ -41,6 +41,7 @@ from paybridge.store import (
     IdempotencyRecord,
     JournalAppend,
     PaymentSnapshot,
+    Reply,
     ReservationConflict,
     Store,
     StoredResponse,
@@ -102,12 +103,6 @@ class TakePayment:
     # The provider's own rules on the receivables as read (Paylock's limits on its journal): run on every read
     # before the reservation, they raise the provider's refusal. The reservation is conditional on what they read.
     check: Callable[[Mapping[str, Receivable | None]], None] | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    response: StoredResponse
-    replayed: bool
 
 
 # The provider's answer for a payment as it is; it must not raise (it runs between a charge and its record).

@@ -7,7 +7,7 @@ from paybridge.store.errors import (
     StoreError,
     StoreUnavailable,
 )
-from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
+from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, Reply, StoredResponse, Verdict, judge
 from paybridge.store.items import payment_of
 from paybridge.store.ledger_store import Store, store
 from paybridge.store.reads import PaymentSnapshot
@@ -21,6 +21,7 @@ __all__ = [
     "IdempotencyRecord",
     "JournalAppend",
     "PaymentSnapshot",
+    "Reply",
     "ReservationConflict",
     "Store",
     "StoreError",

@@ -34,6 +34,15 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """What a request with keys is answered: the answer kept for them, and whether it is a replay (a retry of a
+    request answered before), which the client is told by `Idempotent-Replayed: true` (api/http.replied)."""
+
+    response: StoredResponse
+    replayed: bool
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
     key: IdempotencyKey
     request_hash: str

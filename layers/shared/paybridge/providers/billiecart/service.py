@@ -19,10 +19,10 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import credential
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, replied
 from paybridge.codecs import json
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, answered, take_payment
 from paybridge.providers.billiecart import errors
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.billiecart.packages import (
@@ -33,7 +33,7 @@ from paybridge.providers.billiecart.packages import (
     package_key,
 )
 from paybridge.providers.billiecart.validation import CENT, CreatePayment, validate
-from paybridge.store import IdempotencyKey, StoredResponse, Verdict, store
+from paybridge.store import IdempotencyKey, Reply, StoredResponse, Verdict, store
 
 OPERATION = "billiecart.CreatePayment"
 MANAGER = "manager"
@@ -194,9 +194,8 @@ def _render(fmt: ss.Format) -> Callable[[Payment], StoredResponse]:
 
 def reply(answer: Reply, fmt: ss.Format) -> HttpResponse:
     """The answer as stored, or re-encoded from its view when a retry asks for the other format."""
-    stored = answer.response
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    if stored.media_type == ss.media_type_of(fmt):
-        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
-    values = json.decode(stored.view.encode())
-    return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESPONSE, values, headers)
+
+    def reencode(stored: StoredResponse, headers: Mapping[str, str]) -> HttpResponse:
+        return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESPONSE, json.decode(stored.view.encode()), headers)
+
+    return replied(answer, ss.media_type_of(fmt), reencode)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse, answering_in
+from paybridge.api.http import HttpRequest, HttpResponse, answering_in, replied
 from paybridge.ledger import AllocationRequest, Payment, Tenant
 from paybridge.money import InvalidAmount, to_amount
 from paybridge.operations.take_payment import TakePayment, take_payment
@@ -60,13 +61,10 @@ def make_payment(request: HttpRequest, kind: str) -> HttpResponse:
         response = wire.respond(200, kind, content, "MakePaymentResults", ITEMS)
         return StoredResponse(200, response.media_type, response.body, wire.view(content))
 
-    reply = take_payment(command, render)
-    stored = reply.response
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    if stored.media_type.split(";")[0] == kind:
-        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
-    # Replayed in the other format: the same answer, encoded anew.
-    return wire.respond(stored.status, kind, wire.from_view(stored.view), "MakePaymentResults", ITEMS, headers)
+    def reencode(stored: StoredResponse, headers: Mapping[str, str]) -> HttpResponse:
+        return wire.respond(stored.status, kind, wire.from_view(stored.view), "MakePaymentResults", ITEMS, headers)
+
+    return replied(take_payment(command, render), kind, reencode)
 
 
 def _command(params: MakePaymentParams, tenant: Tenant, header_key: str | None) -> TakePayment:

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from paybridge.api.auth import credential
-from paybridge.api.http import HttpRequest, HttpResponse, answering
+from paybridge.api.http import HttpRequest, HttpResponse, answering, replied
 from paybridge.codecs import json as strict_json
 from paybridge.ledger import Tenant
-from paybridge.operations.take_payment import Reply
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import JSON, answer, invalid, invalid_token, missing
-from paybridge.store import IdempotencyKey, store
+from paybridge.store import IdempotencyKey, Reply, store
 
 TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
 
@@ -76,5 +75,4 @@ def ok(data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
 
 def reply(answered: Reply) -> HttpResponse:
     """A payment operation's answer: the one it kept for its keys, marked when it is a replay."""
-    headers = {"Idempotent-Replayed": "true"} if answered.replayed else {}
-    return HttpResponse(answered.response.status, answered.response.body, answered.response.media_type, headers)
+    return replied(answered)

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse, answering
+from paybridge.api.http import HttpRequest, HttpResponse, answering, replied
 from paybridge.codecs import soap, xml
 from paybridge.ledger import AllocationRequest, Payment, Tenant, plan_allocations
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, answered, take_payment
 from paybridge.providers.emersion import wsdl
 from paybridge.providers.emersion.errors import EmersionError, Unauthenticated, answer
 from paybridge.providers.emersion.models import (
@@ -162,7 +162,7 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
     snapshot = db.snapshot(tenant.tenant_id, keys, [account_ref], [w.receivable_id for w in wishes], [method_key])
     _, earlier = answered(snapshot, digest)
     if earlier is not None:
-        return _reply(earlier)
+        return replied(earlier)
     account_id = snapshot.account_refs[account_ref]
     if account_id is None:
         raise EmersionError(165, params.account_id)
@@ -200,7 +200,7 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
         clears_later=method.clears_later and not method.gateway,
         details={k: v for k, v in details.items() if v is not None},
     )
-    return _reply(take_payment(command, _render, db, snapshot))
+    return replied(take_payment(command, _render, db, snapshot))
 
 
 def _render(payment: Payment) -> StoredResponse:
@@ -208,11 +208,6 @@ def _render(payment: Payment) -> StoredResponse:
     code, message = result(payment)
     view = {"payment_id": payment.details["payment_id"], "result_code_id": code, "response_message": message}
     return StoredResponse(200, soap.MEDIA_TYPE, payment_response(payment), json.dumps(view))
-
-
-def _reply(reply: Reply) -> HttpResponse:
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    return HttpResponse(reply.response.status, reply.response.body, reply.response.media_type, headers)
 
 
 # ---- the WSDL ----------------------------------------------------------------------------------------------------

@@ -20,18 +20,18 @@ from typing import Any
 
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, replied
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Receivable, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import Reply, TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, answered, take_payment
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.errors import ZERO_GUID, AttemptNotFound, Refused, Unauthenticated, answer
 from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import Outcome
 from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest, attempt_id, read
-from paybridge.store import IdempotencyKey, StoredResponse, store
+from paybridge.store import IdempotencyKey, Reply, StoredResponse, store
 
 PROVIDER = "paylock"
 OPERATION = "paylock.CreatePayment"
@@ -191,10 +191,8 @@ def _refusal(rejected: LedgerRejected, attempt: str) -> rules.Refusal:
 
 
 def _reply(reply: Reply, fmt: ss.Format) -> HttpResponse:
-    stored = reply.response
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    if stored.media_type == ss.media_type_of(fmt):
-        return HttpResponse(stored.status, stored.body, stored.media_type, headers)
-    # Replayed in the other format: the same answer, encoded anew.
-    values = ss.from_json(CREATE_PAYMENT_RESULT, std_json.loads(stored.view, parse_float=Decimal))
-    return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESULT, values, headers)
+    def reencode(stored: StoredResponse, headers: Mapping[str, str]) -> HttpResponse:
+        values = ss.from_json(CREATE_PAYMENT_RESULT, std_json.loads(stored.view, parse_float=Decimal))
+        return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESULT, values, headers)
+
+    return replied(reply, ss.media_type_of(fmt), reencode)
