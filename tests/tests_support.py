@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 from paybridge.gateways import get_gateway
@@ -101,3 +102,18 @@ def sandbox() -> SandboxGateway:
     gateway = get_gateway("sandbox")
     assert isinstance(gateway, SandboxGateway)
     return gateway
+
+
+@pytest.fixture
+def charges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The payment ids the sandbox is asked to charge, every attempt."""
+    asked: list[str] = []
+    gateway = sandbox()
+    original = gateway.charge
+
+    def charge(request: Any) -> Any:
+        asked.append(request.payment_id)
+        return original(request)
+
+    monkeypatch.setattr(gateway, "charge", charge)
+    return asked

@@ -21,7 +21,9 @@ from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.store import Store, client
 from paybridge_local import emersion_demo, server, template
 from paybridge_local.emersion_demo import DECLINE_TOKEN, DIRECT_DEBIT_TOKEN, FLAKY_TOKEN, SEED_TOKEN
-from tests_support import sandbox
+from tests_support import charges, sandbox
+
+__all__ = ["charges"]  # a fixture: the payment ids the sandbox is asked to charge
 
 pytestmark = pytest.mark.integration
 URL = "/emersion/API/Services/CreatePayment"
@@ -126,21 +128,6 @@ def fail(operation: str, calls: list[int] | None = None) -> None:
         return None
 
     client.dynamodb().meta.events.register(f"before-call.dynamodb.{operation}", refuse)
-
-
-@pytest.fixture
-def charges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The payment ids the sandbox is asked to charge, every attempt."""
-    asked: list[str] = []
-    gateway = sandbox()
-    original = gateway.charge
-
-    def charge(request: Any) -> Any:
-        asked.append(request.payment_id)
-        return original(request)
-
-    monkeypatch.setattr(gateway, "charge", charge)
-    return asked
 
 
 # ---- the seed's sample ---------------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from paybridge.providers.emersion.service import ACCOUNT_REF
 from paybridge.providers.emersion.wsdl import NAMESPACE
 from paybridge.store import Store
 from paybridge_local import demo, emersion_demo
-from tests_support import sandbox
+from tests_support import charges
 
 pytestmark = pytest.mark.integration
-__all__ = ["writes"]  # a fixture: the partition key of every write call made during a test
+__all__ = ["charges", "writes"]  # fixtures: the payment ids the sandbox is asked to charge, every write call made
 
 ENV = soap.ENVELOPE_NS
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -58,21 +58,6 @@ HOSTILE_NUMBERS = {
     "em space": "10\u2003",
     "zero-width space": "\u200b10",
 }
-
-
-@pytest.fixture
-def charges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The payment ids the sandbox is asked to charge."""
-    asked: list[str] = []
-    gateway = sandbox()
-    original = gateway.charge
-
-    def charge(request: Any) -> Any:
-        asked.append(request.payment_id)
-        return original(request)
-
-    monkeypatch.setattr(gateway, "charge", charge)
-    return asked
 
 
 @pytest.fixture

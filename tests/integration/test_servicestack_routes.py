@@ -22,6 +22,7 @@ from requests.structures import CaseInsensitiveDict
 from servicestack import JsonServiceClient, WebServiceException
 
 from conftest import Answer, Api, table_payments
+from paybridge.api import jsconfig
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
@@ -248,7 +249,7 @@ def test_billiecart_takes_a_member_from_the_query_at_a_predefined_route(ledger: 
 
 def _camel(values: Any) -> Any:
     if isinstance(values, dict):
-        return {ss.camel_case(k): _camel(v) for k, v in values.items()}
+        return {jsconfig.camel_case(k): _camel(v) for k, v in values.items()}
     return values
 
 
@@ -269,7 +270,7 @@ def test_snake_case_members_are_not_read_and_write_nothing(
 ) -> None:
     # ServiceStack.Text's default PropertyConvention.Strict matches names without case but not without "_": it
     # would drop salary_package_id; paybridge refuses a member it cannot bind, naming it.
-    claim = {ss.snake_case(k): v for k, v in CLAIM.items()}
+    claim = {jsconfig.snake_case(k): v for k, v in CLAIM.items()}
 
     answer = billiecart_post(api, path, claim)
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paybridge.api import jsconfig as js
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import datacontract as dc
@@ -75,13 +76,13 @@ def jsconfig(value: str) -> HttpRequest:
     ],
 )
 def test_jsconfig_is_read_as_jsconfig_createscope_reads_it(config: str, case: str | None) -> None:
-    assert ss.text_case(jsconfig(config)) == case
+    assert js.text_case(jsconfig(config)) == case
 
 
 def test_the_jsconfig_parameter_is_found_without_case_and_absent_is_the_default() -> None:
-    assert ss.text_case(request(query={"JsConfig": "eccn"})) == "CamelCase"
-    assert ss.text_case(request(query={"JSCONFIG": "tc:sc"})) == "SnakeCase"
-    assert ss.text_case(request()) is None
+    assert js.text_case(request(query={"JsConfig": "eccn"})) == "CamelCase"
+    assert js.text_case(request(query={"JSCONFIG": "tc:sc"})) == "SnakeCase"
+    assert js.text_case(request()) is None
 
 
 @pytest.mark.parametrize(
@@ -99,8 +100,8 @@ def test_the_jsconfig_parameter_is_found_without_case_and_absent_is_the_default(
     ],
 )
 def test_names_are_cased_as_servicestack_text_cases_them(name: str, camel: str, snake: str) -> None:
-    assert ss.camel_case(name) == camel
-    assert ss.snake_case(name) == snake
+    assert js.camel_case(name) == camel
+    assert js.snake_case(name) == snake
 
 
 @pytest.mark.parametrize(
@@ -113,8 +114,8 @@ def test_names_are_cased_as_servicestack_text_cases_them(name: str, camel: str, 
     ],
 )
 def test_pascal_case_is_servicestack_texts_and_keeps_the_declared_names(name: str, pascal: str) -> None:
-    assert ss.pascal_case(name) == pascal
-    assert all(ss.pascal_case(m) == m for m in dc.contract_paths(CREATE_PAYMENT) for m in m.split("."))
+    assert js.pascal_case(name) == pascal
+    assert all(js.pascal_case(m) == m for m in dc.contract_paths(CREATE_PAYMENT) for m in m.split("."))
 
 
 VALIDATION = ss.validation_error(
@@ -205,7 +206,7 @@ def test_a_camel_case_answer_is_the_same_answer_under_camel_case_names(values: d
     camel = ss.with_jsconfig(jsconfig("TextCase:CamelCase"), answer, CREATE_PAYMENT_RESULT)
 
     pascal_keys, camel_keys = _keys(json.decode(answer.body)), _keys(json.decode(camel.body))
-    assert camel_keys == ["/".join(ss.camel_case(p) for p in key.split("/")) for key in pascal_keys]
+    assert camel_keys == ["/".join(js.camel_case(p) for p in key.split("/")) for key in pascal_keys]
     # ServiceStack reads names without case: the camelCase answer reads back as the same values.
     assert ss.from_json(CREATE_PAYMENT_RESULT, json.decode(camel.body)) == ss.from_json(
         CREATE_PAYMENT_RESULT, json.decode(answer.body)

@@ -102,6 +102,12 @@ def _base(media_type: str) -> str:
     return media_type.split(";", 1)[0].strip().lower()
 
 
+def query_value(request: HttpRequest, name: str) -> str | None:
+    """A query parameter by name without case (ASP.NET's QueryString, which ServiceStack reads, ignores it)."""
+    wanted = name.lower()
+    return next((value for key, value in request.query.items() if key.lower() == wanted), None)
+
+
 Operation = Callable[[HttpRequest], HttpResponse]
 
 

@@ -37,13 +37,14 @@ read; snake_case is not (ServiceStack.Text's default PropertyConvention.Strict);
 wrong type or a property twice raises datacontract.InvalidMember naming the field (ServiceStack silently drops those;
 a payment API should not).
 
-?jsconfig (ServiceStack's "Customize JSON Responses"): `serving` re-encodes every JSON answer - success, error,
-replay - with the property-name casing the query asks: comma-separated options, keys and values without case,
-`TextCase:CamelCase|SnakeCase|PascalCase|Default` (alias `tc:cc|sc|pc|d`), `EmitCamelCaseNames` (`eccn`),
-`EmitLowercaseUnderscoreNames` (`elun`), `EmitPascalCaseNames` (`epcn`), a bool option being on unless `:false` or
-`:0`, the last one winning (JsConfig.CreateScope). Names are cased as ServiceStack.Text cases them (ToCamelCase,
-ToLowercaseUnderscore), nested types and ResponseStatus included; dictionary keys (Meta) are data and stay as they
-are (WriteDictionary writes keys unchanged). Other options and unknown ones are ignored; XML answers are unchanged.
+?jsconfig (ServiceStack's "Customize JSON Responses"; the casing itself is api/jsconfig.py): `serving` re-encodes every
+JSON answer - success, error, replay - with the property-name casing the query asks: comma-separated options, keys and
+values without case, `TextCase:CamelCase|SnakeCase|PascalCase|Default` (alias `tc:cc|sc|pc|d`), `EmitCamelCaseNames`
+(`eccn`), `EmitLowercaseUnderscoreNames` (`elun`), `EmitPascalCaseNames` (`epcn`), a bool option being on unless
+`:false` or `:0`, the last one winning (JsConfig.CreateScope). Names are cased as ServiceStack.Text cases them
+(ToCamelCase, ToLowercaseUnderscore), nested types and ResponseStatus included; dictionary keys (Meta) are data and stay
+as they are (WriteDictionary writes keys unchanged). Other options and unknown ones are ignored; XML answers are
+unchanged.
 
 Errors: `ServiceStackError(status, error_code, message, errors)`; `http_error(status, message)` uses the
 HttpStatusCode name as ErrorCode (401 "Unauthorized", 403 "Forbidden", 404 "NotFound", 409 "Conflict",
@@ -65,8 +66,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from paybridge.api import jsconfig
 from paybridge.api.cards import masked
-from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.api.http import HttpRequest, HttpResponse, query_value
 from paybridge.api.negotiation import choose, media_type
 from paybridge.codecs import MalformedDocument, datacontract, json
 from paybridge.codecs.datacontract import (
@@ -104,12 +106,6 @@ def route(path: str) -> tuple[str, Format | None]:
         if path.lower().endswith(f".{suffix}"):
             return path[: -len(suffix) - 1], suffix
     return path, None
-
-
-def query_value(request: HttpRequest, name: str) -> str | None:
-    """A query parameter by name without case (ASP.NET's QueryString, which ServiceStack reads, ignores it)."""
-    wanted = name.lower()
-    return next((value for key, value in request.query.items() if key.lower() == wanted), None)
 
 
 def _asked_format(request: HttpRequest) -> Format | None:
@@ -210,93 +206,18 @@ def bind_query(request: HttpRequest, contract: Contract, values: Mapping[str, An
 
 # --- ?jsconfig ---------------------------------------------------------------------------------------------------
 
-TextCase = Literal["PascalCase", "CamelCase", "SnakeCase"]
-_TEXT_CASES: Mapping[str, TextCase | None] = {
-    "d": None,
-    "default": None,
-    "pc": "PascalCase",
-    "pascalcase": "PascalCase",
-    "cc": "CamelCase",
-    "camelcase": "CamelCase",
-    "sc": "SnakeCase",
-    "snakecase": "SnakeCase",
-}
-_CASE_SWITCHES: Mapping[str, TextCase] = {
-    "eccn": "CamelCase",
-    "emitcamelcasenames": "CamelCase",
-    "epcn": "PascalCase",
-    "emitpascalcasenames": "PascalCase",
-    "elun": "SnakeCase",
-    "emitlowercaseunderscorenames": "SnakeCase",
-}
-
-
-def text_case(request: HttpRequest) -> TextCase | None:
-    """The casing `?jsconfig` asks, as JsConfig.CreateScope reads it (None: the host's, names as declared)."""
-    config = query_value(request, "jsconfig")
-    case: TextCase | None = None
-    for item in (config or "").split(","):
-        key, colon, value = item.partition(":")
-        key, value = key.lower(), value.lower()
-        switched_on = not colon or value not in ("false", "0")
-        if key in _CASE_SWITCHES:
-            case = _CASE_SWITCHES[key] if switched_on else case
-        elif key in ("tc", "textcase"):
-            case = _TEXT_CASES.get(value, case) if colon else case
-    return case
-
-
-def camel_case(name: str) -> str:
-    """ServiceStack.Text's ToCamelCase: the leading capitals lower-cased, the last of a run kept if a word follows
-    ("IsFeePayment" -> "isFeePayment", "ID" -> "id", "ECash" -> "eCash")."""
-    chars = list(name)
-    for i, char in enumerate(chars):
-        after = name[i + 1] if i + 1 < len(name) else "A"
-        if not ("A" <= char <= "Z" and ("A" <= after <= "Z" or i == 0)):
-            break
-        chars[i] = char.lower()
-    return "".join(chars)
-
-
-def snake_case(name: str) -> str:
-    """ServiceStack.Text's ToLowercaseUnderscore: camelCase, then "_" and the lower case before every other
-    character that is neither a digit, a lower-case letter nor "_" ("GstAmount" -> "gst_amount")."""
-    return "".join(
-        c if c.isdigit() or (c.isalpha() and c.islower()) or c == "_" else "_" + c.lower() for c in camel_case(name)
-    )
-
-
-def pascal_case(name: str) -> str:
-    """ServiceStack.Text's ToPascalCase (the declared names here are PascalCase already: they stay as they are)."""
-    parts = [p for p in name.split("_") if p] if "_" in name else [name]
-    return "".join(camel_case(p)[:1].upper() + camel_case(p)[1:] for p in parts)
-
-
-_CASINGS = {"CamelCase": camel_case, "SnakeCase": snake_case, "PascalCase": pascal_case}
-
-
-def recased(document: Any, kind: MemberType, case: TextCase) -> Any:
-    """A JSON document `to_json` wrote for `kind`, its property names in `case`; dictionary keys left as they are."""
-    if isinstance(kind, Contract) and isinstance(document, dict):
-        members = {m.name: m.type for m in kind.json_members}
-        name = _CASINGS[case]
-        return {name(key): recased(value, members.get(key, TEXT), case) for key, value in document.items()}
-    if isinstance(kind, ListOf) and isinstance(document, list):
-        return [recased(item, kind.item, case) for item in document]
-    return document
-
 
 def with_jsconfig(request: HttpRequest, response: HttpResponse, contract: Contract) -> HttpResponse:
     """The answer with the casing `?jsconfig` asks (JSON only). `contract` is the operation's response DTO; a
     document that is not one of its (ServiceStack's ErrorResponse) is recased as an ErrorResponse."""
-    case = text_case(request)
+    case = jsconfig.text_case(request)
     if case is None or response.media_type != JSON_MEDIA_TYPE or not response.body:
         return response
     # The answer is this module's own JSON: read back as written (exact decimals), without the request limits.
     document = std_json.loads(response.body, parse_float=Decimal)
     names = {m.name for m in contract.json_members}
     root = contract if isinstance(document, dict) and set(document) <= names else ERROR_RESPONSE
-    body = json.encode(recased(document, root, case))
+    body = json.encode(jsconfig.recased(document, root, case))
     return HttpResponse(response.status, body, response.media_type, response.headers)
 
 
