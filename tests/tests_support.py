@@ -50,8 +50,8 @@ def bank_transfer(db: Any, amount: Decimal) -> str:
     """A Caliq-tenant bank transfer that clears later, taken through take_payment: its payment id."""
     import hashlib
 
+    from paybridge.idempotency import IdempotencyKey, StoredResponse
     from paybridge.operations.take_payment import TakePayment, take_payment
-    from paybridge.store import IdempotencyKey, StoredResponse
 
     tenant = db.tenant("demo")
     command = TakePayment(
@@ -76,7 +76,7 @@ def bank_transfer(db: Any, amount: Decimal) -> str:
 
 def succeeded_payment(db: Any, amount: Decimal, day: Any) -> str:
     """A SUCCEEDED card payment of the demo tenant that succeeded on `day`, written as the store writes them."""
-    from paybridge.store import IdempotencyKey, StoredResponse
+    from paybridge.idempotency import IdempotencyKey, StoredResponse
 
     at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     payment = new_payment(amount=amount, created_at=at, history=(("RECEIVED", at.isoformat()),))

@@ -20,10 +20,11 @@ from typing import Any
 
 from paybridge.api.http import HttpResponse
 from paybridge.codecs import json as strict_json
+from paybridge.idempotency import IdempotencyKey, StoredResponse
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment
 from paybridge.operations.charging import Charge
 from paybridge.operations.take_payment import TakePayment, take_payment
-from paybridge.store import IdempotencyKey, StoredResponse, store
+from paybridge.store import store
 from paybridge_local import demo
 from paybridge_local.template import Trigger
 

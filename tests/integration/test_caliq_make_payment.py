@@ -496,8 +496,9 @@ def test_the_ledger_never_lets_a_receivable_go_negative(ledger: Store) -> None:
         ExpressionAttributeValues={":v": {"N": "10"}},
     )
     # A decision made on a stale read (outstanding 120) must not pass the write's condition.
+    from paybridge.idempotency import IdempotencyKey
     from paybridge.ledger import Allocation
-    from paybridge.store import AllocationConflict, IdempotencyKey
+    from paybridge.store import AllocationConflict
     from tests_support import new_payment
 
     payment = new_payment(allocations=(Allocation("invoice-5001-0", Decimal("50.00")),))

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from conftest import table_items
+from paybridge.idempotency import IdempotencyKey, StoredResponse
 from paybridge.ledger import Allocation, Payment, PaymentState
-from paybridge.store import IdempotencyKey, Store, StoredResponse, keys
+from paybridge.store import Store, keys
 from paybridge_local import demo
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from paybridge.store import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
+from paybridge.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse, Verdict, judge
 
 pytestmark = pytest.mark.unit
 NOW = 1_000_000

@@ -12,10 +12,10 @@ import pytest
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
 from paybridge.codecs.datacontract import TEXT
+from paybridge.idempotency import MAX_KEY_LENGTH
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.billiecart.validation import (
     MAX_ID_LENGTH,
-    MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_PARTICULARS_LENGTH,
     validate,
 )
@@ -39,7 +39,7 @@ VALID: dict[str, Any] = {
 
 
 def test_the_limits_are_the_documented_ones() -> None:
-    assert (MAX_ID_LENGTH, MAX_PARTICULARS_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH) == (100, 255, 255)
+    assert (MAX_ID_LENGTH, MAX_PARTICULARS_LENGTH, MAX_KEY_LENGTH) == (100, 255, 255)
 
 
 def test_every_text_member_has_a_limit() -> None:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from paybridge.store.idempotency import Reply, StoredResponse
+from paybridge.idempotency import REPLAYED, Reply, StoredResponse
+from paybridge.observability import logger
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,6 @@ def proxy_response(response: HttpResponse) -> dict[str, Any]:
     }
 
 
-# The header that tells a client its answer is a replay of the first (the IETF Idempotency-Key draft's practice).
-REPLAYED = "Idempotent-Replayed"
-
-
 def replied(
     reply: Reply,
     wanted: str | None = None,
@@ -109,6 +106,19 @@ def query_value(request: HttpRequest, name: str) -> str | None:
 
 
 Operation = Callable[[HttpRequest], HttpResponse]
+Handler = TypeVar("Handler")
+
+
+def handler_for(errors: Mapping[type[Exception], Handler], exc: Exception) -> Handler | None:
+    """A provider's error map read for an exception: the entry of its class, or of the nearest base class the map
+    names. None for an exception nobody foresaw, logged with its traceback here: the provider answers it 500 in its
+    own format and never leaks what it says."""
+    for cls in type(exc).__mro__:
+        handler = errors.get(cls)
+        if handler is not None:
+            return handler
+    logger.exception("unexpected error")
+    return None
 
 
 def answering(answer: Callable[[Exception], HttpResponse]) -> Callable[[Operation], Operation]:

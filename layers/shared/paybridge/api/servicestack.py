@@ -88,6 +88,7 @@ from paybridge.codecs.datacontract import (
     Scalar,
     StringMap,
 )
+from paybridge.idempotency import MAX_KEY_LENGTH
 
 Format = Literal["json", "xml"]
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
@@ -580,6 +581,13 @@ def field_error(code: str, field_name: str, message: str | None = None, **placeh
     meta.update({k: _placeholder(v) for k, v in placeholders.items()})
     template = _VALIDATOR_MESSAGES.get(code, "'{PropertyName}' is not valid.")
     return FieldError(code, field_name, message or template.format_map(_Defaults(meta)), meta)
+
+
+def idempotency_key_error(length: int) -> FieldError:
+    """An Idempotency-Key header out of bounds, as a FluentValidation Length rule on it would answer."""
+    limit = MAX_KEY_LENGTH
+    message = f"'Idempotency-Key' must be between 1 and {limit} characters. You entered {length} characters."
+    return field_error("Length", "Idempotency-Key", message, MinLength=1, MaxLength=limit, TotalLength=length)
 
 
 def card_number_error(field_name: str) -> FieldError:

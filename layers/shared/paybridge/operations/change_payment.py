@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paybridge.config import settings
-from paybridge.ledger import Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import TryAgain, known_answer
-from paybridge.store import (
-    CompletionConflict,
+from paybridge.idempotency import (
     IdempotencyKey,
     IdempotencyRecord,
     Reply,
-    Store,
     StoredResponse,
+    TryAgain,
     judge,
+    known_answer,
 )
+from paybridge.ledger import Payment, PaymentState, Tenant
+from paybridge.store import CompletionConflict, Store
 from paybridge.store import store as default_store
 
 # Re-reads after losing a race for the payment or a key, before answering "try again". Each re-read decides on the

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from paybridge.idempotency import IdempotencyRecord, StoredResponse
 from paybridge.ledger import Payment, PaymentState
 from paybridge.observability import count
-from paybridge.store import CompletionConflict, IdempotencyRecord, Store, StoredResponse
+from paybridge.store import CompletionConflict, Store
 
 # Writes tried while the payment is still as it was read (DynamoDB cancelled the transaction for a conflicting one
 # on one of its items) before the caller is told to try again.

@@ -17,6 +17,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from paybridge.idempotency import (
+    IdempotencyKey,
+    IdempotencyRecord,
+    Reply,
+    StoredResponse,
+    TryAgain,
+    Verdict,
+    judge,
+    known_answer,
+)
 from paybridge.ledger import (
     Allocation,
     AllocationRequest,
@@ -37,16 +47,10 @@ from paybridge.operations.seams import reach
 from paybridge.store import (
     AllocationConflict,
     CompletionConflict,
-    IdempotencyKey,
-    IdempotencyRecord,
     JournalAppend,
     PaymentSnapshot,
-    Reply,
     ReservationConflict,
     Store,
-    StoredResponse,
-    Verdict,
-    judge,
 )
 from paybridge.store import store as default_store
 
@@ -54,18 +58,6 @@ from paybridge.store import store as default_store
 # through and re-decides the others on what it took: 12 cards at once on one Paylock attempt (max_cards 3) settle in
 # four rounds, every loser refused by the rules rather than told to try again.
 _ATTEMPTS = 5
-
-
-class IdempotencyKeyReused(Exception):
-    """The key was used for a different request (422; nothing written)."""
-
-
-class RequestInFlight(Exception):
-    """The first request with this key is still being processed (409; nothing written)."""
-
-
-class TryAgain(Exception):
-    """Contention did not settle within a few attempts; nothing was applied, the client may retry."""
 
 
 @dataclass(frozen=True)
@@ -158,27 +150,6 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
         if reply is not None:
             return reply
     raise TryAgain
-
-
-def answered(snapshot: PaymentSnapshot, request_hash: str) -> tuple[Verdict, Reply | None]:
-    """What a provider's own first read says of its request's keys, before it decides anything: the verdict, and the
-    answer already given if this is a retry (raising 422 and 409 as `known_answer` does). Then `take_payment(seen=)`
-    goes on from the same read."""
-    verdict, live = judge(snapshot.records.values(), request_hash, int(time.time()))
-    return verdict, known_answer(verdict, live, resumable=True)
-
-
-def known_answer(verdict: Verdict, live: Sequence[IdempotencyRecord], *, resumable: bool) -> Reply | None:
-    """What a verdict on a request's keys answers by itself: the first answer (replay), 422 (another request),
-    409 (in flight; also an abandoned reservation when the caller cannot resume it); None: go on."""
-    if verdict is Verdict.REPLAY:
-        assert live[0].response is not None
-        return Reply(live[0].response, replayed=True)
-    if verdict is Verdict.MISMATCH:
-        raise IdempotencyKeyReused
-    if verdict is Verdict.IN_FLIGHT or (verdict is Verdict.RESUME and not resumable):
-        raise RequestInFlight
-    return None
 
 
 def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:

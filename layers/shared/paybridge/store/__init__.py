@@ -7,7 +7,6 @@ from paybridge.store.errors import (
     StoreError,
     StoreUnavailable,
 )
-from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, Reply, StoredResponse, Verdict, judge
 from paybridge.store.items import payment_of
 from paybridge.store.ledger_store import Store, store
 from paybridge.store.reads import PaymentSnapshot
@@ -17,18 +16,12 @@ __all__ = [
     "AllocationConflict",
     "BatchPart",
     "CompletionConflict",
-    "IdempotencyKey",
-    "IdempotencyRecord",
     "JournalAppend",
     "PaymentSnapshot",
-    "Reply",
     "ReservationConflict",
     "Store",
     "StoreError",
     "StoreUnavailable",
-    "StoredResponse",
-    "Verdict",
-    "judge",
     "payment_of",
     "store",
 ]

@@ -9,9 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from paybridge.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 from paybridge.ledger import Allocation, JournalLine, Payment, PaymentState, Receivable, ReceivableKind
 from paybridge.store import attributes, keys, packing
-from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 
 Item = dict[str, Any]
 

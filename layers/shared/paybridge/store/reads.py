@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from paybridge.idempotency import IdempotencyKey, IdempotencyRecord
 from paybridge.ledger import ACTIVE, Payment, PaymentState, Receivable, Tenant
 from paybridge.store import keys
-from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord
 from paybridge.store.items import LIVE, Item, index_partition, payment_from, receivable_from, record_from
 from paybridge.store.table import BATCH, Table
 

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from paybridge.config import settings
+from paybridge.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 from paybridge.ledger import HOLDS_ALLOCATIONS, Allocation, JournalLine, Payment, PaymentState, moved_allocations
 from paybridge.store import attributes, keys
 from paybridge.store.errors import AllocationConflict, CompletionConflict, ReservationConflict, StoreError
-from paybridge.store.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 from paybridge.store.items import (
     JOURNAL_APPEND,
     Item,

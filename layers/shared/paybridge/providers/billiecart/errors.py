@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from paybridge.api import servicestack as ss
-from paybridge.api.http import HttpResponse
+from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument
+from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.ledger import BusinessProblem, ProblemCode
-from paybridge.observability import logger
-from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.store import StoreUnavailable
 
@@ -116,8 +115,7 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception, ss.Format], HttpRespons
 
 def answer(exc: Exception, fmt: ss.Format) -> HttpResponse:
     """The Billiecart answer to an exception; anything unforeseen is logged and answered 500, never leaked."""
-    for cls in type(exc).__mro__:
-        if cls in ERROR_MAP:
-            return ERROR_MAP[cls](exc, fmt)
-    logger.exception("unexpected error")
+    handler = handler_for(ERROR_MAP, exc)
+    if handler is not None:
+        return handler(exc, fmt)
     return _answer(ss.http_error(500, "An error has occurred."), fmt)

@@ -21,8 +21,9 @@ from paybridge.api import servicestack as ss
 from paybridge.api.auth import credential
 from paybridge.api.http import HttpRequest, HttpResponse, replied
 from paybridge.codecs import json
+from paybridge.idempotency import IdempotencyKey, Reply, StoredResponse, Verdict, answered
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, PaymentState, Tenant
-from paybridge.operations.take_payment import TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.providers.billiecart import errors
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.billiecart.packages import (
@@ -33,7 +34,7 @@ from paybridge.providers.billiecart.packages import (
     package_key,
 )
 from paybridge.providers.billiecart.validation import CENT, CreatePayment, validate
-from paybridge.store import IdempotencyKey, Reply, StoredResponse, Verdict, store
+from paybridge.store import store
 
 OPERATION = "billiecart.CreatePayment"
 MANAGER = "manager"
@@ -98,7 +99,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     wanted = package_key(params.salary_package_id)
     # The one read: the keys' records (a retry is answered here), the employee, the package and the budget.
     first = db.snapshot(tenant.tenant_id, keys, [package_ref], [budget], [wanted])
-    verdict, earlier = answered(first, digest)
+    verdict, earlier = answered(first.records.values(), digest)
     if earlier is not None:
         return reply(earlier, fmt)
     package = first.references.get(wanted)

@@ -19,7 +19,15 @@ from typing import Any
 
 from paybridge.api.cards import holds_card_number
 from paybridge.api.lengths import utf16_length
-from paybridge.api.servicestack import FieldError, card_number_error, display_name, field_error, validation_error
+from paybridge.api.servicestack import (
+    FieldError,
+    card_number_error,
+    display_name,
+    field_error,
+    idempotency_key_error,
+    validation_error,
+)
+from paybridge.idempotency import InvalidIdempotencyKey, header_key
 from paybridge.providers.billiecart import aba
 
 CURRENCY = "AUD"
@@ -32,7 +40,6 @@ PRECISION, SCALE = 10, 2
 # payment (Particulars).
 MAX_ID_LENGTH = 100
 MAX_PARTICULARS_LENGTH = 255
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -91,19 +98,10 @@ def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePa
         _not_empty(errors, "BudgetCategory", category)
     # PostOperationTenanted's member, after the request's own (seed 003's tables).
     _refused(errors, "OrganisationId", organisation, MAX_ID_LENGTH)
-    key_length = utf16_length(idempotency_key) if idempotency_key is not None else 0
-    if idempotency_key is not None and not 1 <= key_length <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        errors.append(
-            field_error(
-                "Length",
-                "Idempotency-Key",
-                f"'Idempotency-Key' must be between 1 and {MAX_IDEMPOTENCY_KEY_LENGTH} characters. "
-                f"You entered {key_length} characters.",
-                MinLength=1,
-                MaxLength=MAX_IDEMPOTENCY_KEY_LENGTH,
-                TotalLength=key_length,
-            )
-        )
+    try:
+        header_key(idempotency_key, utf16_length)
+    except InvalidIdempotencyKey as exc:
+        errors.append(idempotency_key_error(exc.length))
     if errors:
         raise validation_error(errors)
     return CreatePayment(

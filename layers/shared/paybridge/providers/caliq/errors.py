@@ -13,12 +13,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from paybridge.api.cards import masked
-from paybridge.api.http import HttpResponse
+from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs.plainxml import escaped
+from paybridge.idempotency import MAX_KEY_LENGTH, IdempotencyKeyReused, InvalidIdempotencyKey, RequestInFlight, TryAgain
 from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
-from paybridge.observability import logger
-from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.providers.caliq import wire
 from paybridge.store import StoreUnavailable
 
@@ -148,12 +147,14 @@ def make_payment_content(issues: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 _RETRY = {"Retry-After": "1"}
+_KEY_LENGTH = f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters."
 ERROR_MAP: Mapping[type[Exception], Callable[[Exception, str], HttpResponse]] = {
     InvalidRequest: _invalid,
     MalformedDocument: _malformed,
     wire.UnsupportedMediaType: _unsupported,
     Unauthorised: _message(401, "Authorization has been denied for this request."),
     LedgerRejected: _rejected,
+    InvalidIdempotencyKey: lambda exc, kind: _invalid(InvalidRequest({"Idempotency-Key": [_KEY_LENGTH]}), kind),
     IdempotencyKeyReused: _message(422, "The Idempotency-Key was already used for a different request."),
     RequestInFlight: _message(409, "A request with this Idempotency-Key is still being processed.", _RETRY),
     StoreUnavailable: _message(503, "Service Unavailable", _RETRY),
@@ -163,8 +164,5 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception, str], HttpResponse]] = 
 
 def answer(exc: Exception, kind: str) -> HttpResponse:
     """The Caliq answer to an exception; anything unforeseen is logged and answered 500, never leaked."""
-    for cls in type(exc).__mro__:
-        if cls in ERROR_MAP:
-            return ERROR_MAP[cls](exc, kind)
-    logger.exception("unexpected error")
-    return _message(500, "An error has occurred.")(exc, kind)
+    handler = handler_for(ERROR_MAP, exc) or _message(500, "An error has occurred.")
+    return handler(exc, kind)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, answering_in, replied
+from paybridge.idempotency import IdempotencyKey, StoredResponse, header_key
 from paybridge.ledger import AllocationRequest, Payment, Tenant
 from paybridge.money import InvalidAmount, to_amount
 from paybridge.operations.take_payment import TakePayment, take_payment
@@ -24,7 +25,7 @@ from paybridge.providers.caliq.errors import (
     model_state,
 )
 from paybridge.providers.caliq.models import FIELD_NAMES, MakePaymentParams
-from paybridge.store import IdempotencyKey, StoredResponse, store
+from paybridge.store import store
 
 PROVIDER = "caliq"
 OPERATION = "caliq.MakePayment"
@@ -50,11 +51,9 @@ def make_payment(request: HttpRequest, kind: str) -> HttpResponse:
         params = MakePaymentParams.model_validate(raw)
     except ValidationError as exc:
         raise InvalidRequest(model_state(exc, ROOT)) from None
-    header_key = request.header("idempotency-key")
-    if header_key is not None and not 1 <= len(header_key) <= 255:
-        raise InvalidRequest({"Idempotency-Key": ["The Idempotency-Key header must be 1 to 255 characters."]})
+    key = header_key(request.header("idempotency-key"))
     tenant = _tenant(params.apiKey)
-    command = _command(params, tenant, header_key)
+    command = _command(params, tenant, key)
 
     def render(_: Payment) -> StoredResponse:
         content = make_payment_content([])

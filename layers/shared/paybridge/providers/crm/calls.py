@@ -13,10 +13,11 @@ from typing import Any
 from paybridge.api.auth import credential
 from paybridge.api.http import HttpRequest, HttpResponse, answering, replied
 from paybridge.codecs import json as strict_json
+from paybridge.idempotency import MAX_KEY_LENGTH, IdempotencyKey, InvalidIdempotencyKey, Reply, header_key
 from paybridge.ledger import Tenant
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import JSON, answer, invalid, invalid_token, missing
-from paybridge.store import IdempotencyKey, Reply, store
+from paybridge.store import store
 
 TOKEN_SCHEME = "crm-token"  # noqa: S105 - the name of a credential scheme, not a secret
 
@@ -52,12 +53,11 @@ def caller_of(params: Mapping[str, Any]) -> Caller:
 
 def idempotency_keys(request: HttpRequest, operation: str) -> list[IdempotencyKey]:
     """The request's Idempotency-Key (docs/architecture.md, "Idempotency"), scoped by operation; none, no keys."""
-    header_key = request.header("idempotency-key")
-    if header_key is None:
-        return []
-    if not 1 <= len(header_key) <= 255:
-        raise invalid("Idempotency-Key", "1 to 255 characters")
-    return [IdempotencyKey(f"crm.{operation}", header_key)]
+    try:
+        key = header_key(request.header("idempotency-key"))
+    except InvalidIdempotencyKey:
+        raise invalid("Idempotency-Key", f"1 to {MAX_KEY_LENGTH} characters") from None
+    return [IdempotencyKey(f"crm.{operation}", key)] if key is not None else []
 
 
 def request_hash(params: Mapping[str, Any]) -> str:

@@ -16,19 +16,19 @@ from typing import Any
 
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import json as strict_json
+from paybridge.idempotency import StoredResponse, TryAgain
 from paybridge.ledger import BusinessProblem, LedgerRejected, Payment, PaymentState, ProblemCode
 from paybridge.observability import count
 from paybridge.operations import charging, finishing
 from paybridge.operations.change_payment import Change, ChangePayment, change_payment
 from paybridge.operations.charging import instrument
-from paybridge.operations.take_payment import TryAgain
 from paybridge.providers.crm import views
 from paybridge.providers.crm.calls import caller_of, idempotency_keys, reply, request_hash, with_error_map
 from paybridge.providers.crm.catalogue import card_charge, named_objects, refuse_inactive, resolve
 from paybridge.providers.crm.errors import JSON, CrmError, invalid, not_found, wrong_state
 from paybridge.providers.crm.payments import PROVIDER, accounts_receivable_of, as_crm, find_payment, render_summary
 from paybridge.providers.crm.requests import DATE_FORMAT, MAX_NOTES_LENGTH, Identifier, body, identifier, text, udfs
-from paybridge.store import AllocationConflict, CompletionConflict, Store, StoredResponse, store
+from paybridge.store import AllocationConflict, CompletionConflict, Store, store
 
 # The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
 _CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED, PaymentState.SETTLED})

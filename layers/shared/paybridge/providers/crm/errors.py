@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paybridge.api.cards import masked
-from paybridge.api.http import HttpResponse
+from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs import json as strict_json
+from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.ledger import LedgerRejected, ProblemCode
-from paybridge.observability import logger
-from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.store import AllocationConflict, StoreUnavailable
 
 JSON = "application/json; charset=utf-8"
@@ -145,11 +144,10 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
 
 def answer(exc: Exception) -> HttpResponse:
     """The CRM.COM envelope for an exception; anything unforeseen is logged and answered 500, never leaked."""
-    for cls in type(exc).__mro__:
-        if cls in ERROR_MAP:
-            response = ERROR_MAP[cls](exc)
-            if isinstance(exc, StoreUnavailable | TryAgain | RequestInFlight):
-                return HttpResponse(response.status, response.body, response.media_type, {"Retry-After": "1"})
-            return response
-    logger.exception("unexpected error")
-    return envelope(500, "INTERNAL_ERROR", "An unexpected error occurred", None)
+    handler = handler_for(ERROR_MAP, exc)
+    if handler is None:
+        return envelope(500, "INTERNAL_ERROR", "An unexpected error occurred", None)
+    response = handler(exc)
+    if isinstance(exc, StoreUnavailable | TryAgain | RequestInFlight):
+        return HttpResponse(response.status, response.body, response.media_type, {"Retry-After": "1"})
+    return response

@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from paybridge.codecs import json as strict_json
+from paybridge.idempotency import StoredResponse
 from paybridge.ledger import Payment, PaymentState
 from paybridge.providers.crm import views
 from paybridge.providers.crm.errors import JSON, envelope, not_found
 from paybridge.providers.crm.requests import DATE_FORMAT, UDF_DATES, UDF_FLOATS, UDF_STRINGS, Identifier
-from paybridge.store import Store, StoredResponse
+from paybridge.store import Store
 
 # The provider's name on its payments: a payment of another provider is none of CRM.COM's.
 PROVIDER = "crm"

@@ -10,8 +10,9 @@ from typing import Any
 
 from paybridge.api.auth import refused, verify_password
 from paybridge.api.http import HttpRequest, HttpResponse
+from paybridge.idempotency import answered
 from paybridge.ledger import MAX_ALLOCATIONS, AllocationRequest, PaymentState
-from paybridge.operations.take_payment import TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.providers.crm import reference, views
 from paybridge.providers.crm.calls import (
     TOKEN_SCHEME,
@@ -194,7 +195,7 @@ def _book(
         (),
         [w.key for w in [*wanted, *documents]],
     )
-    _, earlier = answered(first, digest)
+    _, earlier = answered(first.records.values(), digest)
     if earlier is not None:
         return reply(earlier)
     objects = named_objects(first.references, [*wanted, *documents])

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from paybridge.api.cards import masked
-from paybridge.api.http import HttpResponse
+from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument, soap
+from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.ledger import LedgerRejected, ProblemCode
-from paybridge.observability import logger
-from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.providers.emersion.wsdl import RESPONSE_NAMESPACES
 from paybridge.store import StoreUnavailable
 
@@ -132,8 +131,5 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
 
 def answer(exc: Exception) -> HttpResponse:
     """The Fault for an exception; anything unforeseen is logged and answered as PHP's SoapServer does, never leaked."""
-    for cls in type(exc).__mro__:
-        if cls in ERROR_MAP:
-            return ERROR_MAP[cls](exc)
-    logger.exception("unexpected error")
-    return _fault("Server", "Internal Error")
+    handler = handler_for(ERROR_MAP, exc)
+    return _fault("Server", "Internal Error") if handler is None else handler(exc)

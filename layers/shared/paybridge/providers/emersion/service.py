@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, answering, replied
 from paybridge.codecs import soap, xml
+from paybridge.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKey,
+    InvalidIdempotencyKey,
+    StoredResponse,
+    answered,
+    header_key,
+)
 from paybridge.ledger import AllocationRequest, Payment, Tenant, plan_allocations
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.providers.emersion import wsdl
 from paybridge.providers.emersion.errors import EmersionError, Unauthenticated, answer
 from paybridge.providers.emersion.models import (
@@ -24,7 +32,7 @@ from paybridge.providers.emersion.models import (
     payment_response,
     result,
 )
-from paybridge.store import IdempotencyKey, StoredResponse, store
+from paybridge.store import store
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -124,10 +132,11 @@ def _idempotency_keys(request: HttpRequest, envelope: soap.Envelope) -> list[Ide
         raise soap.SoapFault("Client", "Bad Request: the Idempotency-Key header and IdempotencyKey element differ")
     if not given:
         return []
-    key = given.pop()
+    try:
+        key = header_key(given.pop())
+    except InvalidIdempotencyKey:
+        raise soap.SoapFault("Client", f"Bad Request: an Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters") from None
     assert key is not None
-    if not 1 <= len(key) <= 255:
-        raise soap.SoapFault("Client", "Bad Request: an Idempotency-Key is 1 to 255 characters")
     return [IdempotencyKey(OPERATION, key)]
 
 
@@ -160,7 +169,7 @@ def _take(tenant: Tenant, keys: list[IdempotencyKey], params: PaymentRequest) ->
     # One read: the keys' records (a retry is answered here, before anything is checked or numbered), the account,
     # its payment method that the token names, and the invoices.
     snapshot = db.snapshot(tenant.tenant_id, keys, [account_ref], [w.receivable_id for w in wishes], [method_key])
-    _, earlier = answered(snapshot, digest)
+    _, earlier = answered(snapshot.records.values(), digest)
     if earlier is not None:
         return replied(earlier)
     account_id = snapshot.account_refs[account_ref]

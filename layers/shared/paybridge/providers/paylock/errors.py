@@ -9,10 +9,9 @@ from decimal import Decimal
 
 from paybridge.api import servicestack as ss
 from paybridge.api.cards import masked
-from paybridge.api.http import HttpResponse
+from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument
-from paybridge.observability import logger
-from paybridge.operations.take_payment import IdempotencyKeyReused, RequestInFlight, TryAgain
+from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.rules import Refusal
 from paybridge.store import StoreUnavailable
@@ -92,8 +91,7 @@ ERROR_MAP: Mapping[type[Exception], Callable[[Exception, ss.Format], HttpRespons
 
 def answer(exc: Exception, fmt: ss.Format) -> HttpResponse:
     """The Paylock answer to an exception; anything unforeseen is logged and answered 500, never leaked."""
-    for cls in type(exc).__mro__:
-        if cls in ERROR_MAP:
-            return ERROR_MAP[cls](exc, fmt)
-    logger.exception("unexpected error")
+    handler = handler_for(ERROR_MAP, exc)
+    if handler is not None:
+        return handler(exc, fmt)
     return ss.error_response(fmt, ss.http_error(500, "An error occurred.", "Exception"), CREATE_PAYMENT_RESULT)

@@ -21,17 +21,19 @@ from typing import Any
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, replied
+from paybridge.api.lengths import utf16_length
+from paybridge.idempotency import IdempotencyKey, InvalidIdempotencyKey, Reply, StoredResponse, answered, header_key
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Receivable, Tenant
 from paybridge.money import minor_unit
 from paybridge.operations.charging import Charge
-from paybridge.operations.take_payment import TakePayment, answered, take_payment
+from paybridge.operations.take_payment import TakePayment, take_payment
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.errors import ZERO_GUID, AttemptNotFound, Refused, Unauthenticated, answer
 from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import Outcome
 from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest, attempt_id, read
-from paybridge.store import IdempotencyKey, Reply, StoredResponse, store
+from paybridge.store import store
 
 PROVIDER = "paylock"
 OPERATION = "paylock.CreatePayment"
@@ -49,13 +51,11 @@ def _tenant(request: HttpRequest) -> Tenant:
 
 
 def _idempotency_keys(request: HttpRequest) -> list[IdempotencyKey]:
-    key = request.header("idempotency-key")
-    if key is None:
-        return []
-    if not 1 <= len(key) <= 255:
-        message = "'Idempotency-Key' must be between 1 and 255 characters."
-        raise ss.validation_error([ss.field_error("Length", "Idempotency-Key", message, TotalLength=len(key))])
-    return [IdempotencyKey(OPERATION, key)]
+    try:
+        key = header_key(request.header("idempotency-key"), utf16_length)
+    except InvalidIdempotencyKey as exc:
+        raise ss.validation_error([ss.idempotency_key_error(exc.length)]) from None
+    return [IdempotencyKey(OPERATION, key)] if key is not None else []
 
 
 def _bound(request: HttpRequest) -> tuple[dict[str, Any], str]:
@@ -83,7 +83,7 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     request_hash = req.request_hash()
     now = int(time.time())
     # A retry is answered as the first request was, before the rules look at a ledger it has since changed.
-    _, known = answered(snapshot, request_hash)
+    _, known = answered(snapshot.records.values(), request_hash)
     if known is not None:
         return _reply(known, fmt)
     settings: dict[str, Any] = tenant.settings.get(PROVIDER, {})
