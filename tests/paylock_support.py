@@ -12,6 +12,7 @@ from typing import Any
 from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
+from paybridge.codecs import servicestack_json
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import OUTCOME
 from paybridge.store import Store
@@ -63,7 +64,7 @@ def result(answer: Answer) -> dict[str, Any]:
     """The CreatePaymentResult of an answer in either format, as the contract's values (flags as an int)."""
     if answer.body.lstrip().startswith(b"<"):
         return dc.decode(answer.body, CREATE_PAYMENT_RESULT)
-    return ss.from_json(CREATE_PAYMENT_RESULT, json.loads(answer.body, parse_float=Decimal))
+    return servicestack_json.from_json(CREATE_PAYMENT_RESULT, json.loads(answer.body, parse_float=Decimal))
 
 
 def flags(answer: Answer) -> set[str]:

@@ -14,10 +14,9 @@ from openapi_spec_validator import validate as validate_openapi
 from pydantic import ValidationError
 
 from conftest import fixture_bytes
-from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
-from paybridge.codecs import plainxml
+from paybridge.codecs import plainxml, servicestack_json
 from paybridge.providers.billiecart import models as billiecart
 from paybridge.providers.caliq.models import MakePaymentParams
 from paybridge.providers.crm import wire as crm_wire
@@ -165,10 +164,10 @@ def test_servicestack_samples_validate_as_their_json(
     provider: str, path: str, request_contract: dc.Contract, answer_contract: dc.Contract
 ) -> None:
     document = openapi.document(provider)
-    sent = ss.to_json(
+    sent = servicestack_json.to_json(
         request_contract, dc.decode(fixture_bytes(f"{provider}/create_payment_request.xml"), request_contract)
     )
-    answered = ss.to_json(
+    answered = servicestack_json.to_json(
         answer_contract, dc.decode(fixture_bytes(f"{provider}/create_payment_response.xml"), answer_contract)
     )
     request_validator = _schema(document, path, "post", "request", "application/json")

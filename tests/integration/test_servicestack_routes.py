@@ -26,6 +26,7 @@ from paybridge.api import jsconfig
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
+from paybridge.codecs import servicestack_json
 from paybridge.operations import seams
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST
 from paybridge.providers.paylock.models import CREATE_PAYMENT
@@ -255,7 +256,7 @@ def _camel(values: Any) -> Any:
 
 def test_camel_case_members_are_read_as_servicestack_reads_them(ledger: Store, api: Api) -> None:
     attempt = plant_attempt(ledger)
-    payment = _camel(ss.to_json(CREATE_PAYMENT, body(Id=attempt)))
+    payment = _camel(servicestack_json.to_json(CREATE_PAYMENT, body(Id=attempt)))
 
     paylock = api.send("POST", "/paylock/api/CreatePayment", strict_json.encode(payment), **AUTH, **JSON)
     billiecart = billiecart_post(api, "/payments", _camel(CLAIM))

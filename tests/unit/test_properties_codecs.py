@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
-from paybridge.codecs import MalformedDocument, json, plainxml, soap, xml
+from paybridge.codecs import MalformedDocument, json, plainxml, servicestack_json, soap, xml
 from paybridge.codecs import datacontract as dc
 from paybridge.ledger import PaymentState
 from paybridge.money import MINOR_UNITS
@@ -487,7 +487,7 @@ def test_guids_and_flags_read_back_the_same_however_spelled(
     # a [Flags] value as its number, whether written as names or as that number.
     number = OUTCOME.combine([n for n, _ in flags])
     result = dc.Contract("R", paylock.NS, (dc.Member("PaymentId", dc.GUID), dc.Member("Outcome", OUTCOME)))
-    names = ss.flags_text(OUTCOME, number)
+    names = servicestack_json.flags_text(OUTCOME, number)
     for outcome in (names, names.lower(), number):
         body = json.encode({"PaymentId": spelling(guid), "Outcome": outcome})
         assert ss.decode(servicestack_request("json", body), result) == {"PaymentId": str(guid), "Outcome": number}

@@ -16,7 +16,7 @@ from paybridge.api import jsconfig as js
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import datacontract as dc
-from paybridge.codecs import json
+from paybridge.codecs import json, servicestack_json
 from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import OUTCOME, OUTCOME_VALUES
@@ -208,7 +208,7 @@ def test_a_camel_case_answer_is_the_same_answer_under_camel_case_names(values: d
     pascal_keys, camel_keys = _keys(json.decode(answer.body)), _keys(json.decode(camel.body))
     assert camel_keys == ["/".join(js.camel_case(p) for p in key.split("/")) for key in pascal_keys]
     # ServiceStack reads names without case: the camelCase answer reads back as the same values.
-    assert ss.from_json(CREATE_PAYMENT_RESULT, json.decode(camel.body)) == ss.from_json(
+    assert servicestack_json.from_json(CREATE_PAYMENT_RESULT, json.decode(camel.body)) == servicestack_json.from_json(
         CREATE_PAYMENT_RESULT, json.decode(answer.body)
     )
 
@@ -232,7 +232,9 @@ def test_a_flags_enum_is_its_number_in_json_and_its_names_in_xml() -> None:
 def test_a_flags_enum_is_read_from_its_number_its_digits_or_its_names(written: str, number: int) -> None:
     document = std_json.loads(f'{{"Result": {{"PaymentProcessingOutcome": {written}}}}}')
 
-    assert ss.from_json(CREATE_PAYMENT_RESULT, document) == {"Result": {"PaymentProcessingOutcome": number}}
+    assert servicestack_json.from_json(CREATE_PAYMENT_RESULT, document) == {
+        "Result": {"PaymentProcessingOutcome": number}
+    }
 
 
 @pytest.mark.parametrize("written", ["2", '"2"', "-1", '"Done, Nope"', '""', "1.5", "true"])
@@ -240,7 +242,7 @@ def test_a_value_no_flags_make_is_refused(written: str) -> None:
     document = std_json.loads(f'{{"Result": {{"PaymentProcessingOutcome": {written}}}}}')
 
     with pytest.raises(dc.InvalidMember, match="PaymentProcessingOutcome"):
-        ss.from_json(CREATE_PAYMENT_RESULT, document)
+        servicestack_json.from_json(CREATE_PAYMENT_RESULT, document)
 
 
 @pytest.mark.parametrize("number", [2, 3, -1, 1 << 30])

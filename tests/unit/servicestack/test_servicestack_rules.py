@@ -18,7 +18,7 @@ from test_datacontract_codec import (
 
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
-from paybridge.codecs import MalformedDocument, xml
+from paybridge.codecs import MalformedDocument, servicestack_json, xml
 from paybridge.codecs import datacontract as dc
 
 pytestmark = pytest.mark.unit
@@ -122,7 +122,7 @@ def test_a_response_round_trips_in_both_formats(fmt: ss.Format) -> None:
     if fmt == "xml":
         decoded = dc.decode(body, PAYLOCK_RESPONSE)
     else:
-        decoded = ss.from_json(PAYLOCK_RESPONSE, std_json.loads(body, parse_float=Decimal))
+        decoded = servicestack_json.from_json(PAYLOCK_RESPONSE, std_json.loads(body, parse_float=Decimal))
 
     expected = {**PAYLOCK_RESULT, "Result": dict(PAYLOCK_RESULT["Result"])}
     if fmt == "json":
@@ -139,7 +139,7 @@ def test_a_response_round_trips_in_both_formats(fmt: ss.Format) -> None:
     ],
 )
 def test_flags_are_written_as_enum_tostring(value: int, expected: str) -> None:
-    assert ss.flags_text(OUTCOME, value) == expected
+    assert servicestack_json.flags_text(OUTCOME, value) == expected
 
 
 def test_json_reading_is_case_insensitive_and_typed() -> None:
@@ -167,7 +167,7 @@ def test_json_reading_is_case_insensitive_and_typed() -> None:
 def test_json_flags_accept_names_and_numbers(json_value: str, expected: int) -> None:
     document = std_json.loads(f'{{"Result": {{"PaymentProcessingOutcome": {json_value}}}}}')
 
-    assert ss.from_json(PAYLOCK_RESPONSE, document) == {"Result": {"PaymentProcessingOutcome": expected}}
+    assert servicestack_json.from_json(PAYLOCK_RESPONSE, document) == {"Result": {"PaymentProcessingOutcome": expected}}
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,9 @@ def test_json_that_cannot_be_bound_names_the_field(body: bytes, field: str, mess
 
 def test_json_guid_reads_both_forms() -> None:
     for text in ("6f9619ff8b86d011b42d00c04fc964ff", "6F9619FF-8B86-D011-B42D-00C04FC964FF"):
-        assert ss.from_json(RESULT, {"PaymentId": text}) == {"PaymentId": "6f9619ff-8b86-d011-b42d-00c04fc964ff"}
+        assert servicestack_json.from_json(RESULT, {"PaymentId": text}) == {
+            "PaymentId": "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+        }
 
 
 def test_an_empty_body_is_no_values() -> None:

@@ -22,6 +22,7 @@ from paybridge.api import servicestack as ss
 from paybridge.api.auth import authenticate
 from paybridge.api.http import HttpRequest, HttpResponse, replied
 from paybridge.api.lengths import utf16_length
+from paybridge.codecs import servicestack_json
 from paybridge.idempotency import IdempotencyKey, InvalidIdempotencyKey, Reply, StoredResponse, answered, header_key
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment, ProblemCode, Receivable, Tenant
 from paybridge.money import minor_unit
@@ -108,7 +109,9 @@ def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
     def render(payment: Payment) -> StoredResponse:
         values = _result(payment, req, due)
         response = ss.respond(200, fmt, CREATE_PAYMENT_RESULT, values)
-        view = std_json.dumps(ss.to_json(CREATE_PAYMENT_RESULT, values), default=str, separators=(",", ":"))
+        view = std_json.dumps(
+            servicestack_json.to_json(CREATE_PAYMENT_RESULT, values), default=str, separators=(",", ":")
+        )
         return StoredResponse(200, response.media_type, response.body, view)
 
     command = replace(_command(req, tenant, keys, request_hash, attempt, gateway), check=check)
@@ -192,7 +195,7 @@ def _refusal(rejected: LedgerRejected, attempt: str) -> rules.Refusal:
 
 def _reply(reply: Reply, fmt: ss.Format) -> HttpResponse:
     def reencode(stored: StoredResponse, headers: Mapping[str, str]) -> HttpResponse:
-        values = ss.from_json(CREATE_PAYMENT_RESULT, std_json.loads(stored.view, parse_float=Decimal))
+        values = servicestack_json.from_json(CREATE_PAYMENT_RESULT, std_json.loads(stored.view, parse_float=Decimal))
         return ss.respond(stored.status, fmt, CREATE_PAYMENT_RESULT, values, headers)
 
     return replied(reply, ss.media_type_of(fmt), reencode)
