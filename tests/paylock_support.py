@@ -13,7 +13,7 @@ from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import servicestack_json
-from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.paylock.contract import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import OUTCOME
 from paybridge.store import Store
 from paybridge_local import paylock_demo

@@ -43,7 +43,7 @@ from conftest import TABLE, Answer, Api
 from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable
 from paybridge.ledger.model import HOLDS_ALLOCATIONS, PaymentState
 from paybridge.operations import seams, settlement
-from paybridge.providers.billiecart.packages import budget_id
+from paybridge.providers.billiecart.rules import budget_id
 from paybridge.providers.paylock import rules
 from paybridge.store import Store, client, payment_of
 from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo
@@ -156,7 +156,7 @@ def paylock_request(attempt_id: str, fingerprint: str, amount: Decimal, xml: boo
     """A Paylock card payment of `amount` on a collection attempt, with the card `fingerprint` names (its convenience
     fee charged on its own, through the fee gateway)."""
     from paybridge.api import servicestack as ss
-    from paybridge.providers.paylock.models import CREATE_PAYMENT
+    from paybridge.providers.paylock.contract import CREATE_PAYMENT
 
     payment = {
         "PaymentToken": "tok_approve",
@@ -201,7 +201,7 @@ def _billiecart(xml: bool) -> Callable[[int, Decimal], Request]:
 
 def emersion_request(n: int, amount: Decimal, invoice: int = 441449) -> Request:
     """A card payment of account 511596 (the seed's token: the sandbox approves it) on one of its invoices."""
-    from paybridge.providers.emersion.wsdl import NAMESPACE
+    from paybridge.providers.emersion.contract import NAMESPACE
 
     payment = (
         f'<ser:Payment account_id="511596" token="{emersion_demo.SEED_TOKEN}" payment_vanity_date="18/06/2014" '

@@ -2,7 +2,7 @@
 SPELLINGS, and the views of it a test may need), and a hypothesis strategy for any test number in any digits,
 grouped by any separators.
 
-api/cards.py reads a card number after NFKC with every Unicode decimal digit as 0-9 and any run of characters that
+cards.py reads a card number after NFKC with every Unicode decimal digit as 0-9 and any run of characters that
 are neither letters nor digits between groups; every spelling here must be found by it (tests/unit/test_cards.py
 checks the named ones, the strategy the ones it draws).
 """
@@ -19,8 +19,8 @@ from xml.etree import ElementTree
 from hypothesis import strategies as st
 
 from paybridge.api import servicestack as ss
-from paybridge.api.cards import holds_card_number
 from paybridge.api.http import HttpResponse
+from paybridge.cards import holds_card_number
 
 CARD = "4242424242424242"
 MASKED = "************4242"
@@ -85,7 +85,7 @@ SPELLINGS: dict[str, str] = {
 
 
 def digits_of(spelled: str) -> str:
-    """The digits a spelling holds, in ASCII, as api/cards.py reads them (NFKC per character, any decimal digit)."""
+    """The digits a spelling holds, in ASCII, as cards.py reads them (NFKC per character, any decimal digit)."""
     read = (unicodedata.normalize("NFKC", c) for c in spelled)
     return "".join(str(unicodedata.decimal(d)) for n in read for d in n if unicodedata.decimal(d, None) is not None)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paybridge.ledger import Tenant
-from paybridge.providers.billiecart.packages import CURRENCY, SalaryPackage, put_package, put_user
+from paybridge.providers.billiecart.rules import CURRENCY, SalaryPackage, put_package, put_user
 from paybridge.store import Store
 
 ORGANISATION = "harbour-health"

@@ -9,7 +9,7 @@ from typing import Any
 
 from paybridge.api.auth import hash_password
 from paybridge.ledger import Account, Receivable, ReceivableKind
-from paybridge.providers.crm.reference import account_refs, lookups
+from paybridge.providers.crm.catalogue import account_refs, lookups
 from paybridge.store import Store
 
 TENANT = "demo"

@@ -7,14 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from paybridge.ledger import Account, Receivable, ReceivableKind
-from paybridge.providers.emersion.models import PaymentMethod, payment_method_key
-from paybridge.providers.emersion.service import (
-    ACCOUNT_REF,
-    API_KEY_SCHEME,
-    USERNAME_TOKEN_SCHEME,
-    receivable_id,
-    username_token_secret,
-)
+from paybridge.providers.emersion.rules import ACCOUNT_REF, PaymentMethod, payment_method_key, receivable_id
+from paybridge.providers.emersion.service import API_KEY_SCHEME, USERNAME_TOKEN_SCHEME, username_token_secret
 from paybridge.store import Store
 
 TENANT = "demo"

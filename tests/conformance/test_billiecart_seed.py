@@ -11,7 +11,7 @@ from lxml import etree
 
 from conftest import Api, fixture_bytes, table_items
 from paybridge.codecs import datacontract
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.store import Store
 from paybridge_local import billiecart_demo as demo
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 from conftest import Api, fixture_bytes, table_items
 from paybridge.codecs import plainxml
-from paybridge.providers.caliq.errors import ITEMS
+from paybridge.providers.caliq.answer import ITEMS
 from paybridge.store import Store
 from paybridge_local import demo
 

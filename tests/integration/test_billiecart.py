@@ -11,7 +11,7 @@ from lxml import etree
 
 from conftest import Answer, Api, table_items, table_payments
 from paybridge.ledger import Payment
-from paybridge.providers.billiecart.packages import budget_id
+from paybridge.providers.billiecart.rules import budget_id
 from paybridge.store import Store, client
 from paybridge_local import billiecart_demo as demo
 from tests_support import changed

@@ -15,7 +15,7 @@ import pytest
 from conftest import Api
 from paybridge.operations import settlement
 from paybridge.providers.billiecart import payouts
-from paybridge.providers.billiecart.service import payment_values
+from paybridge.providers.billiecart.answer import payment_values
 from paybridge.store import Store, files
 from paybridge_local import billiecart_demo as demo
 from paybridge_local import server, template

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Api, table_payments
-from paybridge.providers.billiecart.packages import budget_id
+from paybridge.providers.billiecart.rules import budget_id
 from paybridge.store import Store
 from paybridge_local import billiecart_demo as demo
 

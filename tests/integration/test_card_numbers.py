@@ -1,4 +1,4 @@
-"""No card number, and no card security code, is accepted anywhere (issue 8; api/cards.py): every field that names a
+"""No card number, and no card security code, is accepted anywhere (issue 8; cards.py): every field that names a
 card or is kept as text refuses one with its provider's validation answer, before anything is written or charged,
 and the number is echoed neither in the answer nor in the logs."""
 

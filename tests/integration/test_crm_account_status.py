@@ -16,7 +16,7 @@ from hostile_support import gateway_calls, writes
 from conftest import Api
 from crm_support import TOKEN, create_body, outstanding, post
 from paybridge.ledger import Account
-from paybridge.providers.crm.reference import account_refs, lookups
+from paybridge.providers.crm.catalogue import account_refs, lookups
 from paybridge.store import Store
 from paybridge_local import crm_demo
 

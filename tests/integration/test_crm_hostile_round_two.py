@@ -19,7 +19,7 @@ from spellings_support import MASKED, OF_CARD, SPELLINGS
 
 from conftest import Answer, Api
 from crm_support import TOKEN, create_body, post
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 
 pytestmark = pytest.mark.integration
 ledger = module_ledger  # one table for the module: what is refused writes nothing (tests/hostile_support.py)

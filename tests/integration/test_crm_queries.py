@@ -17,8 +17,8 @@ import pytest
 from conftest import Answer, Api, fixture_bytes, table_items
 from crm_support import TOKEN, create_body, envelope, plant_token, post, shape
 from paybridge.ledger import Payment, PaymentState
+from paybridge.providers.crm.catalogue import lookups
 from paybridge.providers.crm.payments import payment_id_of
-from paybridge.providers.crm.reference import lookups
 from paybridge.store import Store, client, keys
 from paybridge_local import crm_demo, server, template
 

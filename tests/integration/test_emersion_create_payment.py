@@ -17,7 +17,7 @@ from lxml import etree
 from conftest import Answer, Api, fixture_bytes, reset_caches, table_items, table_payments
 from paybridge.ledger import Payment, PaymentState
 from paybridge.operations import retry, seams
-from paybridge.providers.emersion.wsdl import NAMESPACE
+from paybridge.providers.emersion.contract import NAMESPACE
 from paybridge.store import Store, client
 from paybridge_local import emersion_demo, server, template
 from paybridge_local.emersion_demo import DECLINE_TOKEN, DIRECT_DEBIT_TOKEN, FLAKY_TOKEN, SEED_TOKEN

@@ -16,11 +16,11 @@ from lxml import etree
 from spellings_support import SPELLINGS
 
 from conftest import Answer, Api, fixture_bytes
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 from paybridge.codecs import soap
 from paybridge.ledger import Account
-from paybridge.providers.emersion.service import ACCOUNT_REF
-from paybridge.providers.emersion.wsdl import NAMESPACE
+from paybridge.providers.emersion.contract import NAMESPACE
+from paybridge.providers.emersion.rules import ACCOUNT_REF
 from paybridge.store import Store
 from paybridge_local import demo, emersion_demo
 from tests_support import charges

@@ -16,7 +16,7 @@ from hostile_support import module_ledger, writes
 from lxml import etree
 
 from conftest import Answer, Api, table_items
-from paybridge.providers.emersion.wsdl import NAMESPACE as EMERSION_NS
+from paybridge.providers.emersion.contract import NAMESPACE as EMERSION_NS
 from paybridge_local import billiecart_demo, demo, emersion_demo, paylock_demo
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from paylock_support import ZERO_GUID, body, flags, outstanding, plant_attempt, 
 from conftest import Answer, Api
 from paybridge.api import servicestack as ss
 from paybridge.ledger import ACTIVE, Account
-from paybridge.providers.billiecart.packages import PACKAGE_REF, budget_id
+from paybridge.providers.billiecart.rules import PACKAGE_REF, budget_id
 from paybridge.providers.paylock import rules
 from paybridge.store import Store
 from paybridge_local import billiecart_demo, paylock_demo

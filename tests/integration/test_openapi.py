@@ -17,10 +17,10 @@ from conftest import fixture_bytes
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
 from paybridge.codecs import plainxml, servicestack_json
-from paybridge.providers.billiecart import models as billiecart
-from paybridge.providers.caliq.models import MakePaymentParams
-from paybridge.providers.crm import wire as crm_wire
-from paybridge.providers.paylock import models as paylock
+from paybridge.providers.billiecart import contract as billiecart
+from paybridge.providers.caliq.contract import MakePaymentParams
+from paybridge.providers.crm import seed_json as crm_wire
+from paybridge.providers.paylock import contract as paylock
 from paybridge_local import openapi, server, template
 
 pytestmark = pytest.mark.integration

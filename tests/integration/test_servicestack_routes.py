@@ -28,8 +28,8 @@ from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json as strict_json
 from paybridge.codecs import servicestack_json
 from paybridge.operations import seams
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST
-from paybridge.providers.paylock.models import CREATE_PAYMENT
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST
+from paybridge.providers.paylock.contract import CREATE_PAYMENT
 from paybridge.store import Store
 from paybridge_local import billiecart_demo
 

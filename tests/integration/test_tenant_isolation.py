@@ -31,17 +31,12 @@ from conftest import Answer, Api, table_items, table_payments
 from paybridge.api import servicestack as ss
 from paybridge.api.auth import hash_password
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
-from paybridge.providers.billiecart.packages import SalaryPackage, put_package, put_user
+from paybridge.providers.billiecart.rules import SalaryPackage, put_package, put_user
+from paybridge.providers.crm.catalogue import lookups
 from paybridge.providers.crm.payments import payment_id_for
-from paybridge.providers.crm.reference import lookups
-from paybridge.providers.emersion.service import (
-    ACCOUNT_REF,
-    API_KEY_SCHEME,
-    USERNAME_TOKEN_SCHEME,
-    receivable_id,
-    username_token_secret,
-)
-from paybridge.providers.emersion.wsdl import NAMESPACE as EMERSION_NS
+from paybridge.providers.emersion.contract import NAMESPACE as EMERSION_NS
+from paybridge.providers.emersion.rules import ACCOUNT_REF, receivable_id
+from paybridge.providers.emersion.service import API_KEY_SCHEME, USERNAME_TOKEN_SCHEME, username_token_secret
 from paybridge.store import Store, store
 from paybridge.store.errors import UsernameTaken
 from paybridge_local import billiecart_demo, crm_demo, demo, emersion_demo, paylock_demo, template

@@ -1,4 +1,4 @@
-"""What reads as a card number (api/cards.py): the networks' test numbers however typed, and nothing else that a
+"""What reads as a card number (cards.py): the networks' test numbers however typed, and nothing else that a
 gateway token, an order number or a date holds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from spellings_support import SPELLINGS
 
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 
 pytestmark = pytest.mark.unit
 

@@ -45,26 +45,21 @@ from paybridge.codecs import MalformedDocument, json, plainxml, servicestack_jso
 from paybridge.codecs import datacontract as dc
 from paybridge.ledger import PaymentState
 from paybridge.money import MINOR_UNITS
-from paybridge.providers.billiecart import models as billiecart
-from paybridge.providers.caliq import wire as caliq_wire
-from paybridge.providers.caliq.errors import ITEMS, InvalidRequest, make_payment_content
+from paybridge.providers.billiecart import contract as billiecart
+from paybridge.providers.caliq import answer as caliq_answers
+from paybridge.providers.caliq import request as caliq_request
+from paybridge.providers.caliq.answer import ITEMS, make_payment_content
+from paybridge.providers.caliq.contract import INT32_MAX, TRANSACTION_TYPES, MakePaymentParams
+from paybridge.providers.caliq.errors import InvalidRequest
 from paybridge.providers.caliq.errors import answer as caliq_answer
-from paybridge.providers.caliq.models import FIELD_NAMES, INT32_MAX, TRANSACTION_TYPES, MakePaymentParams
-from paybridge.providers.crm import requests as crm_requests
-from paybridge.providers.crm import views
-from paybridge.providers.crm.requests import DATE_FORMAT
+from paybridge.providers.crm import answer as views
+from paybridge.providers.crm import request as crm_requests
+from paybridge.providers.crm.contract import DATE_FORMAT
 from paybridge.providers.emersion import errors as emersion_errors
-from paybridge.providers.emersion.models import (
-    RESULT_CODES,
-    Invoice,
-    PaymentRequest,
-    payment_request,
-    payment_response,
-    result,
-)
-from paybridge.providers.emersion.service import BINDINGS, UNDERSTOOD
-from paybridge.providers.emersion.wsdl import NAMESPACE
-from paybridge.providers.paylock import models as paylock
+from paybridge.providers.emersion.answer import RESULT_CODES, payment_response, result
+from paybridge.providers.emersion.contract import NAMESPACE, Invoice, PaymentRequest
+from paybridge.providers.emersion.request import BINDINGS, UNDERSTOOD, payment_request
+from paybridge.providers.paylock import contract as paylock
 from paybridge.providers.paylock.outcomes import OUTCOME, OUTCOME_VALUES
 from tests_support import examples, new_payment
 
@@ -77,7 +72,7 @@ pytestmark = pytest.mark.unit
 # specials, the trailing-comma shapes CRM.COM's lenient reader removes outside strings, and characters beyond ASCII.
 XML_PIECES = ["<", ">", "&", '"', "'", "\t", "\n", "\r", "\r\n", " ", "]]>", "&amp;", "&#13;", "<![CDATA[", "é", "😀"]
 JSON_PIECES = [*XML_PIECES, "\\", '\\"', ",}", ",]", "\u00a0", "\u2028", "\x00", "\x1f", "\x7f"]
-# A card number is refused by every provider's validation (api/cards.py): no text here looks like one.
+# A card number is refused by every provider's validation (cards.py): no text here looks like one.
 _CARD_LIKE = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
 
 
@@ -263,8 +258,8 @@ def make_payment_params(text: st.SearchStrategy[str], min_transactions: int) -> 
 
 
 def caliq_read(body: bytes, kind: str) -> MakePaymentParams:
-    """MakePayment's own reading: the wire's decoding, then the model (service.make_payment)."""
-    raw = caliq_wire.decode(body, kind, "MakePaymentParams", {"PayTransaction"}, FIELD_NAMES)
+    """MakePayment's own reading: the body's decoding, then the model (request.validated, in request.read)."""
+    raw = caliq_request.decode(body, kind)
     return MakePaymentParams.model_validate(raw)
 
 
@@ -324,8 +319,8 @@ caliq_results = st.one_of(
 def test_caliq_results_read_back_in_json_and_xml(result: tuple[str, dict[str, Any]]) -> None:
     root, content = result
 
-    as_json = caliq_wire.respond(200, CALIQ_JSON, content, root, ITEMS).body
-    as_xml = caliq_wire.respond(200, CALIQ_XML, content, root, ITEMS).body
+    as_json = caliq_answers.respond(200, CALIQ_JSON, content, root, ITEMS).body
+    as_xml = caliq_answers.respond(200, CALIQ_XML, content, root, ITEMS).body
 
     assert json.decode(as_json) == content
     assert plainxml.decode(as_xml, root, set(ITEMS.values())) == expected_plain(content, root, ITEMS)

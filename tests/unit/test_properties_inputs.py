@@ -1,5 +1,5 @@
 """Properties of the two input rules every provider shares (issue 17), checked by hypothesis with Unicode input:
-the card-number detector (api/cards.py) finds a card however it is spelled and masks it in whatever text echoes it;
+the card-number detector (cards.py) finds a card however it is spelled and masks it in whatever text echoes it;
 the amount grammar (money.decimal_text) reads ASCII decimals exactly and nothing else.
 
 Deterministic (derandomize, no example database), as test_properties_money.py; HYPOTHESIS_EXAMPLES=<n> runs longer.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from paybridge.api.cards import MASK_EXACTLY_UP_TO, holds_card_number, is_card_number, masked
+from paybridge.cards import MASK_EXACTLY_UP_TO, holds_card_number, is_card_number, masked
 from paybridge.money import InvalidAmount, decimal_text, to_amount
 from tests_support import examples
 

@@ -1,9 +1,9 @@
-"""Caliq's document (seed 000): MakePayment, JSON or XML, and PaymentTypes. The request is providers/caliq/models.py's
+"""Caliq's document (seed 000): MakePayment, JSON or XML, and PaymentTypes. The request is providers/caliq/contract.py's
 MakePaymentParams, the model MakePayment validates with; its answers are modelled here."""
 
 from __future__ import annotations
 
-from paybridge.providers.caliq.models import MakePaymentParams
+from paybridge.providers.caliq.contract import MakePaymentParams
 from paybridge_local.openapi.operations import IDEMPOTENCY_KEY, JSON_TYPES, XML_TYPES, Answer, AnswerModel, Operation
 
 TITLE = "Caliq payments (seed 000)"

@@ -1,5 +1,5 @@
 """CRM.COM's document (seed 004): login and the payments operations. CRM.COM validates by hand
-(providers/crm/requests.py): its request models are written here from those rules."""
+(providers/crm/request.py): its request models are written here from those rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
+from paybridge.providers.crm.contract import IDENTIFIER_FIELDS
 from paybridge_local.openapi.operations import IDEMPOTENCY_KEY, Answer, AnswerModel, Number, Operation
 
 TITLE = "CRM.COM payments (seed 004)"
@@ -29,7 +29,7 @@ class _In(BaseModel):
 
 
 def _identifier(kind: str) -> type[BaseModel]:
-    """An `*_identifier` object: exactly one of its kind's fields (requests.identifier)."""
+    """An `*_identifier` object: exactly one of its kind's fields (request.identifier)."""
     fields: dict[str, Any] = {name: (str | None, None) for name in IDENTIFIER_FIELDS[kind]}
     model: type[BaseModel] = create_model(
         f"Crm{''.join(p.title() for p in kind.split('_'))}Identifier",
@@ -160,7 +160,7 @@ class CrmCancellation(AnswerModel):
 
 
 class CrmPayment(BaseModel):
-    """A payment as payments/show writes it (views.CrmPayment); fields_set keeps only the fields it names."""
+    """A payment as payments/show writes it (contract.CrmPayment); fields_set keeps only the fields it names."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -1,17 +1,17 @@
 """Paylock's document (seed 001): CreatePayment on a collection attempt, at its route and at ServiceStack's pre-defined
-routes, described from the DataContracts providers/paylock/models.py declares."""
+routes, described from the DataContracts providers/paylock/contract.py declares."""
 
 from __future__ import annotations
 
 from paybridge.api import servicestack as ss
-from paybridge.providers.paylock import models
+from paybridge.providers.paylock import contract
 from paybridge_local.openapi.servicestack import ERRORS, PREDEFINED_ERRORS, contract_model, predefined_routes, routes
 
 TITLE = "Paylock collection attempts (seed 001)"
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "description": "The biller's API key"}}
 
-_REQUEST = contract_model(models.CREATE_PAYMENT, False, "Paylock")
-_RESULT = contract_model(models.CREATE_PAYMENT_RESULT, True, "Paylock")
+_REQUEST = contract_model(contract.CREATE_PAYMENT, False, "Paylock")
+_RESULT = contract_model(contract.CREATE_PAYMENT_RESULT, True, "Paylock")
 _ERROR = contract_model(ss.ERROR_RESPONSE, True, "Paylock")
 # README's request against the local stack's demo data (paybridge_local/paylock_demo.py).
 _DEMO = {

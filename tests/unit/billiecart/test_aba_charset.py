@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spellings_support import CARD, SPELLINGS, spelled_cards
 
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 from paybridge.ledger import Payment, PaymentState, Tenant
 from paybridge.providers.billiecart import aba, payouts
-from paybridge.providers.billiecart.packages import SalaryPackage, put_package
+from paybridge.providers.billiecart.rules import SalaryPackage, put_package
 from paybridge.store import Store
 from paybridge_local import billiecart_demo
 from tests_support import examples

@@ -17,14 +17,15 @@ from spellings_support import AROUND, CARD, SPELLINGS, assert_refused_naming, sp
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
 from paybridge.codecs import MalformedDocument
-from paybridge.ledger import BusinessProblem, ProblemCode
+from paybridge.ledger import BusinessProblem, ProblemCode, Tenant
 from paybridge.providers.billiecart import aba, errors
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, OPERATIONS_NS
-from paybridge.providers.billiecart.validation import validate
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST, OPERATIONS_NS
+from paybridge.providers.billiecart.request import validate
 from tests_support import examples
 
 pytestmark = pytest.mark.unit
 
+TENANT = Tenant("demo", "Demo Pty Ltd", "AUD", {})
 VALID: dict[str, Any] = {
     "OrganisationId": "harbour-health",
     "SalaryPackageId": "SP-1001",
@@ -38,7 +39,7 @@ MEMBERS = list(VALID)
 
 def refused(values: dict[str, Any]) -> list[tuple[str, str]]:
     with pytest.raises(ss.ServiceStackError) as caught:
-        validate(values, None)
+        validate(values, TENANT)
     return [(e.field_name, e.error_code) for e in caught.value.errors]
 
 
@@ -73,7 +74,7 @@ def test_particulars_whose_lodgement_reference_is_a_card_number_are_refused() ->
 )
 def test_particulars_are_in_the_banks_character_set(particulars: str) -> None:
     with pytest.raises(ss.ServiceStackError) as caught:
-        validate({**VALID, "Particulars": particulars}, None)
+        validate({**VALID, "Particulars": particulars}, TENANT)
 
     (error,) = caught.value.errors
     assert (error.field_name, error.error_code) == ("Particulars", "RegularExpression")
@@ -84,7 +85,7 @@ def test_particulars_are_in_the_banks_character_set(particulars: str) -> None:
 def test_particulars_in_the_banks_character_set_are_kept_as_sent() -> None:
     particulars = "  Reimb. (car) 12/3 - A&B's + tolls, *paid*  "
 
-    assert validate({**VALID, "Particulars": particulars}, None).particulars == particulars
+    assert validate({**VALID, "Particulars": particulars}, TENANT).particulars == particulars
 
 
 def _bound(values: dict[str, Any], fmt: ss.Format) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def test_a_card_number_however_spelled_is_refused_in_any_member_and_never_shown(
 
     # When the request is bound and validated
     with pytest.raises((ss.ServiceStackError, MalformedDocument)) as caught:
-        validate(_bound(values, sent), None)
+        validate(_bound(values, sent), TENANT)
 
     # Then it is refused naming the member (its card-number rule, or the binder for an amount), and the answer
     # shows no card number

@@ -1,4 +1,4 @@
-"""Billiecart's text members: each has a MaximumLength (providers/billiecart/validation.py), counted in UTF-16 code
+"""Billiecart's text members: each has a MaximumLength (providers/billiecart/request.py), counted in UTF-16 code
 units as FluentValidation counts; at the limit the request is valid, one past it ServiceStack's 400 names the member
 with FluentValidation's MaximumLength error, and the value is not echoed, in JSON or XML."""
 
@@ -12,16 +12,19 @@ import pytest
 from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
 from paybridge.codecs.datacontract import TEXT
-from paybridge.idempotency import MAX_KEY_LENGTH
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
-from paybridge.providers.billiecart.validation import (
+from paybridge.idempotency import MAX_KEY_LENGTH, IdempotencyKey
+from paybridge.ledger import Tenant
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
+from paybridge.providers.billiecart.request import (
     MAX_ID_LENGTH,
     MAX_PARTICULARS_LENGTH,
+    OPERATION,
     validate,
 )
 
 pytestmark = pytest.mark.unit
 
+TENANT = Tenant("demo", "Demo Pty Ltd", "AUD", {})
 LIMITS = {
     "SalaryPackageId": MAX_ID_LENGTH,
     "Particulars": MAX_PARTICULARS_LENGTH,
@@ -54,7 +57,7 @@ def decoded(values: dict[str, Any], fmt: ss.Format) -> dict[str, Any]:
 
 def assert_too_long(values: dict[str, Any], name: str, limit: int, value: str, fmt: ss.Format) -> None:
     with pytest.raises(ss.ServiceStackError) as refused:
-        validate(values, None)
+        validate(values, TENANT)
 
     error = refused.value
     display = ss.display_name(name)
@@ -74,7 +77,7 @@ CASES = [
 ]
 
 
-# Particulars take only the bank file's characters (validation.py): no emoji; counted in UTF-16 units below.
+# Particulars take only the bank file's characters (request.py): no emoji; counted in UTF-16 units below.
 COMBINATIONS = [
     pytest.param(name, limit, *case.values, id=f"{name}-{limit}-{case.id}")
     for name, limit in LIMITS.items()
@@ -90,7 +93,7 @@ def test_a_member_at_its_limit_is_valid_and_one_past_it_is_refused(
 ) -> None:
     value, over = at(limit), past(limit)
 
-    params = validate(decoded({**VALID, name: value}, fmt), None)
+    params = validate(decoded({**VALID, name: value}, fmt), TENANT)
     kept = {
         "SalaryPackageId": params.salary_package_id,
         "Particulars": params.particulars,
@@ -111,15 +114,16 @@ def test_particulars_in_astral_characters_are_counted_in_utf16_units_and_refused
     assert_too_long(decoded({**VALID, "Particulars": over}, fmt), "Particulars", MAX_PARTICULARS_LENGTH, over, fmt)
     # At it: the bank's character set
     with pytest.raises(ss.ServiceStackError) as refused:
-        validate(decoded({**VALID, "Particulars": at}, fmt), None)
+        validate(decoded({**VALID, "Particulars": at}, fmt), TENANT)
     assert [(e.field_name, e.error_code) for e in refused.value.errors] == [("Particulars", "RegularExpression")]
 
 
 def test_the_idempotency_key_is_counted_in_utf16_units_too() -> None:
-    assert validate(VALID, "😀" * 127 + "k").idempotency_key is not None  # 255 units
+    key = "😀" * 127 + "k"  # 255 units
+    assert validate(VALID, TENANT, key).keys == (IdempotencyKey(OPERATION, key),)
 
     with pytest.raises(ss.ServiceStackError) as refused:
-        validate(VALID, "😀" * 128)  # 128 characters, 256 units
+        validate(VALID, TENANT, "😀" * 128)  # 128 characters, 256 units
 
     assert [(e.field_name, e.error_code, e.meta and e.meta["TotalLength"]) for e in refused.value.errors] == [
         ("Idempotency-Key", "Length", "256")

@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 
+from paybridge.api import servicestack as ss
+from paybridge.api.http import HttpRequest
 from paybridge.api.servicestack import ServiceStackError
-from paybridge.providers.billiecart.validation import gst_in, validate
+from paybridge.codecs import MalformedDocument
+from paybridge.idempotency import IdempotencyKey
+from paybridge.ledger import Tenant
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST
+from paybridge.providers.billiecart.request import OPERATION, gst_in, read, validate
 
 pytestmark = pytest.mark.unit
 
+TENANT = Tenant("demo", "Demo Pty Ltd", "AUD", {})
 VALID: dict[str, Any] = {
     "SalaryPackageId": "SP-1001",
     "Amount": Decimal("110.00"),
@@ -86,7 +93,7 @@ RULES = [
 @pytest.mark.parametrize(("changes", "field", "code", "message"), RULES)
 def test_each_rule_names_its_field(changes: dict[str, Any], field: str, code: str, message: str) -> None:
     with pytest.raises(ServiceStackError) as refused:
-        validate({**VALID, **changes}, None)
+        validate({**VALID, **changes}, TENANT)
 
     error = refused.value
     assert error.status == 400
@@ -97,7 +104,7 @@ def test_each_rule_names_its_field(changes: dict[str, Any], field: str, code: st
 
 def test_every_broken_rule_is_reported_in_the_order_of_the_fields() -> None:
     with pytest.raises(ServiceStackError) as refused:
-        validate({"Amount": Decimal("-1"), "GstAmount": Decimal("-1")}, "")
+        validate({"Amount": Decimal("-1"), "GstAmount": Decimal("-1")}, TENANT, "")
 
     assert [(e.field_name, e.error_code) for e in refused.value.errors] == [
         ("SalaryPackageId", "NotEmpty"),
@@ -111,7 +118,7 @@ def test_every_broken_rule_is_reported_in_the_order_of_the_fields() -> None:
 
 def test_an_idempotency_key_over_255_characters_is_refused() -> None:
     with pytest.raises(ServiceStackError) as refused:
-        validate(VALID, "k" * 256)
+        validate(VALID, TENANT, "k" * 256)
 
     assert [(e.field_name, e.error_code, e.message) for e in refused.value.errors] == [
         (
@@ -128,26 +135,62 @@ def test_an_idempotency_key_over_255_characters_is_refused() -> None:
 )
 def test_the_gst_contained_in_an_amount_is_a_eleventh_to_the_nearest_cent(amount: str, gst: str) -> None:
     assert gst_in(Decimal(amount)) == Decimal(gst)
-    params = validate({**VALID, "Amount": Decimal(amount), "GstAmount": Decimal(gst)}, None)
+    params = validate({**VALID, "Amount": Decimal(amount), "GstAmount": Decimal(gst)}, TENANT)
     assert (params.amount, params.gst_amount) == (Decimal(amount), Decimal(gst))
 
 
 def test_a_valid_request_is_kept_in_cents_with_trailing_zeros_ignored() -> None:
-    params = validate({**VALID, "Amount": Decimal("12.500"), "GstAmount": None, "Particulars": ""}, "key-1")
+    params = validate({**VALID, "Amount": Decimal("12.500"), "GstAmount": None, "Particulars": ""}, TENANT, "key-1")
 
     assert params.amount == Decimal("12.50")
     assert str(params.amount) == "12.50"
     assert params.gst_amount == Decimal("0.00")
     assert params.particulars is None
-    assert params.idempotency_key == "key-1"
+    assert params.keys == (IdempotencyKey(OPERATION, "key-1"),)
     assert params.organisation_id is None
 
 
 def test_an_absurd_amount_is_a_field_error_not_an_overflow() -> None:
     with pytest.raises(ServiceStackError) as refused:
-        validate({**VALID, "Amount": Decimal("1E+1000000"), "GstAmount": Decimal("1E+999")}, None)
+        validate({**VALID, "Amount": Decimal("1E+1000000"), "GstAmount": Decimal("1E+999")}, TENANT)
 
     assert [(e.field_name, e.error_code) for e in refused.value.errors] == [
         ("Amount", "ScalePrecision"),
         ("GstAmount", "ScalePrecision"),
     ]
+
+
+# --- the one pass: bound, then the request filters, then the validator (ServiceStack's order) --------------------
+
+
+def sent(body: bytes, path: str = "/payments", **headers: str) -> HttpRequest:
+    return HttpRequest("POST", path, {"content-type": "application/json", **headers}, {}, body)
+
+
+def not_authenticated() -> Tenant:
+    raise ServiceStackError(401, "Unauthorized", "Not Authenticated")
+
+
+def test_a_body_that_cannot_be_bound_is_refused_before_the_caller_is_asked() -> None:
+    with pytest.raises(MalformedDocument):
+        read(sent(b'{"Amount": "ten"}'), not_authenticated)
+
+
+def test_the_caller_is_refused_before_the_validator_runs() -> None:
+    with pytest.raises(ServiceStackError) as refused:
+        read(sent(b'{"Amount": -1}'), not_authenticated)
+
+    assert refused.value.status == 401
+
+
+def test_one_read_gives_the_callers_organisation_the_keys_and_a_hash_the_key_is_no_part_of() -> None:
+    body = ss.encode("json", CREATE_PAYMENT_REQUEST, VALID)
+    xml = HttpRequest(
+        "POST", "/payments", {"content-type": "application/xml"}, {}, ss.encode("xml", CREATE_PAYMENT_REQUEST, VALID)
+    )
+
+    keyed = read(sent(body, **{"idempotency-key": "key-1"}), lambda: TENANT)
+
+    assert keyed.tenant == TENANT and keyed.keys == (IdempotencyKey(OPERATION, "key-1"),)
+    assert keyed.request_hash == read(sent(body), lambda: TENANT).request_hash == read(xml, lambda: TENANT).request_hash
+    assert read(sent(body), lambda: TENANT).keys == ()

@@ -1,5 +1,5 @@
-"""Caliq against hostile input (issue 17), below the handler: numbers are ASCII as .NET reads them (models.py), member
-names match in ASCII case only (wire.py), a CVV is refused in any digits, and no error answer shows a card number,
+"""Caliq against hostile input (issue 17), below the handler: numbers are ASCII as .NET reads them (contract.py), member
+names match in ASCII case only (request.py), a CVV is refused in any digits, and no error answer shows a card number,
 in JSON or XML (errors.py, the one place Caliq's answers are written)."""
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from lxml import etree
 from pydantic import ValidationError
 from spellings_support import SPELLINGS
 
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 from paybridge.codecs import MalformedDocument
 from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
-from paybridge.providers.caliq import wire
-from paybridge.providers.caliq.errors import InvalidRequest, answer, model_state
-from paybridge.providers.caliq.models import FIELD_NAMES, MakePaymentParams
+from paybridge.providers.caliq import request
+from paybridge.providers.caliq.answer import is_xml
+from paybridge.providers.caliq.contract import MakePaymentParams
+from paybridge.providers.caliq.errors import InvalidRequest, UnsupportedMediaType, answer, model_state
 from tests_support import examples
 
 pytestmark = pytest.mark.unit
@@ -118,7 +119,7 @@ def test_an_amount_as_text_is_taken_only_as_ascii_digits_with_one_point(text: st
 
 def test_a_member_name_matches_ours_in_ascii_case_only() -> None:
     # str.lower() reads the Kelvin sign (U+212A) as "k": "api" + Kelvin + "ey" would have been the apiKey.
-    read = wire.decode(b'{"API\\u212aEY": "k1", "securitykey": "SK1"}', "application/json", ROOT, (), FIELD_NAMES)
+    read = request.decode(b'{"API\\u212aEY": "k1", "securitykey": "SK1"}', "application/json")
 
     assert read == {"API\u212aEY": "k1", "SecurityKey": "SK1"}
 
@@ -170,7 +171,7 @@ def test_an_account_number_of_ten_characters_can_hold_a_card_number() -> None:
 def shown(kind: str, exc: Exception) -> str:
     response = answer(exc, kind)
     text = response.body.decode()
-    if wire.is_xml(kind):
+    if is_xml(kind):
         etree.fromstring(response.body)  # still well-formed
     return text
 
@@ -193,7 +194,7 @@ def test_model_state_keys_and_messages_show_a_card_number_masked(kind: str, spel
     [
         lambda v: MalformedDocument(f"duplicate key 'x{v}'"),
         lambda v: MalformedDocument(f"the element c{v} appears more than once"),
-        lambda v: wire.UnsupportedMediaType(f"application/x-{v}"),
+        lambda v: UnsupportedMediaType(f"application/x-{v}"),
         lambda v: LedgerRejected([BusinessProblem(ProblemCode.UNKNOWN_RECEIVABLE, f"invoice {v}")]),
     ],
     ids=["duplicate member", "duplicate element", "media type", "issue's extra data"],
@@ -210,7 +211,7 @@ def test_an_account_that_is_not_active_is_a_make_payment_issue(kind: str) -> Non
     response = answer(LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_NOT_ACTIVE)]), kind)
 
     assert response.status == 200
-    if wire.is_xml(kind):
+    if is_xml(kind):
         issue = etree.fromstring(response.body).find("MakePaymentDataData/MakePaymentIssues/MakePaymentIssue")
         assert issue is not None
         assert (issue.findtext("ID"), issue.findtext("Message")) == ("7", "Customer account is not active")

@@ -1,4 +1,4 @@
-"""Caliq's text fields: each has seed 000's "Max length" (providers/caliq/models.py), counted in UTF-16 code units
+"""Caliq's text fields: each has seed 000's "Max length" (providers/caliq/contract.py), counted in UTF-16 code units
 as Web API's [StringLength] counts; at the limit MakePaymentParams is valid, one past it the 400's ModelState names
 the field in Web API's words, and the value is not echoed, in JSON or XML."""
 
@@ -12,10 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from paybridge.codecs import json, plainxml
-from paybridge.providers.caliq import wire
-from paybridge.providers.caliq.errors import InvalidRequest, answer, model_state
-from paybridge.providers.caliq.models import (
-    FIELD_NAMES,
+from paybridge.providers.caliq import request
+from paybridge.providers.caliq.answer import is_xml
+from paybridge.providers.caliq.contract import (
     MAX_ACCOUNT_NO_LENGTH,
     MAX_AUTH_NUMBER_LENGTH,
     MAX_SECURITY_KEY_LENGTH,
@@ -23,6 +22,7 @@ from paybridge.providers.caliq.models import (
     MAX_VENDOR_TX_CODE_LENGTH,
     MakePaymentParams,
 )
+from paybridge.providers.caliq.errors import InvalidRequest, answer, model_state
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +57,7 @@ def test_every_text_field_but_the_api_key_has_a_limit() -> None:
 
 
 def body(params: dict[str, Any], kind: str) -> bytes:
-    if wire.is_xml(kind):
+    if is_xml(kind):
         # XmlSerializer's shape: <PayTransactions> holds the <PayTransaction> elements.
         content = {**params, "PayTransactions": params["PayTransactions"]["PayTransaction"]}
         return plainxml.encode(ROOT, content, {"PayTransactions": "PayTransaction"})
@@ -65,8 +65,8 @@ def body(params: dict[str, Any], kind: str) -> bytes:
 
 
 def model_state_of(params: dict[str, Any], kind: str) -> dict[str, list[str]]:
-    """The request as make_payment reads it: decoded in its format, then validated; {} when it is valid."""
-    raw = wire.decode(body(params, kind), kind, ROOT, {"PayTransaction"}, FIELD_NAMES)
+    """The request as request.read reads it: decoded in its format, then validated; {} when it is valid."""
+    raw = request.decode(body(params, kind), kind)
     try:
         MakePaymentParams.model_validate(raw)
     except ValidationError as exc:

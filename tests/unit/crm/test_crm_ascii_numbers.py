@@ -1,5 +1,5 @@
 """CRM.COM's amounts and udf floats are ASCII (issue 17): Python's Decimal() reads 0.01 in any script's digits, with
-underscores or an exponent; providers/crm/requests.py reads only an optional sign, digits 0-9 and one ".". Properties
+underscores or an exponent; providers/crm/request.py reads only an optional sign, digits 0-9 and one ".". Properties
 over every script's decimal digits, and over any text."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paybridge.providers.crm.errors import CrmError
-from paybridge.providers.crm.requests import amount, number
+from paybridge.providers.crm.request import amount, number
 from tests_support import examples
 
 pytestmark = pytest.mark.unit

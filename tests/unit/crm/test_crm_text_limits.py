@@ -1,5 +1,5 @@
 """CRM.COM's strings on every payment write (create, pay_invoice, pay_bill, post, reject, cancel): notes and
-issue_reason at most 4000 characters, the udf strings 255, every identifier's value 255 (providers/crm/requests.py),
+issue_reason at most 4000 characters, the udf strings 255, every identifier's value 255 (providers/crm/contract.py),
 counted in Unicode code points. At the limit the operation gets past its validation to the store; one past it,
 400 INVALID_PARAMETER names the parameter and the limit, not the value, and the store is never reached.
 
@@ -16,11 +16,15 @@ import pytest
 
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.ledger import Tenant
-from paybridge.providers.crm import calls, changes, service
-from paybridge.providers.crm import requests as crm_requests
+from paybridge.providers.crm import changes, service, tokens
+from paybridge.providers.crm.contract import (
+    IDENTIFIER_FIELDS,
+    MAX_IDENTIFIER_LENGTH,
+    MAX_NOTES_LENGTH,
+    MAX_TEXT_LENGTH,
+    UDF_STRINGS,
+)
 from paybridge.providers.crm.errors import CrmError
-from paybridge.providers.crm.reference import IDENTIFIER_FIELDS
-from paybridge.providers.crm.requests import MAX_IDENTIFIER_LENGTH, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
 
 pytestmark = pytest.mark.unit
 
@@ -56,14 +60,14 @@ VALID: dict[str, dict[str, Any]] = {
         "type_identifier": {"name": "Payment Cancellation"},
     },
 }
-UDF_STRINGS = {name: MAX_TEXT_LENGTH for name in crm_requests.UDF_STRINGS}
+UDF_TEXTS = {name: MAX_TEXT_LENGTH for name in UDF_STRINGS}
 TEXTS: dict[str, dict[str, int]] = {
-    "create": {"notes": MAX_NOTES_LENGTH, **UDF_STRINGS},
-    "pay_invoice": {"notes": MAX_NOTES_LENGTH, **UDF_STRINGS},
-    "pay_bill": {"notes": MAX_NOTES_LENGTH, **UDF_STRINGS},
+    "create": {"notes": MAX_NOTES_LENGTH, **UDF_TEXTS},
+    "pay_invoice": {"notes": MAX_NOTES_LENGTH, **UDF_TEXTS},
+    "pay_bill": {"notes": MAX_NOTES_LENGTH, **UDF_TEXTS},
     "post": {},
     "reject": {},
-    "cancel": {"notes": MAX_NOTES_LENGTH, "issue_reason": MAX_NOTES_LENGTH, **UDF_STRINGS},
+    "cancel": {"notes": MAX_NOTES_LENGTH, "issue_reason": MAX_NOTES_LENGTH, **UDF_TEXTS},
 }
 _BOOK_IDENTIFIERS = {
     "accounts_receivable_identifier": "accounts_receivable",
@@ -88,7 +92,7 @@ IDENTIFIERS: dict[str, dict[str, str]] = {
 
 @pytest.fixture(autouse=True)
 def _no_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    caller = calls.Caller(Tenant("t", "T", "EUR", {}), {"username": "JackH", "user_id": "U1"})
+    caller = tokens.Caller(Tenant("t", "T", "EUR", {}), {"username": "JackH", "user_id": "U1"})
 
     def reached(*_: Any) -> Any:
         raise CrmError(REACHED_THE_STORE, "REACHED_THE_STORE", "validated; nothing written")

@@ -1,5 +1,5 @@
 """Emersion against hostile input (issue 17), below the handler: an envelope that holds two requests is no request
-(codecs/soap.py), ids and amounts are ASCII (providers/emersion/models.py), and no Fault shows a card number
+(codecs/soap.py), ids and amounts are ASCII (providers/emersion/request.py), and no Fault shows a card number
 (providers/emersion/errors.py, the one place every Fault is written)."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from lxml import etree
 from spellings_support import SPELLINGS
 
 from conftest import fixture_bytes
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 from paybridge.codecs import MalformedDocument, soap
 from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
+from paybridge.providers.emersion.contract import NAMESPACE
 from paybridge.providers.emersion.errors import EmersionError, answer
-from paybridge.providers.emersion.models import payment_request
-from paybridge.providers.emersion.wsdl import NAMESPACE
+from paybridge.providers.emersion.request import payment_request
 from tests_support import examples
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from paybridge.providers.emersion.contract import MAX_TOKEN, NAMESPACE
 from paybridge.providers.emersion.errors import EmersionError, answer
-from paybridge.providers.emersion.models import MAX_TOKEN, payment_request
-from paybridge.providers.emersion.wsdl import NAMESPACE
+from paybridge.providers.emersion.request import payment_request
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,5 @@
-"""providers/paylock/request.py and fees.py: defaults, the request's hash in either format, the fee's own charge."""
+"""providers/paylock/request.py and fees.py: defaults, the one pass from an HTTP request (the attempt from the route
+or the DTO, the key), the request's hash in either format, the fee's own charge."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from paybridge.api.http import HttpRequest
 from paybridge.codecs.datacontract import InvalidMember
 from paybridge.gateways import reset_gateways
 from paybridge.gateways.sandbox import SandboxGateway
+from paybridge.idempotency import IdempotencyKey
 from paybridge.ledger import Payment, PaymentState, Tenant
 from paybridge.providers.paylock import fees, rules
-from paybridge.providers.paylock.models import CREATE_PAYMENT
-from paybridge.providers.paylock.request import DEFAULT_PAYOR, attempt_id, read
+from paybridge.providers.paylock.contract import CREATE_PAYMENT
+from paybridge.providers.paylock.request import DEFAULT_PAYOR, OPERATION, attempt_id, read, validate
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +36,7 @@ MINIMAL: dict[str, Any] = {
 
 
 def test_defaults_of_a_minimal_request() -> None:
-    req = read(MINIMAL, PATH, TENANT)
+    req = validate(MINIMAL, ATTEMPT, TENANT)
 
     assert (req.method, req.is_fee_payment, req.fee, req.amount) == ("CC", False, Decimal("0.00"), Decimal("50.00"))
     assert req.card_type == "visa"  # the seed's spelling, whatever the case sent
@@ -45,14 +47,14 @@ def test_defaults_of_a_minimal_request() -> None:
 def test_the_tenant_may_set_its_own_payor_defaults() -> None:
     tenant = Tenant("t", "T", "USD", {"paylock": {"payor_defaults": {"Country": "CA", "State": "ON"}}})
 
-    req = read({**MINIMAL, "Payor": {"FirstName": "J", "LastName": "A", "City": "Toronto"}}, PATH, tenant)
+    req = validate({**MINIMAL, "Payor": {"FirstName": "J", "LastName": "A", "City": "Toronto"}}, ATTEMPT, tenant)
 
     assert (req.payor["Country"], req.payor["State"], req.payor["City"]) == ("CA", "ON", "Toronto")
     assert req.defaulted == ("Address", "State", "Country", "Email")
 
 
 def test_cash_needs_no_card() -> None:
-    req = read({**MINIMAL, "PaymentMethod": "cp", "CardType": None, "LastFour": None}, PATH, TENANT)
+    req = validate({**MINIMAL, "PaymentMethod": "cp", "CardType": None, "LastFour": None}, ATTEMPT, TENANT)
 
     assert req.is_cash and req.charged == Decimal("50.00")
 
@@ -62,21 +64,61 @@ def test_cash_needs_no_card() -> None:
     [("2.50", False, "52.50"), ("2.50", True, "50.00"), ("0", True, "50.00")],
 )
 def test_what_the_payments_own_charge_takes(fee: str, separate: bool, charged: str) -> None:
-    req = read({**MINIMAL, "ConvenienceFee": Decimal(fee), "IsFeePayment": separate}, PATH, TENANT)
+    req = validate({**MINIMAL, "ConvenienceFee": Decimal(fee), "IsFeePayment": separate}, ATTEMPT, TENANT)
 
     assert req.charged == Decimal(charged)
+
+
+def sent(values: dict[str, Any], fmt: ss.Format = "json", path: str = PATH, **headers: str) -> HttpRequest:
+    kind = "application/xml" if fmt == "xml" else "application/json"
+    body = ss.encode(fmt, CREATE_PAYMENT, values)
+    return HttpRequest("POST", path, {"content-type": kind, **headers}, {}, body)
 
 
 def test_the_same_request_in_json_and_xml_has_the_same_hash() -> None:
     values = {**MINIMAL, "CardType": "visa", "Fingerprint": "fp", "IsFeePayment": False}
     hashes = set()
-    for fmt, kind in (("json", "application/json"), ("xml", "application/xml")):
-        body = ss.encode(fmt, CREATE_PAYMENT, values)  # type: ignore[arg-type]
-        decoded = ss.decode(HttpRequest("POST", PATH, {"content-type": kind}, {}, body), CREATE_PAYMENT)
-        hashes.add(read(decoded, PATH, TENANT).request_hash())
+    for fmt in ("json", "xml"):
+        hashes.add(read(sent(values, fmt), TENANT).request_hash)  # type: ignore[arg-type]
 
     assert len(hashes) == 1
-    assert read({**values, "PaymentAmount": Decimal("51")}, PATH, TENANT).request_hash() not in hashes
+    assert validate({**values, "PaymentAmount": Decimal("51")}, ATTEMPT, TENANT).request_hash not in hashes
+
+
+def test_one_read_gives_the_attempt_the_keys_and_a_hash_the_key_is_no_part_of() -> None:
+    req = read(sent(MINIMAL, **{"idempotency-key": "key-1"}), TENANT)
+
+    assert req.attempt_id == ATTEMPT
+    assert req.keys == (IdempotencyKey(OPERATION, "key-1"),)
+    assert req.request_hash == read(sent(MINIMAL), TENANT).request_hash
+    assert read(sent(MINIMAL), TENANT).keys == ()
+
+
+def test_at_a_predefined_route_the_attempt_is_the_dtos_id_from_the_body_or_the_query() -> None:
+    from_body = read(sent({**MINIMAL, "Id": ATTEMPT.upper()}, path="/json/reply/CreatePayment"), TENANT)
+    from_query = read(replace(sent(MINIMAL, path="/api/CreatePayment"), query={"id": ATTEMPT}), TENANT)
+    named_none = read(sent(MINIMAL, "xml", path="/xml/reply/CreatePayment"), TENANT)
+
+    assert (from_body.attempt_id, from_query.attempt_id) == (ATTEMPT, ATTEMPT)
+    assert named_none.attempt_id == "00000000-0000-0000-0000-000000000000"  # Guid.Empty: no attempt (404)
+
+
+def test_a_path_id_that_is_no_guid_is_refused_before_the_body_is_read() -> None:
+    with pytest.raises(InvalidMember) as caught:
+        read(HttpRequest("POST", "/collectionattempts/abc/payments", {}, {}, b"{not json"), TENANT)
+
+    assert caught.value.field == "Id"
+
+
+def test_the_idempotency_keys_error_comes_after_the_fields_and_on_its_own() -> None:
+    too_long = {"idempotency-key": "k" * 256}
+    with pytest.raises(ss.ServiceStackError) as fields:
+        read(sent({**MINIMAL, "PaymentToken": ""}, **too_long), TENANT)
+    with pytest.raises(ss.ServiceStackError) as key:
+        read(sent(MINIMAL, **too_long), TENANT)
+
+    assert [e.field_name for e in fields.value.errors] == ["PaymentToken"]
+    assert [(e.field_name, e.error_code) for e in key.value.errors] == [("Idempotency-Key", "Length")]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from paybridge.ledger import Payment, PaymentState, Receivable, ReceivableKind, Tenant
 from paybridge.providers.paylock import rules
 from paybridge.providers.paylock.outcomes import NONE, OUTCOME_VALUES, Outcome
-from paybridge.providers.paylock.request import PaymentRequest, read
+from paybridge.providers.paylock.request import PaymentRequest, validate
 from paybridge_local import paylock_demo
 
 pytestmark = pytest.mark.unit
@@ -22,7 +22,6 @@ NOW = 1_800_000_000
 ATTEMPT = "3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c"
 TENANT = Tenant("t", "T", "USD", paylock_demo.SETTINGS)
 SETTINGS: dict[str, Any] = paylock_demo.SETTINGS["paylock"]
-PATH = f"/collectionattempts/{ATTEMPT}/payments"
 
 
 def request(**changes: Any) -> PaymentRequest:
@@ -35,7 +34,7 @@ def request(**changes: Any) -> PaymentRequest:
         "Fingerprint": "fp-1",
     }
     values.update(changes)
-    return read({k: v for k, v in values.items() if v is not None}, PATH, TENANT)
+    return validate({k: v for k, v in values.items() if v is not None}, ATTEMPT, TENANT)
 
 
 def attempt(journal: Sequence[tuple[str, str, int]] = (), **data: Any) -> rules.CollectionAttempt:

@@ -14,12 +14,13 @@ from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest
 from paybridge.codecs.datacontract import TEXT
 from paybridge.ledger import Tenant
-from paybridge.providers.paylock.models import CREATE_PAYMENT, PAYOR
-from paybridge.providers.paylock.request import MAX_LENGTHS, read
+from paybridge.providers.paylock.contract import CREATE_PAYMENT, PAYOR
+from paybridge.providers.paylock.request import MAX_LENGTHS, validate
 
 pytestmark = pytest.mark.unit
 
-PATH = "/collectionattempts/3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c/payments"
+ATTEMPT = "3f2b8c4e-9a1d-4e6f-b7c2-5d8e9f0a1b2c"
+PATH = f"/collectionattempts/{ATTEMPT}/payments"
 TENANT = Tenant("t", "T", "USD", {})
 VALID: dict[str, Any] = {
     "PaymentToken": "tok_approve",
@@ -63,7 +64,7 @@ def decoded(values: dict[str, Any], fmt: ss.Format) -> dict[str, Any]:
 
 def refused(values: dict[str, Any]) -> ss.ServiceStackError:
     with pytest.raises(ss.ServiceStackError) as caught:
-        read(values, PATH, TENANT)
+        validate(values, ATTEMPT, TENANT)
     return caught.value
 
 
@@ -91,7 +92,7 @@ def test_a_member_at_its_limit_is_read_and_one_past_it_is_refused(name: str, lim
     value = at_limit(name, limit)
     over = value + "x" if name != "Payor.Email" else "e" + value
 
-    read(decoded(with_value(name, value), fmt), PATH, TENANT)
+    validate(decoded(with_value(name, value), fmt), ATTEMPT, TENANT)
     assert_too_long(refused(decoded(with_value(name, over), fmt)), name, limit, over, fmt)
 
 
@@ -107,7 +108,7 @@ def test_astral_characters_count_two_utf16_units(name: str, fmt: ss.Format) -> N
     value, over = _astral(limit, 0), _astral(limit, 1)
     assert len(over) <= limit  # fewer characters than the limit: only UTF-16 counting refuses it
 
-    request = read(decoded(with_value(name, value), fmt), PATH, TENANT)
+    request = validate(decoded(with_value(name, value), fmt), ATTEMPT, TENANT)
     assert value in (request.token, request.fingerprint, request.gateway_name, *request.payor.values())
     assert_too_long(refused(decoded(with_value(name, over), fmt)), name, limit, over, fmt)
 

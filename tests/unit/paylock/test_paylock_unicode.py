@@ -19,9 +19,9 @@ from paybridge.codecs import MalformedDocument
 from paybridge.codecs.datacontract import InvalidMember
 from paybridge.ledger import Receivable, ReceivableKind, Tenant
 from paybridge.providers.paylock import errors, rules
-from paybridge.providers.paylock.models import CREATE_PAYMENT
+from paybridge.providers.paylock.contract import CREATE_PAYMENT
 from paybridge.providers.paylock.outcomes import Outcome
-from paybridge.providers.paylock.request import CARD_CHECKED, attempt_id, read
+from paybridge.providers.paylock.request import CARD_CHECKED, attempt_id, validate
 from paybridge_local import paylock_demo
 from tests_support import examples
 
@@ -43,7 +43,7 @@ KELVIN = "\u212a"  # the Kelvin sign: str.lower() makes it "k"
 
 def refused(**changes: Any) -> list[tuple[str, str]]:
     with pytest.raises(ss.ServiceStackError) as caught:
-        read({**VALID, **changes}, PATH, TENANT)
+        validate({**VALID, **changes}, ATTEMPT, TENANT)
     return [(e.field_name, e.error_code) for e in caught.value.errors]
 
 
@@ -72,7 +72,7 @@ def test_the_enumerations_are_their_ascii_spellings(member: str, value: str) -> 
 
 
 def test_ascii_case_and_xmls_white_space_are_still_forgiven() -> None:
-    req = read({**VALID, "CardType": " DANKORT\t", "PaymentMethod": "\ndc "}, PATH, TENANT)
+    req = validate({**VALID, "CardType": " DANKORT\t", "PaymentMethod": "\ndc "}, ATTEMPT, TENANT)
 
     assert (req.card_type, req.method) == ("dankort", "DC")
 
@@ -80,7 +80,7 @@ def test_ascii_case_and_xmls_white_space_are_still_forgiven() -> None:
 def test_values_are_kept_as_sent_but_for_xmls_white_space() -> None:
     payor = {"FirstName": "\u00a0Jordan", "LastName": "Avery\u3000", "City": " \u00a0 ", "Note": "\tpaid\n"}
 
-    req = read({**VALID, "PaymentToken": "\u2007tok_approve", "Payor": payor}, PATH, TENANT)
+    req = validate({**VALID, "PaymentToken": "\u2007tok_approve", "Payor": payor}, ATTEMPT, TENANT)
 
     assert req.token == "\u2007tok_approve"  # forwarded to the gateway as sent, not as another token
     assert (req.payor["FirstName"], req.payor["LastName"], req.payor["Note"]) == ("\u00a0Jordan", "Avery\u3000", "paid")
@@ -129,7 +129,7 @@ def test_a_paths_id_holding_a_card_number_is_refused_as_one(path_id: str) -> Non
 def test_a_chargeback_phone_in_other_digits_is_the_same_phone() -> None:
     # paylock_demo's chargeback phone is "+1 (555) 010-9999"; \D kept fullwidth digits, so this one passed.
     phone = "+\uff11 (\uff15\uff15\uff15) \u0660\u0661\u0660-\u0669\u0669\u0669\u0669"
-    req = read({**VALID, "Payor": {**VALID["Payor"], "Phone": phone}}, PATH, TENANT)
+    req = validate({**VALID, "Payor": {**VALID["Payor"], "Phone": phone}}, ATTEMPT, TENANT)
     attempt = rules.CollectionAttempt.of(ATTEMPT, {"gateways": paylock_demo.GATEWAYS, "main": "TSYS"}, {})
     due = Receivable("t", "c", "a", ReceivableKind.COLLECTION, Decimal(250), Decimal(250), "USD")
 
@@ -196,7 +196,7 @@ def test_a_card_number_however_spelled_is_refused_in_any_member_and_never_shown(
 
     # When the request is bound and read
     with pytest.raises((ss.ServiceStackError, MalformedDocument)) as caught:
-        read(_bound(_with(member, value), sent), PATH, TENANT)
+        validate(_bound(_with(member, value), sent), ATTEMPT, TENANT)
 
     # Then it is refused naming the member (its card-number rule, its length, or the binder for an amount), and
     # the answer shows no card number

@@ -17,8 +17,8 @@ from paybridge.api import servicestack as ss
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.codecs import datacontract as dc
 from paybridge.codecs import json, servicestack_json
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
-from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
+from paybridge.providers.paylock.contract import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
 from paybridge.providers.paylock.outcomes import OUTCOME, OUTCOME_VALUES
 
 pytestmark = pytest.mark.unit

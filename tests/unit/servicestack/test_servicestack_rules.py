@@ -201,6 +201,33 @@ def test_an_empty_body_is_no_values() -> None:
     assert ss.decode(HttpRequest("POST", "/payments", {"content-type": "application/xml"}), BILLIECART_REQUEST) == {}
 
 
+@pytest.mark.parametrize(
+    ("path", "bound"),
+    [
+        ("/payments", {"Amount": Decimal("0")}),  # a documented route: the body alone
+        ("/api/CreatePaymentRequest", {"Amount": Decimal("10.50"), "BudgetCategory": "Car"}),
+        ("/json/reply/CreatePaymentRequest", {"Amount": Decimal("10.50"), "BudgetCategory": "Car"}),
+    ],
+)
+def test_the_query_is_bound_on_a_predefined_route_only(path: str, bound: dict[str, Any]) -> None:
+    request = HttpRequest("POST", path, {}, {"amount": "10.50", "BudgetCategory": "Car"}, b'{"Amount": 0}')
+
+    assert ss.bind(request, BILLIECART_REQUEST) == bound
+
+
+@pytest.mark.parametrize(
+    ("sent", "key", "lengths"),
+    [(None, None, []), ("k", "k", []), ("😀" * 127 + "k", "😀" * 127 + "k", []), ("😀" * 128, None, ["256"])],
+)
+def test_the_idempotency_key_is_1_to_255_utf16_units(sent: str | None, key: str | None, lengths: list[str]) -> None:
+    errors: list[ss.FieldError] = []
+
+    assert ss.idempotency_key(sent, errors) == key
+    assert [(e.field_name, e.error_code, (e.meta or {})["TotalLength"]) for e in errors] == [
+        ("Idempotency-Key", "Length", n) for n in lengths
+    ]
+
+
 # --- errors ------------------------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
-"""ServiceStack's wire rules (seeds 001 Paylock, 003 Billiecart): format selection, JSON conventions, ResponseStatus,
-?jsconfig, the pre-defined routes.
+"""ServiceStack's wire rules (seeds 001 Paylock, 003 Billiecart): format selection, binding a request DTO, JSON
+conventions, ResponseStatus, ?jsconfig, the pre-defined routes, the Idempotency-Key as both count it.
 
 How to use it (one contract description, see codecs/datacontract.py, serves both formats):
 
@@ -7,7 +7,8 @@ How to use it (one contract description, see codecs/datacontract.py, serves both
 
     @ss.serving(REQUEST, RESPONSE, answer)            # the provider's error map: answer(exc, fmt) -> HttpResponse
     def create_payment(request: HttpRequest, fmt: ss.Format) -> HttpResponse:
-        values = ss.decode(request, REQUEST)          # dict by the request's Content-Type (JSON default)
+        values = ss.bind(request, REQUEST)            # dict by the request's Content-Type (JSON default)
+        key = ss.idempotency_key(request.header("idempotency-key"), field_errors)
         ...
         return ss.respond(200, fmt, RESPONSE, {...})  # HttpResponse in ServiceStack's JSON or DataContract XML
         # raise ss.http_error(404, "..."), ss.validation_error([...]): the error map answers them with
@@ -26,6 +27,7 @@ that is not the operation's DTO (matched without case, as ServiceStack's operati
 405 NotImplementedException "The operation '{name}' does not exist for this service", in an ErrorResponse.
 `bind_query` fills the DTO's scalar members the body left null or at their default from query parameters of the
 same name (without case), as GenericHandler does: a DTO whose documented route has a path parameter takes it so.
+`bind` is the DTO as ServiceStack binds it: the body (`decode`), then the query on a pre-defined route.
 
 JSON conventions: codecs/servicestack_json.py (ServiceStack.Text's, for a contract: `to_json`, `from_json`).
 
@@ -59,9 +61,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from paybridge.api import jsconfig
-from paybridge.api.cards import masked
 from paybridge.api.http import HttpRequest, HttpResponse, query_value
+from paybridge.api.lengths import utf16_length
 from paybridge.api.negotiation import choose, media_type
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument, datacontract, json, servicestack_json
 from paybridge.codecs.datacontract import (
     BOOLEAN,
@@ -79,7 +82,7 @@ from paybridge.codecs.datacontract import (
     Scalar,
 )
 from paybridge.codecs.servicestack_json import from_json, to_json
-from paybridge.idempotency import MAX_KEY_LENGTH
+from paybridge.idempotency import MAX_KEY_LENGTH, InvalidIdempotencyKey, header_key
 
 Format = Literal["json", "xml"]
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
@@ -260,6 +263,13 @@ def decode(request: HttpRequest, contract: Contract) -> dict[str, Any]:
     return from_json(contract, document)
 
 
+def bind(request: HttpRequest, contract: Contract) -> dict[str, Any]:
+    """The request DTO's values as ServiceStack binds them: the body in its format (`decode`), and on a pre-defined
+    route the query's parameters where the body left a member null or at its default (`bind_query`)."""
+    values = decode(request, contract)
+    return values if predefined(request.path) is None else bind_query(request, contract, values)
+
+
 def encode(fmt: Format, contract: Contract, values: Mapping[str, Any]) -> bytes:
     if fmt == "xml":
         return datacontract.encode(contract, values)
@@ -328,7 +338,7 @@ class FieldError:
     meta: Mapping[str, str] | None = None
 
     def values(self) -> dict[str, Any]:
-        # Every text an error answer carries is masked (api/cards.py): a value echoed in a message, a PropertyValue
+        # Every text an error answer carries is masked (cards.py): a value echoed in a message, a PropertyValue
         # in Meta or a member name of a body may hold a card number, which no answer shows.
         meta = None if self.meta is None else {k: masked(v) for k, v in self.meta.items()}
         return {
@@ -433,8 +443,19 @@ def idempotency_key_error(length: int) -> FieldError:
     return field_error("Length", "Idempotency-Key", message, MinLength=1, MaxLength=limit, TotalLength=length)
 
 
+def idempotency_key(value: str | None, errors: list[FieldError]) -> str | None:
+    """The Idempotency-Key header's value (`HttpRequest.header("idempotency-key")`) as ServiceStack's two take it:
+    1 to MAX_KEY_LENGTH UTF-16 code units (paybridge.idempotency.header_key); None when none is sent, and when it is
+    out of bounds, its Length error then added to `errors`."""
+    try:
+        return header_key(value, utf16_length)
+    except InvalidIdempotencyKey as exc:
+        errors.append(idempotency_key_error(exc.length))
+        return None
+
+
 def card_number_error(field_name: str) -> FieldError:
-    """The field holds a card number (api/cards.py): a Must() rule's 400, without the value (never echoed)."""
+    """The field holds a card number (cards.py): a Must() rule's 400, without the value (never echoed)."""
     return field_error("Predicate", field_name, f"'{display_name(field_name)}' must not hold a card number.")
 
 

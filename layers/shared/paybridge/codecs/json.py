@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from paybridge.api.cards import masked
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument
 
 MAX_BYTES = 1_000_000

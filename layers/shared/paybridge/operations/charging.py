@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from paybridge.gateways import (
     ChargeRequest,
@@ -74,6 +75,21 @@ def charged(gateway: str, request: ChargeRequest) -> tuple[GatewayResult | None,
     except (GatewayRejected, UnknownGateway) as exc:
         return None, {"outcome": "rejected", "message": str(exc)}
     return result, _answer(result)
+
+
+def linked(payment: Payment, suffix: str, amount: Decimal, charge: Charge, description: str) -> dict[str, str]:
+    """A charge linked to a payment on the payment's card (Paylock's convenience fee), through `charge.gateway`,
+    with `<payment id>-<suffix>` as the gateway's idempotency key, so a retry or a resumed request never charges it
+    twice: what the payment keeps of the answer (`charged`)."""
+    request = ChargeRequest(
+        payment_id=f"{payment.payment_id}-{suffix}",
+        amount=amount,
+        currency=payment.currency,
+        token=charge.token,
+        description=description,
+        gateway_account=charge.gateway_account,
+    )
+    return charged(charge.gateway, request)[1]
 
 
 def attempt(payment: Payment) -> tuple[PaymentState, Payment]:

@@ -18,7 +18,7 @@ Descriptive record (type 0)              Detail record (type 1)                 
                                            113-120 withholding tax, cents, zeros
 
 What goes to the bank is what was given, or nothing: a text field holds the file's character set (CHARACTERS) and no
-card number (api/cards.py), else the file is refused (AbaError), never converted (NFKD once turned fullwidth digits
+card number (cards.py), else the file is refused (AbaError), never converted (NFKD once turned fullwidth digits
 into ASCII ones, a card number sent to the bank). Long text is cut to its field, as the layout says. Numbers are
 ASCII digits. Every field of every record is checked before the file is written; an error names the field, never
 its value.
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 
 RECORD_LENGTH = 120
 EOL = "\r\n"

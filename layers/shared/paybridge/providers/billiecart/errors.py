@@ -11,7 +11,7 @@ from paybridge.api.http import HttpResponse, handler_for
 from paybridge.codecs import MalformedDocument
 from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.ledger import BusinessProblem, ProblemCode
-from paybridge.providers.billiecart.models import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST, CREATE_PAYMENT_RESPONSE
 from paybridge.store import StoreUnavailable
 
 _RETRY = {"Retry-After": "1"}

@@ -19,7 +19,7 @@ from paybridge.config import settings
 from paybridge.ledger import Payment, Tenant
 from paybridge.observability import logger
 from paybridge.providers.billiecart import aba
-from paybridge.providers.billiecart.packages import PROVIDER
+from paybridge.providers.billiecart.rules import PROVIDER
 from paybridge.store import Store, store
 from paybridge.store.files import put_file, read_file
 

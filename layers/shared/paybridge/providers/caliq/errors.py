@@ -1,6 +1,6 @@
 """Caliq's error catalogue and its one error map: every exception a Caliq operation can meet, and its answer.
 
-No answer shows a card number (api/cards.py): the texts an answer repeats (ModelState keys and messages, a
+No answer shows a card number (cards.py): the texts an answer repeats (ModelState keys and messages, a
 decoder's message naming a member or an element, a media type, a MakePaymentIssue's ExtraData) are masked here,
 where every answer is written, not where each error is raised."""
 
@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse, handler_for
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs.plainxml import escaped
 from paybridge.idempotency import MAX_KEY_LENGTH, IdempotencyKeyReused, InvalidIdempotencyKey, RequestInFlight, TryAgain
 from paybridge.ledger import BusinessProblem, LedgerRejected, ProblemCode
-from paybridge.providers.caliq import wire
+from paybridge.providers.caliq.answer import ITEMS, is_xml, make_payment_content, respond
 from paybridge.store import StoreUnavailable
 
 # MakePaymentIssue IDs: the seed shows the shape (ID, Message, ExtraData) but no catalogue; this one is ours,
@@ -51,6 +51,10 @@ class InvalidRequest(Exception):
 
 class Unauthorised(Exception):
     """401: the apiKey is missing or is not a key of any tenant."""
+
+
+class UnsupportedMediaType(Exception):
+    """A body in a format Caliq does not read (415, as Web API answers when no formatter can read it)."""
 
 
 _MESSAGES: Mapping[str, str] = {
@@ -95,7 +99,7 @@ def _error(
     ModelState with its card numbers masked."""
     message = masked(message)
     shown = {masked(name): [masked(m) for m in messages] for name, messages in (state or {}).items()}
-    if wire.is_xml(kind):
+    if is_xml(kind):
         # HttpError writes each ModelState key as an element name, encoded as XmlConvert.EncodeLocalName does.
         fields = "".join(
             f"<{_xml_name(name)}>{escaped(''.join(messages))}</{_xml_name(name)}>" for name, messages in shown.items()
@@ -106,7 +110,7 @@ def _error(
     content: dict[str, Any] = {"Message": message}
     if state is not None:
         content["ModelState"] = shown
-    return wire.respond(status, kind, content, "Error", headers=headers)
+    return respond(status, kind, content, "Error", headers=headers)
 
 
 def _message(
@@ -127,7 +131,7 @@ def _xml_name(name: str) -> str:
 def _rejected(exc: Exception, kind: str) -> HttpResponse:
     # seed 000: business problems are a 200 with OK false and the MakePaymentIssues; nothing was written.
     assert isinstance(exc, LedgerRejected)
-    return wire.respond(200, kind, make_payment_content([issue(p) for p in exc.problems]), "MakePaymentResults", ITEMS)
+    return respond(200, kind, make_payment_content([issue(p) for p in exc.problems]), "MakePaymentResults", ITEMS)
 
 
 def _malformed(exc: Exception, kind: str) -> HttpResponse:
@@ -139,19 +143,12 @@ def _unsupported(exc: Exception, kind: str) -> HttpResponse:
     return _message(415, message)(exc, kind)
 
 
-ITEMS = {"MakePaymentIssues": "MakePaymentIssue", "PaymentTypes": "PaymentType"}
-
-
-def make_payment_content(issues: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"MakePaymentDataData": {"OK": not issues, "MakePaymentIssues": issues}}
-
-
 _RETRY = {"Retry-After": "1"}
 _KEY_LENGTH = f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters."
 ERROR_MAP: Mapping[type[Exception], Callable[[Exception, str], HttpResponse]] = {
     InvalidRequest: _invalid,
     MalformedDocument: _malformed,
-    wire.UnsupportedMediaType: _unsupported,
+    UnsupportedMediaType: _unsupported,
     Unauthorised: _message(401, "Authorization has been denied for this request."),
     LedgerRejected: _rejected,
     InvalidIdempotencyKey: lambda exc, kind: _invalid(InvalidRequest({"Idempotency-Key": [_KEY_LENGTH]}), kind),

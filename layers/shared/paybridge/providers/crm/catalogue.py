@@ -1,17 +1,35 @@
-"""The objects a CRM.COM request names, as the tenant's reference catalogue holds them (reference.py says by which
-fields each kind is named), and what they allow: the card a payment method charges, whether an accounts receivable
-takes payments."""
+"""CRM.COM's reference data: the objects its identifiers name, kept per tenant in the store's reference catalogue.
+
+Each kind is found by the identifier fields the seed's examples use for it (seed 004; contract.IDENTIFIER_FIELDS):
+`lookups` gives the fields an object is indexed by, `account_ref` the references of an accounts receivable's ledger
+account, and `resolve` (`named_objects` on what a read found) the objects a request names.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from paybridge.ledger import ACTIVE, BusinessProblem, LedgerRejected, ProblemCode
-from paybridge.operations.charging import Charge
-from paybridge.providers.crm.errors import missing, not_found
-from paybridge.providers.crm.requests import Identifier
+from paybridge.providers.crm.contract import IDENTIFIER_FIELDS
+from paybridge.providers.crm.errors import not_found
+from paybridge.providers.crm.request import Identifier
 from paybridge.store import Store
+
+
+def lookups(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
+    return {f: str(data[f]) for f in IDENTIFIER_FIELDS[kind] if data.get(f) is not None}
+
+
+def account_ref(field: str, value: str) -> tuple[str, str]:
+    """The ledger account reference of an accounts receivable named by `field` (Store.put_account): by id the one a
+    payment names its account by, by number or name one that lets a payment's first read see the account's status
+    before it knows the id."""
+    return ("crm.accounts_receivable" if field == "id" else f"crm.accounts_receivable.{field}", value)
+
+
+def account_refs(receivable: Mapping[str, Any]) -> dict[str, str]:
+    """Every reference of an accounts receivable's ledger account, one per identifier field it has."""
+    return dict(account_ref(field, value) for field, value in lookups("accounts_receivable", receivable).items())
 
 
 def resolve(db: Store, tenant_id: str, wanted: list[Identifier]) -> dict[str, dict[str, Any]]:
@@ -30,29 +48,3 @@ def named_objects(
             raise not_found(w.parameter)
         resolved[w.parameter] = data
     return resolved
-
-
-def card_charge(
-    method: Mapping[str, Any], card: Mapping[str, Any] | None, receivable: Mapping[str, Any]
-) -> Charge | None:
-    """The charge a payment method linked with a payment gateway makes on the card; None for a method without one."""
-    gateway = method.get("payment_gateway")
-    if not gateway:
-        return None
-    # seed 004: card_identifier is "mandatory if the specified payment method is linked with a payment gateway
-    # system", and "the retrieved cards are filtered based on the cards owned by the accounts receivable owner".
-    if card is None:
-        raise missing("card_identifier")
-    if card.get("owner_id") != receivable["account_owner"]["id"]:
-        raise not_found("card_identifier")
-    return Charge(str(gateway), str(card["token"]))
-
-
-def refuse_inactive(receivable: Mapping[str, Any] | None, *, account_inactive: bool = False) -> None:
-    """An accounts receivable that is not active takes no payment and has none posted: its own life_cycle_state in
-    the catalogue is not ACTIVE (seed 004 shows ACTIVE, line 186), or its ledger account's status is not
-    (`account_inactive`, read from the account's reference item: Store.put_account). Refused as the ledger refuses
-    an account whose status is not ACTIVE (ProblemCode.ACCOUNT_NOT_ACTIVE: errors._PROBLEMS)."""
-    state = receivable.get("life_cycle_state", ACTIVE) if receivable is not None else ACTIVE
-    if account_inactive or state != ACTIVE:
-        raise LedgerRejected([BusinessProblem(ProblemCode.ACCOUNT_NOT_ACTIVE)])

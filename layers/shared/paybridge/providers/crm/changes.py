@@ -1,8 +1,9 @@
 """CRM.COM's changes of an existing payment (seed 004): POST payments/post, payments/reject and payments/cancel.
 
-Each reads its parameters, finds the payment as payments/show does, and hands `operations.change_payment` a decision
-and a renderer: the key is judged, the change decided on the payment as it then is, and the payment's move, its
-allocations' effect, new numbers and the key's answer are written in one transaction.
+Each reads its request once (request.read_*), finds the payment as payments/show does, and hands
+`operations.change_payment` a decision (the refusals are rules.py's) and a renderer (answer.py): the key is judged,
+the change decided on the payment as it then is, and the payment's move, its allocations' effect, new numbers and
+the key's answer are written in one transaction.
 """
 
 from __future__ import annotations
@@ -15,57 +16,34 @@ from decimal import Decimal
 from typing import Any
 
 from paybridge.api.http import HttpRequest, HttpResponse
-from paybridge.codecs import json as strict_json
-from paybridge.idempotency import StoredResponse, TryAgain
+from paybridge.idempotency import TryAgain
 from paybridge.ledger import BusinessProblem, LedgerRejected, Payment, PaymentState, ProblemCode
 from paybridge.observability import count
 from paybridge.operations import charging, finishing
 from paybridge.operations.change_payment import Change, ChangePayment, change_payment
 from paybridge.operations.charging import instrument
-from paybridge.providers.crm import views
-from paybridge.providers.crm.calls import caller_of, idempotency_keys, reply, request_hash, with_error_map
-from paybridge.providers.crm.catalogue import card_charge, named_objects, refuse_inactive, resolve
-from paybridge.providers.crm.errors import JSON, CrmError, invalid, not_found, wrong_state
-from paybridge.providers.crm.payments import PROVIDER, accounts_receivable_of, as_crm, find_payment, render_summary
-from paybridge.providers.crm.requests import DATE_FORMAT, MAX_NOTES_LENGTH, Identifier, body, identifier, text, udfs
+from paybridge.providers.crm import rules
+from paybridge.providers.crm.answer import render_cancel, render_change, reply
+from paybridge.providers.crm.catalogue import account_ref, named_objects, resolve
+from paybridge.providers.crm.contract import DATE_FORMAT, POSTED
+from paybridge.providers.crm.errors import CrmError, not_found, with_error_map
+from paybridge.providers.crm.payments import PROVIDER, accounts_receivable_of, find_payment
+from paybridge.providers.crm.request import Identifier, read_cancel, read_post, read_reject
+from paybridge.providers.crm.tokens import caller_of
 from paybridge.store import AllocationConflict, CompletionConflict, Store, store
 
-# The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
-_CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED, PaymentState.SETTLED})
-# A payment cancellation's financial transaction type (the seed's example names "Payment Cancellation").
-_CANCELLATION_CLASSIFICATION = "PAYMENT_CANCELLATION"
-
-
-# ---- what the three share ----------------------------------------------------------------------------------
-
-
-def _stored(data: Any) -> StoredResponse:
-    encoded = strict_json.encode(views.envelope(data))
-    return StoredResponse(200, JSON, encoded, encoded.decode())
-
-
-def _render_payment(change: Change) -> StoredResponse:
-    return render_summary(change.payment)
-
-
-def _shown_state(payment: Payment) -> str:
-    # A cancelled payment shows POSTED (seed 004's cancel example); a refusal says what it really is.
-    if payment.state is PaymentState.CANCELLED:
-        return "CANCELLED"
-    if payment.state is PaymentState.RECEIVED:
-        return "being posted: its card is being charged"
-    return as_crm(payment).life_cycle_state
+# ---- what post and its hold read ---------------------------------------------------------------------------
 
 
 def _gateway_of(
     db: Store, payment: Payment, also: Sequence[tuple[str, str, str]] = ()
 ) -> tuple[Mapping[str, Any] | None, str | None, Mapping[tuple[str, str, str], dict[str, Any] | None], bool]:
     """The payment's method as the catalogue holds it now, and the gateway it charges cards through (the payment
-    keeps its method without the gateway: service._book); with the objects `also` names and whether the payment's
+    keeps its method without the gateway: rules.take); with the objects `also` names and whether the payment's
     ledger account is inactive (its reference item's status: Store.put_account), in the same read."""
     method_key = ("payment_method", "id", str(payment.details["payment_method"]["id"]))
-    account_ref = ("crm.accounts_receivable", str(payment.details["accounts_receivable"]["id"]))
-    seen = db.snapshot(payment.tenant_id, (), [account_ref], (), [method_key, *also])
+    ledger_account = account_ref("id", str(payment.details["accounts_receivable"]["id"]))
+    seen = db.snapshot(payment.tenant_id, (), [ledger_account], (), [method_key, *also])
     method = seen.references[method_key]
     gateway = method.get("payment_gateway") if method else None
     return method, str(gateway) if gateway else None, seen.references, bool(seen.inactive)
@@ -95,8 +73,7 @@ class _Posting:
         elif finishing.being_posted(payment):
             held = payment  # its post was interrupted after its hold: finished now
         else:
-            # seed 004: "Only payments in draft state can be specified."
-            raise wrong_state("posted", _shown_state(payment), "DRAFT")
+            raise rules.not_draft("posted", payment)
         charged = self._charged(held, now)
         return self._posted(charged.to(PaymentState.POSTED, now), PaymentState.RECEIVED)
 
@@ -116,12 +93,12 @@ class _Posting:
         if method is None:
             raise not_found("payment_method")  # the payment's method left the catalogue: who charges is unknown
         # No payment is posted to an accounts receivable that is not active (nor its card charged).
-        refuse_inactive(found.get(owner.key), account_inactive=inactive)
+        rules.refuse_inactive(found.get(owner.key), account_inactive=inactive)
         if gateway is None:
             return None
         objects = named_objects(found, wanted)
         card = objects.get("card_identifier") or payment.details.get("card")
-        charge = card_charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
+        charge = rules.card_charge(method, card, objects[owner.parameter])  # no card: card_identifier missing
         assert charge is not None
         held = replace(payment, gateway=charge.gateway, instrument=instrument(charge)).to(PaymentState.RECEIVED, now)
         try:
@@ -134,7 +111,7 @@ class _Posting:
             current = self.db.payment(payment.tenant_id, payment.payment_id)
             if current is None or current.state is PaymentState.DRAFT:
                 raise TryAgain("the payment changed while it was being posted") from None
-            raise wrong_state("posted", _shown_state(current), "DRAFT") from None
+            raise rules.not_draft("posted", current) from None
         return held
 
     def _charged(self, held: Payment, now: datetime) -> Payment:
@@ -156,18 +133,12 @@ class _Posting:
 @with_error_map
 def post(request: HttpRequest) -> HttpResponse:
     """POST payments/post: a DRAFT becomes POSTED, its planned allocations taken (seed 004)."""
-    params = body(request)
-    caller = caller_of(params)
-    wanted = identifier(params, "payment_identifier", "payment", required=True)
-    assert wanted is not None
-    # Ours (docs/decisions.md): a DRAFT whose method has a gateway names the card to charge when it is posted.
-    card = identifier(params, "card_identifier", "card", required=False)
-    keys = idempotency_keys(request, "payments/post")
+    req = read_post(request, caller_of)
     db = store()
-    payment = find_payment(db, caller.tenant.tenant_id, wanted)
-    command = ChangePayment(
-        caller.tenant, keys, request_hash(params), payment, _Posting(db, card).decide, _render_payment
-    )
+    payment = find_payment(db, req.caller.tenant.tenant_id, req.payment)
+    # Ours (docs/decisions.md): a DRAFT whose method has a gateway names the card to charge when it is posted.
+    decide = _Posting(db, req.card).decide
+    command = ChangePayment(req.caller.tenant, req.keys, req.request_hash, payment, decide, render_change)
     # A document paid meanwhile: AllocationConflict, OUTSTANDING_AMOUNT_EXCEEDED, nothing posted (docs/decisions.md).
     answer = change_payment(command, db)
     if not answer.replayed:
@@ -181,25 +152,21 @@ def post(request: HttpRequest) -> HttpResponse:
 @with_error_map
 def reject(request: HttpRequest) -> HttpResponse:
     """POST payments/reject: a DRAFT becomes REJECTED, with its rejection reason (seed 004)."""
-    params = body(request)
-    caller = caller_of(params)
-    tenant_id = caller.tenant.tenant_id
-    wanted = identifier(params, "payment_identifier", "payment", required=True)
-    reason = identifier(params, "rejection_reason_identifier", "rejection_reason", required=True)
-    assert wanted is not None and reason is not None
-    keys = idempotency_keys(request, "payments/reject")
+    req = read_reject(request, caller_of)
+    tenant_id = req.caller.tenant.tenant_id
     db = store()
-    payment = find_payment(db, tenant_id, wanted)
-    rejection_reason = resolve(db, tenant_id, [reason])["rejection_reason_identifier"]
+    payment = find_payment(db, tenant_id, req.payment)
+    rejection_reason = resolve(db, tenant_id, [req.reason])["rejection_reason_identifier"]
 
     def decide(current: Payment) -> Change:
         if current.state is not PaymentState.DRAFT:
-            # seed 004: "Only payments in draft state can be specified."
-            raise wrong_state("rejected", _shown_state(current), "DRAFT")
+            raise rules.not_draft("rejected", current)
         moved = current.to(PaymentState.REJECTED, datetime.now(UTC))
         return Change(replace(moved, details={**moved.details, "rejection_reason": rejection_reason}), current.state)
 
-    answer = change_payment(ChangePayment(caller.tenant, keys, request_hash(params), payment, decide, _render_payment))
+    answer = change_payment(
+        ChangePayment(req.caller.tenant, req.keys, req.request_hash, payment, decide, render_change)
+    )
     if not answer.replayed:
         count("PaymentsRejected", PROVIDER)
     return reply(answer)
@@ -212,38 +179,15 @@ def reject(request: HttpRequest) -> HttpResponse:
 def cancel(request: HttpRequest) -> HttpResponse:
     """POST payments/cancel: "A payment cancellation is created and posted to cancel the specified payment"
     (seed 004). The payment's allocations are given back to its invoices and bills."""
-    params = body(request)
-    caller = caller_of(params)
-    tenant_id = caller.tenant.tenant_id
-    wanted = identifier(params, "payment_identifier", "payment", required=True)
-    assert wanted is not None
-    named = [
-        w
-        for w in (
-            identifier(params, "type_identifier", "type", required=True),
-            identifier(params, "category_identifier", "category", required=False),
-        )
-        if w is not None
-    ]
-    fields: dict[str, Any] = {
-        "notes": text(params, "notes", max_length=MAX_NOTES_LENGTH),
-        "issue_reason": text(params, "issue_reason", max_length=MAX_NOTES_LENGTH),
-        **udfs(params),
-    }
-    keys = idempotency_keys(request, "payments/cancel")
+    req = read_cancel(request, caller_of)
+    caller, tenant_id = req.caller, req.caller.tenant.tenant_id
     db = store()
-    payment = find_payment(db, tenant_id, wanted)
-    objects = resolve(db, tenant_id, named)
-    cancellation_type = objects["type_identifier"]
-    if cancellation_type.get("classification", _CANCELLATION_CLASSIFICATION) != _CANCELLATION_CLASSIFICATION:
-        raise invalid("type_identifier", "not a payment cancellation type")
+    payment = find_payment(db, tenant_id, req.payment)
+    objects = resolve(db, tenant_id, req.named)
+    cancellation_type = rules.cancellation_type(objects)
 
     def decide(current: Payment) -> Change:
-        if current.state not in _CANCELLABLE:
-            raise wrong_state("cancelled", _shown_state(current), "POSTED")
-        if current.gateway is not None or current.gateway_reference is not None:
-            # Ours (docs/decisions.md): the money went through a gateway; giving it back is a refund there.
-            raise invalid("payment_identifier", "card payments are refunded, not cancelled")
+        rules.refuse_cancel(current)
         now = datetime.now(UTC)
         at = now.strftime(DATE_FORMAT)
         cancellation_id = uuid.uuid4().hex.upper()  # 32 upper-case hex digits, as CRM.COM ids
@@ -254,7 +198,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
             # Its own numbering: the seed's cancellation is number 35, reference 26, beside payment 102/117.
             "number": str(db.next_number(tenant_id, "crm.cancellation_number")),
             "reference_number": str(db.next_number(tenant_id, "crm.cancellation_reference_number")),
-            "life_cycle_state": "POSTED",  # "created and posted" (seed 004)
+            "life_cycle_state": POSTED,  # "created and posted" (seed 004)
             "payment_amount": current.amount,
             "currency": current.currency,
             "issued_on": at,
@@ -262,7 +206,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
             "type": cancellation_type,
             "category": objects.get("category_identifier"),
             "created_by_user_id": caller.user_id,
-            **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()},
+            **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in req.fields.items()},
         }
         # Kept beside the payment, in the same transaction as its move (Store.change).
         item = db.crm_cancellation_item(tenant_id, cancellation_id, data)
@@ -270,20 +214,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
         moved = current.to(PaymentState.CANCELLED, now)
         return Change(replace(moved, details={**moved.details, "cancellation": link}), current.state, puts=[item])
 
-    def render(change: Change) -> StoredResponse:
-        item = change.puts[0]
-        cancellation = views.CrmPaymentCancellation(
-            id=item["id"],
-            number=item["number"],
-            reference_number=item["reference_number"],
-            life_cycle_state=item["life_cycle_state"],
-            payment_amount=item["payment_amount"],
-            issued_on=item["issued_on"],
-            posted_on=item["posted_on"],
-        )
-        return _stored(views.cancel_object(as_crm(change.payment), cancellation))
-
-    answer = change_payment(ChangePayment(caller.tenant, keys, request_hash(params), payment, decide, render))
+    answer = change_payment(ChangePayment(caller.tenant, req.keys, req.request_hash, payment, decide, render_cancel))
     if not answer.replayed:
         count("PaymentsCancelled", PROVIDER)
     return reply(answer)

@@ -1,7 +1,7 @@
 """CRM.COM's error envelope and its one error map (seed 004 shows only the OK envelope; the codes and HTTP statuses
 below are ours, documented in docs/decisions.md).
 
-Every answer is written by `envelope`, which masks any card number in its message and description (api/cards.py):
+Every answer is written by `envelope`, which masks any card number in its message and description (cards.py):
 an error that names a value, a member name (an identifier's unknown field, a fields_set entry, a duplicate key) or
 the decoder's complaint shows a card number as `************4242`, whatever path raised it."""
 
@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from paybridge.api.cards import masked
-from paybridge.api.http import HttpResponse, handler_for
+from paybridge.api.http import HttpResponse, answering, handler_for
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs import json as strict_json
 from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
@@ -151,3 +151,7 @@ def answer(exc: Exception) -> HttpResponse:
     if isinstance(exc, StoreUnavailable | TryAgain | RequestInFlight):
         return HttpResponse(response.status, response.body, response.media_type, {"Retry-After": "1"})
     return response
+
+
+# An operation whatever it raises is answered by `answer`, CRM.COM's one error map.
+with_error_map = answering(answer)

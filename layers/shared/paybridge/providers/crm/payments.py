@@ -1,22 +1,14 @@
-"""CRM.COM's payments in the ledger (seed 004): their ids, finding one, and how one shows: as it was made, with
-the accounts receivable, invoices and bills it names as they are now (`current`), and in the answer kept for its keys
-(`render_summary`)."""
+"""CRM.COM's payments in the ledger (seed 004): their ids, finding one, and reading them with the accounts
+receivable, invoices and bills they name as they are now (`current`: answer.as_crm shows them)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from paybridge.codecs import json as strict_json
-from paybridge.idempotency import StoredResponse
-from paybridge.ledger import Payment, PaymentState
-from paybridge.providers.crm import views
-from paybridge.providers.crm.errors import JSON, envelope, not_found
-from paybridge.providers.crm.requests import DATE_FORMAT, UDF_DATES, UDF_FLOATS, UDF_STRINGS, Identifier
+from paybridge.ledger import Payment
+from paybridge.providers.crm.errors import not_found
+from paybridge.providers.crm.request import Identifier
 from paybridge.store import Store
 
 # The provider's name on its payments: a payment of another provider is none of CRM.COM's.
@@ -57,82 +49,6 @@ def find_payment(db: Store, tenant_id: str, wanted: Identifier) -> Payment:
     if found is None or found.provider != PROVIDER:
         raise not_found("payment_identifier")
     return found
-
-
-# ---- the payment as CRM.COM shows it -----------------------------------------------------------------------
-
-# CRM.COM's life cycle is DRAFT, POSTED, REJECTED; a card payment that went through is POSTED, and a cancelled one
-# stays POSTED with a payment cancellation beside it (seed 004, payments/cancel example).
-_STATES = {
-    PaymentState.DRAFT: "DRAFT",
-    PaymentState.POSTED: "POSTED",
-    PaymentState.SUCCEEDED: "POSTED",
-    PaymentState.SETTLED: "POSTED",
-    PaymentState.CANCELLED: "POSTED",
-    PaymentState.REJECTED: "REJECTED",
-    PaymentState.FAILED: "REJECTED",
-}
-
-
-def _when(iso: str | None) -> str | None:
-    return datetime.fromisoformat(iso).strftime(DATE_FORMAT) if iso else None
-
-
-def as_crm(payment: Payment) -> views.CrmPayment:
-    d = payment.details
-    posted = payment.at("POSTED") or payment.at("SUCCEEDED")
-    issued = payment.created_at.strftime(DATE_FORMAT)
-    updated = _when(payment.history[-1][1]) if payment.history else issued
-    gateway = payment.gateway.upper() if payment.gateway and payment.gateway_reference else None
-    return views.CrmPayment(
-        id=crm_id(payment.payment_id),
-        number=d.get("number"),
-        reference_number=d["reference_number"],
-        life_cycle_state=_STATES.get(payment.state, "DRAFT"),
-        payment_amount=payment.amount,
-        issued_on=issued,
-        posted_on=_when(posted),
-        received_on=d["received_on"],
-        type=d["type"],
-        category=d.get("category"),
-        payment_method=d["payment_method"],
-        accounts_receivable=d["accounts_receivable"],
-        received_by_user=d["received_by_user"],
-        received_by_unit=d["received_by_unit"],
-        invoices_to_pay_set=tuple(_document(i) for i in d.get("invoices", [])),
-        bills_to_pay_set=tuple(_document(b) for b in d.get("bills", [])),
-        notes=d.get("notes"),
-        rejection_reason=d.get("rejection_reason"),
-        created_date=issued,
-        updated_date=updated or issued,
-        created_by_user=d.get("created_by_user") or d["received_by_user"],
-        updated_by_user=d.get("created_by_user") or d["received_by_user"],
-        created_by_unit=d["received_by_unit"],
-        updated_by_unit=d["received_by_unit"],
-        payment_gateway_reference_number=payment.gateway_reference,
-        processed_by_payment_gateway=gateway,
-        **_udfs(d),
-    )
-
-
-def _udfs(details: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {k: details.get(k) for k in (*UDF_STRINGS, *UDF_DATES)}
-    found.update({k: Decimal(details[k]) if details.get(k) is not None else None for k in UDF_FLOATS})
-    return found
-
-
-def _document(data: Mapping[str, Any]) -> Any:
-    return {k: v for k, v in data.items() if k not in ("receivable_id", "account_id")}
-
-
-def render_summary(payment: Payment) -> StoredResponse:
-    """The answer kept for the payment's keys. Never raises: it runs between the reservation and its completion."""
-    if payment.state is PaymentState.FAILED:
-        reason = payment.gateway_result.get("decline_code") or payment.gateway_result.get("outcome")
-        declined = envelope(402, "PAYMENT_DECLINED", "The payment gateway did not take the payment", reason)
-        return StoredResponse(402, JSON, declined.body, declined.body.decode())
-    encoded = strict_json.encode(views.envelope(views.summary(as_crm(payment))))
-    return StoredResponse(200, JSON, encoded, encoded.decode())
 
 
 def accounts_receivable_of(payment: Payment) -> Identifier:

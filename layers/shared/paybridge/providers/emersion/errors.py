@@ -1,18 +1,18 @@
 """Emersion's error catalogue (seed 002: numbers and messages exactly as printed) and its one error map: every
 exception CreatePayment can meet becomes a SOAP 1.1 Fault here, and nowhere else. Every Fault is written by `_fault`,
-which shows each card number in its text masked (api/cards.py): 165 and 172 repeat a value, and the codec's faults
+which shows each card number in its text masked (cards.py): 165 and 172 repeat a value, and the codec's faults
 name elements and parser errors, any of which a client can make hold a card number."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse, handler_for
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument, soap
 from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
 from paybridge.ledger import LedgerRejected, ProblemCode
-from paybridge.providers.emersion.wsdl import RESPONSE_NAMESPACES
+from paybridge.providers.emersion.contract import RESPONSE_NAMESPACES
 from paybridge.store import StoreUnavailable
 
 # seed 002, "Error String". 165 and 172 name the value, as the PHP strings they were printed from do

@@ -1,21 +1,16 @@
 """The service description of CreatePayment (WSDL 1.1, document/literal, SOAP 1.1 over HTTP).
 
 seed 002 names the operation, the elements (`ser:PaymentRequest/ser:Payment`, `ns1:PaymentResponse/ns1:Payment`)
-and their attributes, but not the namespace its `ser:` and `ns1:` prefixes stand for: ours is NAMESPACE, chosen
-once (docs/decisions.md). Elements are qualified and attributes unqualified, as the seed's sample writes them.
+and their attributes, but not the namespace its `ser:` and `ns1:` prefixes stand for: ours is contract.NAMESPACE,
+chosen once (docs/decisions.md). Elements are qualified and attributes unqualified, as the seed's sample writes them.
 """
 
 from __future__ import annotations
 
 from paybridge.codecs.soap import attribute
-from paybridge.ledger import MAX_ALLOCATIONS
+from paybridge.providers.emersion.contract import MAX_INVOICES, NAMESPACE
 
-NAMESPACE = "urn:paybridge:emersion:services"
 SOAP_ACTION = f"{NAMESPACE}#CreatePayment"
-# The prefix answers declare NAMESPACE with: seed 002's response reads `ns1:PaymentResponse` (PHP SoapServer's).
-RESPONSE_NAMESPACES = {"ns1": NAMESPACE}
-# The most Invoice elements one payment takes (the ledger's: one transaction holds them all).
-MAX_INVOICES = MAX_ALLOCATIONS
 
 _DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"

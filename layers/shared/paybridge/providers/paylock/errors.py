@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from paybridge.api import servicestack as ss
-from paybridge.api.cards import masked
 from paybridge.api.http import HttpResponse, handler_for
+from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument
 from paybridge.idempotency import IdempotencyKeyReused, RequestInFlight, TryAgain
-from paybridge.providers.paylock.models import CREATE_PAYMENT, CREATE_PAYMENT_RESULT
+from paybridge.providers.paylock.contract import CREATE_PAYMENT, CREATE_PAYMENT_RESULT, ZERO_GUID
 from paybridge.providers.paylock.rules import Refusal
 from paybridge.store import StoreUnavailable
-
-ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 class Unauthenticated(Exception):
@@ -38,7 +36,7 @@ class Refused(Exception):
 
 def refused_values(exc: Refused) -> dict[str, object]:
     """A refusal's answer. Its messages name amounts and gateways the request and the attempt hold: shown masked
-    (api/cards.py), as every ServiceStack error answer's texts are, so no answer shows a card number."""
+    (cards.py), as every ServiceStack error answer's texts are, so no answer shows a card number."""
     return {
         "Result": {
             "PaymentId": ZERO_GUID,

@@ -11,15 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from paybridge.gateways import ChargeRequest
 from paybridge.ledger import Payment, PaymentState
-from paybridge.operations.charging import NO_RESPONSE, charged
-from paybridge.providers.paylock.rules import Gateway
+from paybridge.operations.charging import NO_RESPONSE, Charge, linked
+
+if TYPE_CHECKING:  # rules.command builds this step: the fee gateway is its type only
+    from paybridge.providers.paylock.rules import Gateway
+
+
+FEE_SUFFIX = "fee"
 
 
 def fee_charge_id(payment_id: str) -> str:
-    return f"{payment_id}-fee"
+    return f"{payment_id}-{FEE_SUFFIX}"
 
 
 def charge_fee(fee: Decimal, gateway: Gateway) -> Callable[[Payment, PaymentState], Payment]:
@@ -30,15 +35,8 @@ def charge_fee(fee: Decimal, gateway: Gateway) -> Callable[[Payment, PaymentStat
         if target is not PaymentState.SUCCEEDED:
             record["outcome"] = "not_charged"
             return _with_fee(payment, record)
-        request = ChargeRequest(
-            payment_id=fee_charge_id(payment.payment_id),
-            amount=fee,
-            currency=payment.currency,
-            token=payment.instrument["token"],
-            description="Convenience fee",
-            gateway_account=gateway.account,
-        )
-        _, answer = charged(gateway.gateway, request)  # operations/charging: the one door to a gateway
+        on_card = Charge(gateway.gateway, payment.instrument["token"], gateway.account)
+        answer = linked(payment, FEE_SUFFIX, fee, on_card, "Convenience fee")  # operations/charging: the one door
         kept = ("outcome",) if answer["outcome"] == NO_RESPONSE else ("outcome", "reference", "message", "decline_code")
         record.update({k: v for k, v in answer.items() if k in kept})
         return _with_fee(payment, record)

@@ -1,4 +1,8 @@
-"""A CreatePayment request read and validated as ServiceStack's FluentValidation would answer it (400, field errors).
+"""A CreatePayment request, wire to one typed request in one pass (`read`): the collection attempt's Id from the
+route (a path Id that is no Guid is refused before the body is read) or, at a pre-defined route, from the DTO; the
+body in its format and the query (api/servicestack.py `bind`); every member validated as ServiceStack's
+FluentValidation would answer it (400, field errors: `validate`); then the Idempotency-Key header (its own 400). The
+PaymentRequest it returns carries its keys and its hash; nothing after it reads the body again.
 
 Payor defaults (seed 001: "Default Values will be inserted if not supplied to meet data integrity rules"): Address,
 City, State, Country and Email take the tenant's `paylock.payor_defaults` when missing or blank, else DEFAULT_PAYOR.
@@ -8,7 +12,7 @@ MaximumLength counts (String.Length: UTF-16 code units, an emoji 2) on the value
 one error (the rule chain stops, as CascadeMode.Stop): the value is never echoed as a PropertyValue.
 
 Then every member paybridge keeps, forwards or answers with (CARD_CHECKED: the texts, the amounts as sent, and the
-path's Id) is refused when it holds a card number however it is spelled (api/cards.py), with that one error: no
+path's Id) is refused when it holds a card number however it is spelled (cards.py), with that one error: no
 rule that echoes a value runs on it. What the other rules read is ASCII where the seed's values are: LastFour's four
 digits are 0-9, CardType and PaymentMethod are their seed spellings (ASCII case aside), amounts are
 money.decimal_text's grammar. Values are trimmed of XML's white space only (space, tab, CR, LF), so what is kept,
@@ -24,17 +28,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote
 
 from paybridge.api import servicestack as ss
-from paybridge.api.cards import holds_card_number
+from paybridge.api.http import HttpRequest
 from paybridge.api.lengths import utf16_length
+from paybridge.cards import holds_card_number
 from paybridge.codecs import datacontract
 from paybridge.codecs.datacontract import GUID, InvalidMember
+from paybridge.idempotency import IdempotencyKey
 from paybridge.ledger import Tenant
 from paybridge.money import InvalidAmount, minor_unit, to_amount
-from paybridge.providers.paylock.models import CARD_TYPES, PAYMENT_METHODS
+from paybridge.providers.paylock.contract import CARD_TYPES, CREATE_PAYMENT, PAYMENT_METHODS, ZERO_GUID
+
+# What an Idempotency-Key is scoped by (with the tenant): this operation's keys are its own.
+OPERATION = "paylock.CreatePayment"
 
 # Written where the payor left them out. Paylock serves US billers (TSYS), so the country is the US; the e-mail is
 # in the .invalid domain (RFC 2606), so nothing is ever sent to it.
@@ -90,7 +100,8 @@ CARD_METHODS = frozenset({"CC", "DC"})
 CASH_METHODS = frozenset({"CP"})
 LEDGER_METHODS = {"CC": "credit_card", "DC": "debit_card", "EC": "echeck", "CP": "cash", "OTHER": "other"}
 # Every member kept on the payment, forwarded to a gateway or written into an answer, as sent: a card number in any
-# of them is refused (the body's Id is ignored: the path's is read, by `attempt_id`; IsFeePayment is a boolean).
+# of them is refused (at the documented route the body's Id is ignored: the path's is read, by `attempt_id`; a
+# pre-defined route's is bound as a Guid; IsFeePayment is a boolean).
 CARD_CHECKED = (
     "PaymentToken",
     "PaymentAmount",
@@ -125,6 +136,7 @@ class PaymentRequest:
     is_fee_payment: bool
     gateway_name: str | None
     defaulted: tuple[str, ...] = field(default=())  # the Payor fields filled from the defaults
+    keys: tuple[IdempotencyKey, ...] = field(default=())  # the Idempotency-Key, when one was sent
 
     @property
     def is_card(self) -> bool:
@@ -144,9 +156,12 @@ class PaymentRequest:
         """What the payment's own charge takes: the fee rides along unless it is charged on its own."""
         return self.amount if self.separate_fee or self.is_cash else self.amount + self.fee
 
+    @cached_property
     def request_hash(self) -> str:
-        """The request as one hash: the same request in JSON or XML, any order or case, hashes the same."""
-        canonical = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+        """The request as one hash: the same request in JSON or XML, any order or case, hashes the same. The keys
+        are not the request: a retry under another key is the same request."""
+        asked = {name: value for name, value in asdict(self).items() if name != "keys"}
+        canonical = json.dumps(asked, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -168,8 +183,21 @@ def attempt_id(path: str) -> str:
     raise InvalidMember("Id", f"'{raw}' is an Invalid value for 'Id'")
 
 
-def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest:
-    """The request, every field checked; all field errors at once, as FluentValidation reports them."""
+def read(http_request: HttpRequest, tenant: Tenant) -> PaymentRequest:
+    """The CreatePayment an HTTP request makes, read once: bound, validated, its keys and its hash. At the
+    documented route the attempt is the path's Id, checked before the body is read; at a pre-defined route it is the
+    DTO's Id, from the body or else the query (a DTO without one names Guid.Empty, which is no attempt: 404)."""
+    documented = ss.predefined(http_request.path) is None
+    attempt = attempt_id(http_request.path) if documented else None
+    values = ss.bind(http_request, CREATE_PAYMENT)
+    if attempt is None:
+        attempt = str(values.get("Id") or ZERO_GUID)  # bound as a Guid: lower case, as `attempt_id` gives it
+    return validate(values, attempt, tenant, http_request.header("idempotency-key"))
+
+
+def validate(values: Mapping[str, Any], attempt: str, tenant: Tenant, sent_key: str | None = None) -> PaymentRequest:
+    """The request, every field checked; all field errors at once, as FluentValidation reports them, then the
+    Idempotency-Key header's (1 to 255 UTF-16 code units), on its own."""
     errors: list[ss.FieldError] = []
     currency = tenant.currency
     # MaximumLength first, then card numbers (the detector then reads bounded values): a member refused by either has
@@ -201,9 +229,13 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
     payor, defaulted = _payor(values.get("Payor"), tenant, errors, refused)
     if errors:
         raise ss.validation_error(errors)
+    # The header's error is an answer of its own, once the members are valid.
+    key = ss.idempotency_key(sent_key, errors)
+    if errors:
+        raise ss.validation_error(errors)
     assert amount is not None
     return PaymentRequest(
-        attempt_id=attempt_id(path),
+        attempt_id=attempt,
         token=token,
         amount=amount,
         fee=fee or Decimal(0).scaleb(-minor_unit(currency)),
@@ -215,6 +247,7 @@ def read(values: Mapping[str, Any], path: str, tenant: Tenant) -> PaymentRequest
         is_fee_payment=bool(values.get("IsFeePayment")),
         gateway_name=_text(values.get("GatewayName")) or None,
         defaulted=defaulted,
+        keys=(IdempotencyKey(OPERATION, key),) if key is not None else (),
     )
 
 

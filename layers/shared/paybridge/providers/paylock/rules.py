@@ -1,6 +1,7 @@
-"""Paylock's rules: what a collection attempt holds, the refusals a payment meets before anything is charged, and
-the outcome flags (seed 001's PaymentProcessingOutcome) of a payment that was processed. docs/decisions.md
-"Paylock" lists every flag with the rule that raises it.
+"""Paylock's rules: what a collection attempt holds, the refusals a payment meets before anything is charged, the
+ledger command that takes a payment the rules let through (`command`), and the outcome flags (seed 001's
+PaymentProcessingOutcome) of a payment that was processed. docs/decisions.md "Paylock" lists every flag with the
+rule that raises it.
 
 A collection attempt is a receivable (its balance due, and the `journal` of the charges tried on it, each its card
 fingerprint's hash, the time, and RECEIVED until the charge fails, appended by the reservation that holds each charge)
@@ -18,11 +19,14 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from paybridge.ledger import HOLDS_ALLOCATIONS, Payment, PaymentState, Receivable
-from paybridge.operations.charging import NO_RESPONSE
+from paybridge.ledger import HOLDS_ALLOCATIONS, AllocationRequest, Payment, PaymentState, Receivable, Tenant
+from paybridge.operations.charging import NO_RESPONSE, Charge
+from paybridge.operations.take_payment import TakePayment
+from paybridge.providers.paylock.fees import charge_fee
 from paybridge.providers.paylock.outcomes import NONE, Outcome
-from paybridge.providers.paylock.request import PaymentRequest
+from paybridge.providers.paylock.request import LEDGER_METHODS, PaymentRequest
 
+PROVIDER = "paylock"
 REFERENCE_KIND = "paylock.attempt"
 ACCOUNT_REF = "paylock.CollectionAttemptId"
 
@@ -222,6 +226,42 @@ def _amount_limits(amount: Decimal, gateway: Gateway, refuse: Any) -> None:
         )
     if amount > gateway.maximum:
         refuse(Outcome.PAYMENT_OVER_GATEWAY_MAXIMUM, f"{amount} is over the {gateway.name} maximum {gateway.maximum}.")
+
+
+def command(req: PaymentRequest, tenant: Tenant, attempt: CollectionAttempt, gateway: Gateway) -> TakePayment:
+    """The payment the rules let through, as take_payment takes it: the amount on the attempt's balance, the charge
+    through its gateway (none for cash), the fee's own charge after it, a line on the attempt's journal."""
+    details = {
+        "collection_attempt_id": req.attempt_id,
+        "payment_method": req.method,
+        "card_type": req.card_type,
+        "last_four": req.last_four,
+        "fingerprint": req.fingerprint,
+        "payor": dict(req.payor),
+        "payor_defaulted": list(req.defaulted),
+        "convenience_fee": str(req.fee),
+        "is_fee_payment": req.is_fee_payment,
+        "gateway_name": gateway.name,
+    }
+    receivable = receivable_id(req.attempt_id)
+    return TakePayment(
+        tenant=tenant,
+        provider=PROVIDER,
+        idempotency_keys=req.keys,
+        request_hash=req.request_hash,
+        account_refs=[(ACCOUNT_REF, req.attempt_id)],
+        amount=req.charged,
+        method=LEDGER_METHODS[req.method],
+        allocations=[AllocationRequest(receivable, f"collection attempt {req.attempt_id}", req.amount)],
+        references={"CollectionAttemptId": req.attempt_id},
+        # CP (cash) is paid at a cash point: no gateway, pending until it clears.
+        charge=None if req.is_cash else Charge(gateway.gateway, req.token, gateway.account),
+        clears_later=req.is_cash,
+        details={k: v for k, v in details.items() if v is not None},
+        after_charge=charge_fee(req.fee, attempt.fee) if req.separate_fee and attempt.fee else None,
+        # The journal keeps the fingerprint's hash, not the client's text: a bounded line per charge.
+        journal=None if req.is_cash else (receivable, {"card": card_key(req.fingerprint)}),
+    )
 
 
 # --- a processed payment ---------------------------------------------------------------------------------------

@@ -1,36 +1,49 @@
-"""CreatePaymentRequest's validator: the rules of issue 6 as a ServiceStack FluentValidation validator answers them.
+"""A CreatePaymentRequest, wire to one typed request in one pass (`read`), in ServiceStack's order: the DTO bound
+(the body in its format and, at a pre-defined route, the query: api/servicestack.py `bind`; a body that cannot be
+bound is 400 SerializationException), then the request filters the service gives (`authorised`: [Authenticate] 401,
+[RequiredRole("manager")] 403, the caller's organisation), then the validator (`validate`): the rules of issue 6 as a
+ServiceStack FluentValidation validator answers them, the Idempotency-Key header's among them. The PaymentRequest it
+returns carries its caller's organisation, its keys and its hash; nothing after it reads the body again.
 
 Every member's rules run (FluentValidation's default cascade across members), in the order of the seed's parameter
 table; the answer is ServiceStack's 400 with each error's FieldName, ErrorCode and Message. Each member's chain starts
-with MaximumLength and then the card-number rule (api/cards.py: every member is kept, answered with or compared, so a
+with MaximumLength and then the card-number rule (cards.py: every member is kept, answered with or compared, so a
 card number however spelled, as text or as a JSON number, is refused in any of them); a member failing either has
 no other rule run on it (CascadeMode.Stop), so no rule echoes its value. Particulars, the payout's lodgement
 reference, must be in the character set of the bank's file (aba.CHARACTERS): the file carries it as it was sent or
-not at all. Rules that need the ledger (the salary package, its categories and their remaining budgets) are the
-service's, after authentication.
+not at all. Rules that need the ledger (the salary package, its categories and their remaining budgets), and the
+OrganisationId's (the caller's own), are rules.py's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
-from paybridge.api.cards import holds_card_number
+from paybridge.api.http import HttpRequest
 from paybridge.api.lengths import utf16_length
 from paybridge.api.servicestack import (
     FieldError,
+    bind,
     card_number_error,
     display_name,
     field_error,
-    idempotency_key_error,
+    idempotency_key,
     validation_error,
 )
-from paybridge.idempotency import InvalidIdempotencyKey, header_key
+from paybridge.cards import holds_card_number
+from paybridge.idempotency import IdempotencyKey
+from paybridge.ledger import Tenant
 from paybridge.providers.billiecart import aba
+from paybridge.providers.billiecart.contract import CREATE_PAYMENT_REQUEST
 
-CURRENCY = "AUD"
+# What an Idempotency-Key is scoped by (with the tenant): this operation's keys are its own.
+OPERATION = "billiecart.CreatePayment"
 CENT = Decimal("0.01")
 # The ABA file's amount field holds 10 digits of cents: 99,999,999.99 is the largest payout it can carry.
 PRECISION, SCALE = 10, 2
@@ -43,16 +56,31 @@ MAX_PARTICULARS_LENGTH = 255
 
 
 @dataclass(frozen=True)
-class CreatePayment:
-    """A valid request, amounts quantised to cents."""
+class PaymentRequest:
+    """A valid request, amounts quantised to cents, from a caller of `tenant` (the organisation its key names)."""
 
+    tenant: Tenant
     organisation_id: str | None
     salary_package_id: str
     amount: Decimal
     gst_amount: Decimal
     particulars: str | None
     budget_category: str
-    idempotency_key: str | None
+    keys: tuple[IdempotencyKey, ...] = field(default=())  # the Idempotency-Key, when one was sent
+
+    @cached_property
+    def request_hash(self) -> str:
+        """The decoded request, so JSON or XML, key order, whitespace and 10.5 vs 10.50 hash the same; OrganisationId
+        is left out (it is the caller's or refused), and so are the keys (a retry under another key is the same
+        request)."""
+        canonical = [
+            self.salary_package_id,
+            str(self.amount),
+            str(self.gst_amount),
+            self.budget_category,
+            self.particulars or "",
+        ]
+        return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
 
 def gst_in(amount: Decimal) -> Decimal:
@@ -61,8 +89,17 @@ def gst_in(amount: Decimal) -> Decimal:
     return (amount / 11).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePayment:
-    """The request, or a ServiceStackError 400 naming every field that breaks a rule."""
+def read(http_request: HttpRequest, authorised: Callable[[], Tenant]) -> PaymentRequest:
+    """The CreatePaymentRequest an HTTP request makes, read once: bound, `authorised` (the caller's organisation, or
+    its 401 or 403), validated, with its keys and its hash."""
+    values = bind(http_request, CREATE_PAYMENT_REQUEST)
+    tenant = authorised()
+    return validate(values, tenant, http_request.header("idempotency-key"))
+
+
+def validate(values: Mapping[str, Any], tenant: Tenant, sent_key: str | None = None) -> PaymentRequest:
+    """The request, or a ServiceStackError 400 naming every field that breaks a rule (the Idempotency-Key header
+    last: 1 to 255 UTF-16 code units)."""
     errors: list[FieldError] = []
     package = _text(values.get("SalaryPackageId"))
     amount = _decimal(values.get("Amount"))
@@ -98,20 +135,18 @@ def validate(values: Mapping[str, Any], idempotency_key: str | None) -> CreatePa
         _not_empty(errors, "BudgetCategory", category)
     # PostOperationTenanted's member, after the request's own (seed 003's tables).
     _refused(errors, "OrganisationId", organisation, MAX_ID_LENGTH)
-    try:
-        header_key(idempotency_key, utf16_length)
-    except InvalidIdempotencyKey as exc:
-        errors.append(idempotency_key_error(exc.length))
+    key = idempotency_key(sent_key, errors)
     if errors:
         raise validation_error(errors)
-    return CreatePayment(
+    return PaymentRequest(
+        tenant=tenant,
         organisation_id=organisation if organisation else None,
         salary_package_id=package,
         amount=amount.quantize(CENT),
         gst_amount=gst.quantize(CENT),
         particulars=particulars if particulars else None,
         budget_category=category,
-        idempotency_key=idempotency_key,
+        keys=(IdempotencyKey(OPERATION, key),) if key is not None else (),
     )
 
 

@@ -1,4 +1,6 @@
-"""Billiecart's DataContracts (seed 003), with the seed's names and namespaces: one description for JSON and XML."""
+"""Billiecart's DataContracts (seed 003), with the seed's names and namespaces: one description for JSON and XML.
+Declarations only: what the platform's documents are, not how a request is read (request.py) or answered (answer.py,
+errors.py)."""
 
 from __future__ import annotations
 

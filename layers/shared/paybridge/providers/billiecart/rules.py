@@ -1,4 +1,5 @@
-"""Salary packages in the ledger, and who may pay from them.
+"""Billiecart's rules: salary packages in the ledger, who may pay from them, the service's refusals on what the one
+read found (`check`), and the ledger command a payment becomes (`command`).
 
 A salary package belongs to an employee of an organisation (a tenant). In the ledger:
 - the employee is an Account, found by the package's id (account reference `billiecart.SalaryPackageId`);
@@ -7,7 +8,8 @@ A salary package belongs to an employee of an organisation (a tenant). In the le
 - each budget category is a Receivable of kind BUDGET whose outstanding amount is what remains of that budget: a
   payment is allocated to it, so the ledger's one rule (never below zero, decremented in the completion
   transaction on the condition that it still covers the payment) guards the budget.
-A user is a bearer API key (stored as its SHA-256, like every credential) with a name and roles in one organisation.
+A user is a bearer API key (stored as its SHA-256, like every credential) with a name and roles in one organisation;
+a manager (or an Admin: the service's request filters) pays, from a package of the organisation the key belongs to.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from paybridge.ledger import Account, Receivable, ReceivableKind
-from paybridge.providers.billiecart import aba
+from paybridge.ledger import Account, AllocationRequest, Receivable, ReceivableKind
+from paybridge.operations.take_payment import TakePayment
+from paybridge.providers.billiecart import aba, errors
+from paybridge.providers.billiecart.request import CENT, PaymentRequest
 from paybridge.store import Store
 
 PROVIDER = "billiecart"
@@ -27,6 +31,8 @@ CREDENTIAL_SCHEME = "billiecart-api-key"
 PACKAGE_REF = "billiecart.SalaryPackageId"
 PACKAGE_KIND = "billiecart.salary_package"
 CURRENCY = "AUD"
+# Payouts are direct entry credits from the organisation's account (the ABA file), no card gateway.
+METHOD = "direct_entry"
 # re.ASCII: str.isdigit() and \d take fullwidth and Arabic-Indic digits too.
 _BSB_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
 
@@ -98,3 +104,61 @@ def put_user(db: Store, tenant_id: str, api_key: str, user_id: str, name: str, r
     db.put_credential_item(
         CREDENTIAL_SCHEME, api_key, {"tenant_id": tenant_id, "user_id": user_id, "name": name, "roles": list(roles)}
     )
+
+
+# --- a payment ----------------------------------------------------------------------------------------------------
+
+
+def own_organisation(req: PaymentRequest) -> None:
+    """PostOperationTenanted: the organisation is the caller's; naming another is refused (403), not silently
+    replaced."""
+    if req.organisation_id is not None and req.organisation_id != req.tenant.tenant_id:
+        raise errors.other_organisation()
+
+
+def check(req: PaymentRequest, package: Mapping[str, Any] | None, employee: str | None, budget: Any) -> None:
+    """The service's rules on what the read found: the package is the organisation's, the category one of its
+    budgets, and the budget covers the amount (the completion's condition guards it again against a race)."""
+    if package is None or employee is None:
+        raise errors.package_not_found(req.salary_package_id)
+    categories: Sequence[str] = package.get("categories", [])
+    if req.budget_category not in categories or budget is None:
+        raise errors.invalid_category(req.budget_category, categories)
+    if not budget.is_open or budget.outstanding < req.amount:
+        raise errors.insufficient_budget(req.budget_category, budget.outstanding.quantize(CENT))
+
+
+def command(req: PaymentRequest, package: Mapping[str, Any]) -> TakePayment:
+    """The payment take_payment takes: the amount allocated to the budget of its category, nothing charged."""
+    return TakePayment(
+        tenant=req.tenant,
+        provider=PROVIDER,
+        idempotency_keys=req.keys,
+        request_hash=req.request_hash,
+        account_refs=[(PACKAGE_REF, req.salary_package_id)],
+        amount=req.amount,
+        method=METHOD,
+        allocations=[
+            AllocationRequest(budget_id(req.salary_package_id, req.budget_category), req.budget_category, req.amount)
+        ],
+        details=details(req, package),
+    )
+
+
+def details(req: PaymentRequest, package: Mapping[str, Any]) -> dict[str, Any]:
+    """What Billiecart keeps on the payment: the request's fields and the account the payout goes to, copied from
+    the package as it was when the payment was made (the ABA file is written from it)."""
+    kept: dict[str, Any] = {
+        "SalaryPackageId": req.salary_package_id,
+        "GstAmount": req.gst_amount,
+        "BudgetCategory": req.budget_category,
+        "ToAccount": {
+            "BsbNumber": str(package.get("bsb", "")),
+            "AccountNumber": str(package.get("account_number", "")),
+        },
+        "AccountTitle": str(package.get("account_title", "")),
+        "EmployeeId": str(package.get("employee_id", "")),
+    }
+    if req.particulars is not None:
+        kept["Particulars"] = req.particulars
+    return kept

@@ -1,5 +1,6 @@
 """Paylock's DataContracts (seed 001), names, order and namespace as its metadata page prints them; one description
-serves JSON and XML (api/servicestack.py, codecs/datacontract.py)."""
+serves JSON and XML (api/servicestack.py, codecs/datacontract.py). Declarations only: what the platform's documents
+are, not how a request is read (request.py) or answered (answer.py, errors.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from paybridge.codecs.datacontract import BOOLEAN, DECIMAL, GUID, NS_PREFIX, TEX
 from paybridge.providers.paylock.outcomes import OUTCOME  # defined once, with its flag set
 
 NS = NS_PREFIX + "BootView.WebApi.ServiceModel"
+# Guid.Empty: the PaymentId of a payment refused before anything was written, and the Id of a CreatePayment that
+# names no attempt.
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 PAYOR = Contract(

@@ -1,4 +1,5 @@
-"""CRM.COM's wire format (seed 004): JSON bodies, read as clients copy them from the seed's examples."""
+"""JSON as seed 004's examples write it, which clients copy: CRM.COM's request bodies, and an identifier written as
+a JSON object in a GET's query (request.body, request.query)."""
 
 from __future__ import annotations
 

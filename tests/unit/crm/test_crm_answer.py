@@ -13,21 +13,16 @@ import pytest
 from conftest import fixture_bytes
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs import json as strict_json
-from paybridge.providers.crm.views import (
+from paybridge.providers.crm.answer import UnknownField, cancel_object, envelope, payment_object, project, summary
+from paybridge.providers.crm.contract import (
     CrmAccountsReceivable,
     CrmInvoice,
     CrmPayment,
     CrmPaymentCancellation,
     CrmUnit,
     CrmUser,
-    UnknownField,
-    cancel_object,
-    envelope,
-    payment_object,
-    project,
-    summary,
 )
-from paybridge.providers.crm.wire import decode_lenient
+from paybridge.providers.crm.seed_json import decode_lenient
 
 pytestmark = pytest.mark.unit
 

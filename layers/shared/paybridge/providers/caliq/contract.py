@@ -1,4 +1,6 @@
-"""Caliq's documents (seed 000), with the field names, casing and limits of the seed."""
+"""Caliq's documents (seed 000) as the seed names them: MakePaymentParams and its PayTransactions, pydantic models
+with the seed's field names, casing, types and limits (each field's own validation error), and the formats Web API
+reads them in. Declarations only: request.py reads a request into them, answer.py writes the answers."""
 
 from __future__ import annotations
 
@@ -10,11 +12,19 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from paybridge.api.cards import holds_card_number
 from paybridge.api.lengths import utf16_length
+from paybridge.cards import holds_card_number
 from paybridge.ledger import MAX_ALLOCATIONS
 from paybridge.money import InvalidAmount, decimal_text
 
+# ASP.NET Web API's formatters: Json.NET's JSON and XmlSerializer's XML, chosen by Content-Type and Accept.
+JSON_TYPES = ("application/json", "text/json")
+XML_TYPES = ("application/xml", "text/xml")
+OFFERED = (*JSON_TYPES, *XML_TYPES)
+# The request's root element, as XmlSerializer names it (after its type), and the item elements of its lists; the
+# ModelState names each field under the same root.
+ROOT = "MakePaymentParams"
+LISTS = frozenset({"PayTransaction"})
 INT32_MAX = 2**31 - 1
 TRANSACTION_TYPES = ("order", "proforma", "invoice")
 # seed 000's "Max length" of each text field, counted as Web API's [StringLength] counts (String.Length: UTF-16 code
@@ -85,7 +95,7 @@ def _decimal(value: object) -> object:
 
 
 def _no_card_number(value: str | None) -> str | None:
-    # api/cards.py: a card is known by what its gateway gave (transaction id, auth number, vendor code), never by
+    # cards.py: a card is known by what its gateway gave (transaction id, auth number, vendor code), never by
     # its number, however spelled. A JSON number here is its text already (coerce_numbers_to_str: str() of the
     # Decimal, "4.242424242424242E+15", whose digits read as the card's).
     if holds_card_number(value):
@@ -95,7 +105,7 @@ def _no_card_number(value: str | None) -> str | None:
 
 def _no_security_code(value: str | None) -> str | None:
     # Sage Pay's SecurityKey is 10 characters it generated; 3 or 4 digits there is the card's CVV, never accepted,
-    # in whatever digits it is typed and whatever separates them (as api/cards.py reads a card number).
+    # in whatever digits it is typed and whatever separates them (as cards.py reads a card number).
     if value is None:
         return value
     digits = []

@@ -1,247 +1,177 @@
-"""What CRM.COM answers (seed 004): the payment object, the short payment answers, fields_set, the envelope.
+"""What CRM.COM answers (seed 004): the envelope, the payment object, the short payment answers, fields_set, and the
+answers kept for a payment's keys.
 
-Key order is the seed's: every object is written with its keys in the order the seed's examples show them. The
-nested objects are TypedDicts declared in that order, and `payment_object` writes them in declaration order,
-whatever order the dict they were given was built in.
+Key order is the seed's: every object is written with its keys in the order the seed's examples show them
+(contract.py declares them in that order). A payment is shown from the ledger's (`as_crm`): as it was made, its
+accounts receivable, invoices and bills as they are now where the operation read them anew (payments.current).
+CRM.COM speaks JSON only, so an answer kept for a payment's keys is replayed as it was written (`reply`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from types import NoneType, UnionType
-from typing import Any, Protocol, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
-# Datetimes as the seed writes them everywhere ("2014-07-14T10:40:29"): no fraction, no offset.
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)  # ASCII: \d is any Unicode digit
+from paybridge.api.http import HttpResponse, replied
+from paybridge.codecs import json as strict_json
+from paybridge.idempotency import Reply, StoredResponse
+from paybridge.ledger import Payment, PaymentState
+from paybridge.operations.change_payment import Change
+from paybridge.providers.crm import errors
+from paybridge.providers.crm.contract import (
+    DATE_FORMAT,
+    DRAFT,
+    POSTED,
+    REJECTED,
+    UDF_DATES,
+    UDF_FLOATS,
+    UDF_STRINGS,
+    CrmAccountsReceivable,
+    CrmBill,
+    CrmInvoice,
+    CrmPayment,
+    CrmPaymentCancellation,
+    CrmPaymentMethod,
+    CrmTransaction,
+    CrmTransactionType,
+    CrmUnit,
+    CrmUser,
+)
+from paybridge.providers.crm.errors import JSON, invalid
+from paybridge.providers.crm.payments import crm_id
+
 _ONE = Decimal(1)
 
-
-# The objects nested in a payment, in the order of the payments/show example (seed 004, lines 93-267).
-# Where that example shows only null (industry, company_profile, passport_issued_by_country, category,
-# rejection_reason), the shape is not documented: such a value is a Mapping written as given.
+# ---- answering ---------------------------------------------------------------------------------------------
 
 
-class CrmNamedId(TypedDict):
-    """country_of_residence, industry_sector, id_issued_by_country."""
-
-    name: str
-    id: str
+def ok(data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(200, strict_json.encode(envelope(data)), JSON, headers or {})
 
 
-class CrmDate(TypedDict):
-    """date_of_birth: month, day, year — the seed's order."""
-
-    month: int
-    day: int
-    year: int
+def reply(answered: Reply) -> HttpResponse:
+    """A payment operation's answer: the one it kept for its keys, marked when it is a replay."""
+    return replied(answered)
 
 
-class CrmDayOfYear(TypedDict):
-    """name_day."""
-
-    month: int
-    day: int
-
-
-class CrmDemographics(TypedDict):
-    gender: str | None
-    passport_issued_by_country: Mapping[str, Any] | None
-    passport_number: str | None
-    social_security_number: str | None
-    country_of_residence: CrmNamedId | None
-    industry_sector: CrmNamedId | None
-    date_of_birth: CrmDate | None
-    name_day: CrmDayOfYear | None
-    id_number: str | None
-    id_issued_by_country: CrmNamedId | None
-    industry: Mapping[str, Any] | None
+def stored(data: Any) -> StoredResponse:
+    """An OK answer, as it is kept for the keys of the request it answers."""
+    encoded = strict_json.encode(envelope(data))
+    return StoredResponse(200, JSON, encoded, encoded.decode())
 
 
-class CrmAccountOwner(TypedDict):
-    last_name: str | None
-    middle_name: str | None
-    company_profile: Mapping[str, Any] | None
-    type: str  # PERSON in the seed
-    first_name: str | None
-    name: str
-    id: str
-    company_name: str | None
-    demographics: CrmDemographics | None
+def render_summary(payment: Payment) -> StoredResponse:
+    """The answer kept for the payment's keys. Never raises: it runs between the reservation and its completion."""
+    if payment.state is PaymentState.FAILED:
+        reason = payment.gateway_result.get("decline_code") or payment.gateway_result.get("outcome")
+        declined = errors.envelope(402, "PAYMENT_DECLINED", "The payment gateway did not take the payment", reason)
+        return StoredResponse(402, JSON, declined.body, declined.body.decode())
+    return stored(summary(as_crm(payment)))
 
 
-class CrmAccountsReceivable(TypedDict):
-    account_owner: CrmAccountOwner
-    life_cycle_state: str
-    number: str
-    name: str
-    id: str
+def render_change(change: Change) -> StoredResponse:
+    """post's and reject's answer: the payment as the change left it."""
+    return render_summary(change.payment)
 
 
-class CrmUser(TypedDict):
-    """received_by_user, log_information.created_by_user / updated_by_user."""
-
-    person_name: str | None
-    username: str
-    id: str
-    email: str | None
-
-
-class CrmUnit(TypedDict):
-    """received_by_unit, log_information.created_by_unit / updated_by_unit."""
-
-    community_name: str | None
-    group_name: str | None
-    name: str
-    id: str
-    description: str | None
-    alternative_code: str | None
+def render_cancel(change: Change) -> StoredResponse:
+    """cancel's answer: the cancelled payment and the payment cancellation the change put beside it."""
+    item = change.puts[0]
+    cancellation = CrmPaymentCancellation(
+        id=item["id"],
+        number=item["number"],
+        reference_number=item["reference_number"],
+        life_cycle_state=item["life_cycle_state"],
+        payment_amount=item["payment_amount"],
+        issued_on=item["issued_on"],
+        posted_on=item["posted_on"],
+    )
+    return stored(cancel_object(as_crm(change.payment), cancellation))
 
 
-class CrmTransactionType(TypedDict):
-    """The payment's financial transaction type (type_identifier)."""
-
-    classification: str
-    name: str
-    id: str
-    description: str | None
-    alternative_code: str | None
+def projected(data: Any, fields_set: str) -> Any:
+    """`project`, a name that is no field of a payment refused as fields_set's INVALID_PARAMETER."""
+    try:
+        return project(data, fields_set)
+    except UnknownField as exc:
+        raise invalid("fields_set", f"{exc.name} is not a field of a payment") from None
 
 
-class CrmPaymentMethod(TypedDict):
-    name: str
-    id: str
-    description: str | None
-    alternative_code: str | None
+# ---- the payment as CRM.COM shows it -----------------------------------------------------------------------
+
+# CRM.COM's life cycle is DRAFT, POSTED, REJECTED; a card payment that went through is POSTED, and a cancelled one
+# stays POSTED with a payment cancellation beside it (seed 004, payments/cancel example).
+_STATES = {
+    PaymentState.DRAFT: DRAFT,
+    PaymentState.POSTED: POSTED,
+    PaymentState.SUCCEEDED: POSTED,
+    PaymentState.SETTLED: POSTED,
+    PaymentState.CANCELLED: POSTED,
+    PaymentState.REJECTED: REJECTED,
+    PaymentState.FAILED: REJECTED,
+}
 
 
-class CrmInvoice(TypedDict):
-    """An entry of invoices_to_pay_set."""
-
-    total_amount: Decimal
-    issued_on: str
-    life_cycle_state: str
-    number: str | None
-    due_on: str | None
-    id: str
-    outstanding_amount: Decimal
-    reference_number: str | None
-    posted_on: str | None
+def life_cycle_state(payment: Payment) -> str:
+    return _STATES.get(payment.state, DRAFT)
 
 
-# The seed's bills_to_pay_set is empty ([]): a bill is written with the invoice's fields and order.
-CrmBill = CrmInvoice
+def _when(iso: str | None) -> str | None:
+    return datetime.fromisoformat(iso).strftime(DATE_FORMAT) if iso else None
 
 
-class CrmTransaction(Protocol):
-    """What the short answers (create, pay_invoice, pay_bill, post, reject, cancel) show of a transaction."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def number(self) -> str | None: ...
-    @property
-    def reference_number(self) -> str: ...
-    @property
-    def life_cycle_state(self) -> str: ...
-    @property
-    def payment_amount(self) -> Decimal: ...
-    @property
-    def issued_on(self) -> str: ...
-    @property
-    def posted_on(self) -> str | None: ...
-    @property
-    def payment_gateway_reference_number(self) -> str | None: ...
-    @property
-    def processed_by_payment_gateway(self) -> str | None: ...
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CrmPayment:
-    """A payment as CRM.COM shows it. Fields in the payments/show example's order; log_information flattened."""
-
-    invoices_to_pay_set: tuple[CrmInvoice, ...] = ()
-    udf_float_1: Decimal | None = None
-    udf_float_2: Decimal | None = None
-    udf_float_3: Decimal | None = None
-    udf_float_4: Decimal | None = None
-    number: str | None  # null until posted (seed 004, payments/reject example)
-    udf_string_1: str | None = None
-    udf_string_2: str | None = None
-    udf_string_3: str | None = None
-    received_by_unit: CrmUnit
-    udf_string_4: str | None = None
-    udf_string_5: str | None = None
-    udf_string_6: str | None = None
-    udf_string_7: str | None = None
-    udf_string_8: str | None = None
-    accounts_receivable: CrmAccountsReceivable
-    received_by_user: CrmUser
-    bills_to_pay_set: tuple[CrmBill, ...] = ()
-    id: str
-    posted_on: str | None  # null until posted (seed 004, payments/reject example)
-    udf_date_1: str | None = None
-    udf_date_2: str | None = None
-    udf_date_3: str | None = None
-    udf_date_4: str | None = None
-    updated_date: str
-    created_by_unit: CrmUnit
-    created_date: str
-    updated_by_unit: CrmUnit
-    created_by_user: CrmUser
-    updated_by_user: CrmUser
-    payment_amount: Decimal
-    issued_on: str
-    life_cycle_state: str  # DRAFT, POSTED, REJECTED, CANCELLED
-    type: CrmTransactionType
-    payment_method: CrmPaymentMethod
-    rejection_reason: Mapping[str, Any] | None = None
-    received_on: str
-    reference_number: str
-    category: Mapping[str, Any] | None = None
-    notes: str | None = None
-    # Set when the payment method is a payment gateway's (seed 004, payments/create example: "STRIPE").
-    payment_gateway_reference_number: str | None = None
-    processed_by_payment_gateway: str | None = None
-
-    def __post_init__(self) -> None:
-        # These go on the wire as the seed writes them; a wrong one is a mapping bug, caught before it is sent.
-        for name in ("issued_on", "received_on", "created_date", "updated_date"):
-            _check_datetime(name, getattr(self, name))
-        for name in ("posted_on", "udf_date_1", "udf_date_2", "udf_date_3", "udf_date_4"):
-            value = getattr(self, name)
-            if value is not None:
-                _check_datetime(name, value)
-        for name in ("payment_amount", "udf_float_1", "udf_float_2", "udf_float_3", "udf_float_4"):
-            amount = getattr(self, name)
-            if amount is not None and not amount.is_finite():
-                raise ValueError(f"{name} must be a finite amount")
+def as_crm(payment: Payment) -> CrmPayment:
+    d = payment.details
+    posted = payment.at("POSTED") or payment.at("SUCCEEDED")
+    issued = payment.created_at.strftime(DATE_FORMAT)
+    updated = _when(payment.history[-1][1]) if payment.history else issued
+    gateway = payment.gateway.upper() if payment.gateway and payment.gateway_reference else None
+    return CrmPayment(
+        id=crm_id(payment.payment_id),
+        number=d.get("number"),
+        reference_number=d["reference_number"],
+        life_cycle_state=life_cycle_state(payment),
+        payment_amount=payment.amount,
+        issued_on=issued,
+        posted_on=_when(posted),
+        received_on=d["received_on"],
+        type=d["type"],
+        category=d.get("category"),
+        payment_method=d["payment_method"],
+        accounts_receivable=d["accounts_receivable"],
+        received_by_user=d["received_by_user"],
+        received_by_unit=d["received_by_unit"],
+        invoices_to_pay_set=tuple(_document(i) for i in d.get("invoices", [])),
+        bills_to_pay_set=tuple(_document(b) for b in d.get("bills", [])),
+        notes=d.get("notes"),
+        rejection_reason=d.get("rejection_reason"),
+        created_date=issued,
+        updated_date=updated or issued,
+        created_by_user=d.get("created_by_user") or d["received_by_user"],
+        updated_by_user=d.get("created_by_user") or d["received_by_user"],
+        created_by_unit=d["received_by_unit"],
+        updated_by_unit=d["received_by_unit"],
+        payment_gateway_reference_number=payment.gateway_reference,
+        processed_by_payment_gateway=gateway,
+        **_udfs(d),
+    )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CrmPaymentCancellation:
-    """The payment cancellation that payments/cancel creates and posts (seed 004: "payment_cancellation")."""
+def _udfs(details: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {k: details.get(k) for k in (*UDF_STRINGS, *UDF_DATES)}
+    found.update({k: Decimal(details[k]) if details.get(k) is not None else None for k in UDF_FLOATS})
+    return found
 
-    id: str
-    number: str | None
-    reference_number: str
-    life_cycle_state: str
-    payment_amount: Decimal
-    issued_on: str
-    posted_on: str | None
-    # None in the seed's example; a cancellation refunded through a gateway would show them as create does.
-    payment_gateway_reference_number: str | None = None
-    processed_by_payment_gateway: str | None = None
 
-    def __post_init__(self) -> None:
-        _check_datetime("issued_on", self.issued_on)
-        if self.posted_on is not None:
-            _check_datetime("posted_on", self.posted_on)
-        if not self.payment_amount.is_finite():
-            raise ValueError("payment_amount must be a finite amount")
+def _document(data: Mapping[str, Any]) -> Any:
+    return {k: v for k, v in data.items() if k not in ("receivable_id", "account_id")}
+
+
+# ---- the documents ------------------------------------------------------------------------------------------
 
 
 class UnknownField(ValueError):
@@ -405,11 +335,6 @@ def _projected(value: Any, selection: _Selection, prefix: str) -> Any:
             raise UnknownField(f"{prefix}{key}")
         answer[key] = _projected(value[key], inner, f"{prefix}{key}.") if inner else value[key]
     return answer
-
-
-def _check_datetime(name: str, value: str) -> None:
-    if not _DATETIME.fullmatch(value):
-        raise ValueError(f"{name} must be written YYYY-MM-DDTHH:MM:SS, as seed 004 writes datetimes")
 
 
 def _amount(amount: Decimal) -> Decimal:
