@@ -27,6 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+# The calls that take ReturnConsumedCapacity: the engine's own count is asked for beside the computed one.
+CAPACITY = WRITES | {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 Item = dict[str, Any]
 
 
@@ -40,6 +42,11 @@ class Tally:
     failed: Counter[str] = field(default_factory=Counter)  # calls answered with an error (a cancelled transaction)
     # Each item written: "<kind> <size> B: <units>", kind the sort key's first part (PAY, IDEM, RCV, ...).
     writes: list[str] = field(default_factory=list)
+    # What the engine answered in ConsumedCapacity (DynamoDB Local computes it from the items, as DynamoDB does):
+    # reads, the table's writes, its indexes' writes.
+    engine_read_units: float = 0.0
+    engine_write_units: float = 0.0
+    engine_index_write_units: float = 0.0
 
     @property
     def reads(self) -> int:
@@ -56,6 +63,10 @@ class Tally:
     @property
     def all_write_units(self) -> int:
         return self.write_units + self.index_write_units
+
+    @property
+    def engine_all_write_units(self) -> float:
+        return self.engine_write_units + self.engine_index_write_units
 
     def describe(self) -> str:
         return ", ".join(f"{n} {op}" for op, n in sorted(self.calls.items())) or "none"
@@ -167,6 +178,8 @@ class Meter:
 
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         operation = model.name
+        if operation in CAPACITY:
+            params.setdefault("ReturnConsumedCapacity", "INDEXES")
         context["bench"] = (operation, params, self._targets_before(operation, params))
 
     def _send(self, **_: Any) -> None:
@@ -178,10 +191,22 @@ class Meter:
         succeeded = http_response.status_code < 300
         if not succeeded:
             self.tally.failed[operation] += 1
+        self._count_engine(parsed.get("ConsumedCapacity"), operation in WRITES)
         if operation in WRITES:
             self._count_writes(before, succeeded)
         elif succeeded:
             self.tally.read_units += self._read_units(operation, params, parsed)
+
+    def _count_engine(self, consumed: Any, write: bool) -> None:
+        """The engine's ConsumedCapacity: one entry (a single-item call) or one per table (batches, transactions)."""
+        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            table = float(entry.get("Table", {}).get("CapacityUnits", entry.get("CapacityUnits", 0.0)))
+            indexes = sum(float(i.get("CapacityUnits", 0.0)) for i in entry.get("GlobalSecondaryIndexes", {}).values())
+            if write:
+                self.tally.engine_write_units += table
+                self.tally.engine_index_write_units += indexes
+            else:
+                self.tally.engine_read_units += table + indexes
 
     # ---- writes -----------------------------------------------------------------------------------------------
 

@@ -254,6 +254,8 @@ def environment(endpoint: str) -> dict[str, str]:
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
+            # DynamoDB Local (bench.stack.aws), when the benchmark runs on it.
+            **{k: v for k, v in os.environ.items() if k == "AWS_ENDPOINT_URL_DYNAMODB"},
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "eu-west-1",

@@ -1,10 +1,10 @@
-"""Settlement at 1k, 10k and 100k payments in the moto server: DynamoDB calls, write units and wall time, showing
+"""Settlement at 1k, 10k and 100k payments on DynamoDB Local: DynamoDB calls, write units and wall time, showing
 linear growth and no Scan (issue 3).
 
-Each size gets a fresh ledger in a moto server of its own, without moto's per-transaction table snapshots
-(bench.stack.NO_SNAPSHOT says why); the run checks that no transaction was cancelled. The payments are loaded as
-SUCCEEDED on one business date with BatchWriteItem (not counted), then the settlement handler's own code settles
-that date with a Meter on the store's client. BENCH_SETTLEMENT_SIZES (e.g. "1000,10000") picks other sizes ("" none).
+Each size gets a fresh ledger in an engine of its own (bench.stack.aws); the run reports any transaction cancelled.
+The payments are loaded as SUCCEEDED on one business date with BatchWriteItem (not counted), then the settlement
+handler's own code settles that date with a Meter on the store's client. BENCH_SETTLEMENT_SIZES (e.g. "1000,10000")
+picks other sizes ("" none).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 
 from bench.counting import Meter
-from bench.stack import moto_server
+from bench.stack import aws
 from paybridge import config
 from paybridge.ledger import Payment, PaymentState
 from paybridge.operations import settlement
@@ -41,6 +41,7 @@ class SettlementRow:
     calls: int | None = None
     write_units: int | None = None
     note: str = ""
+    engine_write_units: float | None = None  # DynamoDB Local's own count
 
 
 def _load(dynamodb: Any, table: str, count: int) -> None:
@@ -69,10 +70,8 @@ def _load(dynamodb: Any, table: str, count: int) -> None:
 
 
 def _one(size: int) -> SettlementRow:
-    with moto_server(snapshots=False) as endpoint:
+    with aws() as endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-        # moto reads its whole table for each page of an index query: slow at 100k items, unlike DynamoDB.
-        os.environ["DYNAMODB_READ_TIMEOUT_SECONDS"] = "120"
         config.reset()
         client.reset()
         ledger_store.store.cache_clear()
@@ -97,7 +96,9 @@ def _one(size: int) -> SettlementRow:
         f"{wall:.1f} s ({wall / size * 1000:.2f} ms a payment); {calls / size:.4f} calls and {units / size:.2f} WU "
         f"a payment; {tally.describe()}; Scans {tally.scans}; cancelled {cancelled}"
     )
-    return SettlementRow(f"settlement, {size // 1000}k payments", calls, units, note)
+    return SettlementRow(
+        f"settlement, {size // 1000}k payments", calls, units, note, engine_write_units=tally.engine_all_write_units
+    )
 
 
 def settlement_rows(endpoint: str) -> list[SettlementRow]:

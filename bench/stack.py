@@ -1,5 +1,6 @@
-"""DynamoDB for the benchmark: moto's server in a process of its own (its CPU is not the handler's), with the
-template's table, the demo data, a receivable for the benchmark's payments, and the anchors' tables."""
+"""AWS for the benchmark: DynamoDB Local and moto's server, each in a process of its own (their CPU is not the
+handler's), with the template's table, the demo data, a receivable for the benchmark's payments, and the anchors'
+tables."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from paybridge import config
 from paybridge.ledger import Receivable, ReceivableKind
 from paybridge.store import Store, client, ledger_store
 from paybridge_local import demo, server, template
+from paybridge_local.dynamodb_local import DynamoDBLocal
 
 PYTHON = sys.executable
 
@@ -30,46 +32,53 @@ def free_port() -> int:
         return port
 
 
-# moto snapshots (deep-copies) a whole table for every item of every TransactWriteItems, to roll back a cancelled
-# one: quadratic in the table's size, moto's cost and not DynamoDB's. The settlement benchmark, whose table holds
-# up to 100k payments, turns the snapshot off and checks that no transaction was cancelled (none needed rolling back).
-NO_SNAPSHOT = "from moto.dynamodb.models.table import Table\nTable.__deepcopy__ = lambda self, memo: self\n"
-
-
 @contextmanager
-def moto_server(snapshots: bool = True) -> Iterator[str]:
-    """The project's serialised moto server (paybridge_local.moto_server) in a subprocess; yields its endpoint."""
-    port = free_port()
+def aws() -> Iterator[str]:
+    """AWS for the benchmark, each service in a process of its own (their CPU is not the handler's): DynamoDB Local
+    (paybridge_local.dynamodb_local, Amazon's engine, as in `make run`) for DynamoDB, moto's server for the rest.
+    Yields moto's endpoint; AWS_ENDPOINT_URL_DYNAMODB, in this process's environment while the block runs, points
+    DynamoDB at the engine (`environment` passes it to the handlers' processes)."""
+    moto_port = free_port()
     code = (
-        "import sys, threading\n"
-        + ("" if snapshots else NO_SNAPSHOT)
-        + "from paybridge_local.moto_server import SerializedMotoServer\n"
-        f"SerializedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False).start()\n"
+        "import threading\n"
+        "from moto.server import ThreadedMotoServer\n"
+        f"ThreadedMotoServer(ip_address='127.0.0.1', port={moto_port}, verbose=False).start()\n"
         "threading.Event().wait()\n"
     )
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
         [PYTHON, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    previous = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto's server did not start") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        with DynamoDBLocal(free_port()) as engine:
+            _wait_for(moto_port, process)
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
+            yield f"http://127.0.0.1:{moto_port}"
     finally:
+        if previous is None:
+            os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = previous
         process.terminate()
         process.wait(timeout=10)
 
 
+def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("moto's server did not start") from None
+            time.sleep(0.1)
+
+
 def in_worker(module: str, *args: str) -> None:
-    """`python -m <module> --worker *args` in a process of the handlers' own, against moto's server (in another)
-    with the ledger loaded as `make bench` loads it (bench.profile, bench.units)."""
-    with moto_server(snapshots=False) as endpoint:
+    """`python -m <module> --worker *args` in a process of the handlers' own, against DynamoDB Local and moto (in
+    others) with the ledger loaded as `make bench` loads it (bench.profile, bench.units)."""
+    with aws() as endpoint:
         env = environment(endpoint)
         prepare(env)
         command = [PYTHON, "-m", module, "--worker", *args]

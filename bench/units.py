@@ -1,10 +1,11 @@
 """Where a request's write units go, item by item: `python -m bench.units ["<operation>" [format]]`.
 
-It starts moto's server and loads the ledger as `make bench` does, then, in a process of the handlers' own, makes
-REQUESTS new requests of each operation (every paybridge operation that takes a payment when none is named) and
-prints the last one's calls and each item it wrote: the kind of item (its sort key), its size as DynamoDB counts it
-and its write units (bench.counting), then the index units. The last of several, so that what grows with use (a
-Paylock attempt's history) shows as it is after a few payments, not on an empty ledger.
+It starts DynamoDB Local and moto's server and loads the ledger as `make bench` does, then, in a process of the
+handlers' own, makes REQUESTS new requests of each operation (every paybridge operation that takes a payment when
+none is named) and prints the last one's calls and each item it wrote: the kind of item (its sort key), its size as
+DynamoDB counts it and its write units (bench.counting), then the index units; beside them, the units DynamoDB Local
+answered in ConsumedCapacity. The last of several, so that what grows with use (a Paylock attempt's history) shows
+as it is after a few payments, not on an empty ledger.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _itemised(bench: Any, name: str | None, fmt: str | None) -> list[str]:
         tally = bench.meter.reset()
         lines.append(
             f"{operation.name} ({operation.format}): {tally.all_write_units} WU = {tally.write_units} table "
-            f"+ {tally.index_write_units} index; {tally.describe()}"
+            f"+ {tally.index_write_units} index; the engine: {tally.engine_all_write_units:g} WU = "
+            f"{tally.engine_write_units:g} table + {tally.engine_index_write_units:g} index; {tally.describe()}"
         )
         lines.extend(f"  {write}" for write in tally.writes)
     return lines

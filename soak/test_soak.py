@@ -8,14 +8,9 @@ and many scenarios along the links, the stack's ledger checked after each run.""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-import requests
 from test_faults_providers import clock, crashes, gateway_faults, store_faults
 from test_races_providers import (
     identical_requests_make_one_payment,
@@ -26,7 +21,7 @@ from test_races_providers import (
 )
 from test_schemathesis import LINKED, Tally, operations, run_operation, run_stateful
 
-from conftest import ROOT, Api, free_port
+from conftest import Api, LocalStack, local_stack_process
 from paybridge.store import Store
 from paybridge_local import openapi
 from soak_support import SCHEMATHESIS, SURFACES, Clock, SchemathesisRow, Surface, ledger, violations
@@ -74,37 +69,12 @@ def test_fault_matrix(ledger: Store, api: Api, clock: Clock, surface: Surface) -
     crashes(api, surface, ledger, clock)
 
 
-@dataclass(frozen=True)
-class LocalStack:
-    url: str
-    aws: str  # its moto server: the ledger the stack's functions write
-
-
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStack]:
-    """The local stack in a process of its own (as conftest's base_url), with its moto server's address known, so the
-    test can read the ledger the stack wrote."""
-    port, moto_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [sys.executable, "-m", "paybridge_local", "--port", str(port), "--moto-port", str(moto_port)]
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, with our arguments
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the local stack did not start")
-                time.sleep(0.2)
-        yield LocalStack(url, f"http://127.0.0.1:{moto_port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """The local stack in a process of its own (as conftest's base_url), with its DynamoDB Local's address known, so
+    the test can read the ledger the stack wrote."""
+    with local_stack_process() as stack:
+        yield stack
 
 
 def _row(name: str, tally: Tally, found: list[str], stateful: bool) -> SchemathesisRow:
@@ -123,7 +93,7 @@ def _row(name: str, tally: Tally, found: list[str], stateful: bool) -> Schemathe
 def test_schemathesis(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
     # The ledger the stack writes, read through its moto server (the stack's own region and dummy credentials).
     for name, value in {
-        "AWS_ENDPOINT_URL": local_stack.aws,
+        "AWS_ENDPOINT_URL": local_stack.dynamodb,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "eu-west-1",

@@ -32,6 +32,7 @@ from paybridge.gateways import reset_gateways
 from paybridge.ledger import Payment
 from paybridge.store import Store, client, ledger_store, payment_of
 from paybridge_local import demo, server, template
+from paybridge_local.dynamodb_local import DynamoDBLocal
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,38 +191,50 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def moto_ledger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """The ledger behind moto's server (real HTTP, DynamoDB's isolation), for tests with threads."""
-    from paybridge_local.moto_server import SerializedMotoServer
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Amazon's DynamoDB Local (paybridge_local.dynamodb_local), one per test process: its endpoint."""
+    log = (tmp_path_factory.mktemp("dynamodb-local") / "engine.log").open("wb")
+    with log, DynamoDBLocal(free_port(), log) as engine:
+        yield engine.endpoint
 
-    port = free_port()
-    moto = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+
+@pytest.fixture
+def moto_ledger(aws_env: None, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The ledger on DynamoDB Local, for tests with threads: Amazon's engine, whose transactions run concurrently
+    and cancel each other with TransactionConflict as DynamoDB's do (moto's in-process tables stay for the others).
+    A fresh table per test, with the demo data."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
     reset_caches()
+    engine = boto3.client("dynamodb")
+    template.create_tables(engine, server.NAMES)
     try:
-        template.create_tables(boto3.client("dynamodb"), server.NAMES)
         db = Store(TABLE)
         demo.load(db)
         yield db
     finally:
-        # The threaded server shares this process's moto backends: empty them for the next test.
-        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5)
-        moto.stop()
+        engine.delete_table(TableName=TABLE)
         reset_caches()
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The local stack as a user runs it (`make run`), in a process of its own with its own moto and the demo data,
-    fresh for each module of end-to-end tests: its base URL."""
-    port, moto_port = free_port(), free_port()
+@dataclass(frozen=True)
+class LocalStack:
+    url: str  # the API
+    dynamodb: str  # its DynamoDB Local: the ledger the stack's functions write
+
+
+@contextmanager
+def local_stack_process() -> Iterator[LocalStack]:
+    """The local stack as a user runs it (`make run`), in a process of its own with its own DynamoDB Local, moto and
+    the demo data, on free ports; stopped (its engine with it) when the block ends."""
+    port, moto_port, dynamodb_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    # Its output goes to a file: moto's server logs every call, and a pipe nobody reads blocks the stack at 64 KiB.
-    with tempfile.TemporaryFile("w+") as log:
+    command = [sys.executable, "-m", "paybridge_local", "--port", str(port), "--moto-port", str(moto_port)]
+    # Its output goes to a file: a pipe nobody reads blocks the stack at 64 KiB. Its logs go to a folder of its own,
+    # not .local/logs, where a `make run` beside the tests writes.
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory() as logs:
         process = subprocess.Popen(
-            [sys.executable, "-m", "paybridge_local", "--port", str(port), "--moto-port", str(moto_port)],
+            [*command, "--dynamodb-port", str(dynamodb_port), "--logs", logs],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -229,7 +242,7 @@ def base_url() -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 try:
                     requests.get(f"{url}/caliq/api/v1/PaymentTypes", timeout=1)
@@ -240,8 +253,15 @@ def base_url() -> Iterator[str]:
                         pytest.fail(f"the local stack exited: {log.read()[-4000:]}")
                     time.sleep(0.2)
             else:
-                pytest.fail("the local stack did not start within 60 s")
-            yield url
+                pytest.fail("the local stack did not start within 90 s")
+            yield LocalStack(url, f"http://127.0.0.1:{dynamodb_port}")
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The local stack (`local_stack_process`), fresh for each module of end-to-end tests: its base URL."""
+    with local_stack_process() as stack:
+        yield stack.url

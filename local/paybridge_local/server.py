@@ -11,23 +11,26 @@ import importlib.util
 import json
 import os
 import re
+import socket
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from paybridge_local import template
+from werkzeug.serving import BaseWSGIServer
+
+from paybridge_local import ports, template, wsgi
 from paybridge_local.console import Console
 from paybridge_local.template import Route, Trigger
 
 # Local physical names of the template's resources.
 NAMES = {"LedgerTable": "paybridge-ledger", "BilliecartAbaBucket": "paybridge-billiecart-aba"}
-MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_BODY = wsgi.MAX_BODY  # API Gateway's payload limit
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -45,8 +48,11 @@ class LocalContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def point_at(endpoint: str) -> None:
-    """AWS for this process is moto's server (dummy credentials)."""
+def point_at(endpoint: str, dynamodb: str | None = None) -> None:
+    """AWS for this process is moto's server (dummy credentials), and DynamoDB `dynamodb` when given (DynamoDB
+    Local: botocore reads the service's own endpoint variable before AWS_ENDPOINT_URL)."""
+    if dynamodb is not None:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
@@ -110,7 +116,9 @@ def poll_queue(trigger: Trigger, names: Mapping[str, str], stop: threading.Event
                 if message["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         except Exception as exc:
-            print(f"{trigger.function}: {exc}", flush=True)
+            if stop.is_set():  # moto stopping under a poll: not an error worth a line
+                return
+            print(f"{trigger.function}: {exc}", file=sys.stderr, flush=True)
             stop.wait(1)
 
 
@@ -242,12 +250,18 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 
 
 def docs(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """GET /docs: Swagger UI (from a CDN); GET /docs/<provider>/openapi.json: the provider's OpenAPI document, its
-    server the stack as the client reached it (the Host header; relative when there is none a URL can hold)."""
+    """GET /docs: Swagger UI; GET /docs/assets/<file>: its script and stylesheet (from Powertools' package: the page
+    needs no internet); GET /docs/<provider>/openapi.json: the provider's OpenAPI document, its server the stack as
+    the client reached it (the Host header; relative when there is none a URL can hold)."""
     from paybridge_local import openapi
 
     if path in ("/docs", "/docs/"):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.swagger_page().encode()
+    if path.startswith(openapi.ASSETS_PATH):
+        asset = openapi.swagger_asset(path.removeprefix(openapi.ASSETS_PATH))
+        if asset is not None:
+            media_type, data = asset
+            return 200, {"Content-Type": media_type, "Cache-Control": "public, max-age=86400"}, data
     provider = path.removeprefix("/docs/").removesuffix("/openapi.json")
     if path.endswith("/openapi.json") and provider in openapi.PROVIDERS:
         server = f"http://{host}" if host and _HOST.fullmatch(host) else "/"
@@ -256,48 +270,37 @@ def docs(path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes
     return 404, {"Content-Type": "application/json"}, json.dumps({"message": "no such document"}).encode()
 
 
-def serve(gateway: Gateway, host: str, port: int, console: Console | None = None) -> ThreadingHTTPServer:
-    class RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
 
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
-                return
-            body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items()}
-            parts = urlsplit(self.path)
-            if console is not None and parts.path.startswith("/_local/"):
-                lowered = {k.lower(): v for k, v in headers.items()}
-                answer = console.handle(self.command, parts.path, dict(parse_qsl(parts.query)), lowered, body)
-                self._send(answer.status, {"Content-Type": answer.media_type}, answer.body)
-                return
-            if self.command == "GET" and (parts.path == "/docs" or parts.path.startswith("/docs/")):
-                self._send(*docs(parts.path, self.headers.get("Host")))
-                return
-            status, out, data = gateway.dispatch(self.command, self.path, headers, body)
-            self._send(status, out, data)
 
-        def _send(self, status: int, headers: Mapping[str, str], data: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in ("content-length", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+def responder(gateway: Gateway, console: Console | None = None) -> wsgi.Responder:
+    """What the stack answers: /_local/ from the console, GET /docs and its documents and assets, and everything else
+    as API Gateway would (Gateway.dispatch: a route's function, or API Gateway's 403 for any other path or method,
+    HEAD and OPTIONS included)."""
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    def respond(method: str, target: str, headers: Mapping[str, str], body: bytes) -> wsgi.Answer:
+        parts = urlsplit(target)
+        if console is not None and parts.path.startswith("/_local/"):
+            lowered = {k.lower(): v for k, v in headers.items()}
+            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            answer = console.handle(method, parts.path, query, lowered, body)
+            return answer.status, {"Content-Type": answer.media_type}, answer.body
+        if method == "GET" and (parts.path == "/docs" or parts.path.startswith("/docs/")):
+            return docs(parts.path, _header(headers, "Host"))
+        return gateway.dispatch(method, target, headers, body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            if os.environ.get("PAYBRIDGE_ACCESS_LOG"):
-                super().log_message(format, *args)
+    return respond
 
-    class Server(ThreadingHTTPServer):
-        # socketserver listens with a backlog of 5: a burst of clients past it is reset before a request is read.
-        request_queue_size = 128
 
-    server = Server((host, port), RequestHandler)
-    server.daemon_threads = True
-    return server
+def serve(
+    gateway: Gateway,
+    host: str,
+    port: int,
+    console: Console | None = None,
+    access_log: IO[str] | None = None,
+    sock: socket.socket | None = None,
+) -> BaseWSGIServer:
+    """The stack's HTTP server (paybridge_local.wsgi: werkzeug's, threaded), on `sock` when the port was claimed
+    at start (ports.claim_all), else on `host`:`port`; `access_log` gets one line per request (default stdout)."""
+    return wsgi.listening(sock or ports.claim(ports.API, port, host), responder(gateway, console), access_log)

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from crm_support import TOKEN, create_body
-from paybridge.api.cards import holds_card_number
+from paybridge.cards import holds_card_number
 from paybridge_local import crm_demo
 
 pytestmark = pytest.mark.e2e

@@ -9,13 +9,14 @@ import json
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from conftest import Answer, Api, table_items
 from crm_support import envelope
-from paybridge.store import Store, lockout
+from paybridge.store import Store, client, lockout
 from paybridge.store.keys import digest
 from paybridge_local import crm_demo
 
@@ -193,3 +194,17 @@ def test_more_concurrent_failures_than_the_limit_lock_once(moto_ledger: Store, a
     item = guard("JackH")
     assert item is not None and int(item["failures"]["N"]) == Counter(answers)[(401, "INVALID_CREDENTIALS")]
     assert int(item["locked_until"]["N"]) - int(item["window_start"]["N"]) <= lockout.LOCK_SECONDS + 60
+
+
+def test_a_guard_write_that_meets_a_transaction_is_try_again_not_a_500(ledger: Store, api: Api) -> None:
+    # DynamoDB (and DynamoDB Local) answer TransactionConflictException to a single-item write on an item a
+    # transaction is writing: nothing was written, so the client is told to try again.
+    def conflict(**_: Any) -> Any:
+        return SimpleNamespace(status_code=400), {"Error": {"Code": "TransactionConflictException", "Message": "x"}}
+
+    client.dynamodb().meta.events.register("before-call.dynamodb.UpdateItem", conflict)
+
+    answer = login(api, "JackH", WRONG)
+
+    assert (answer.status, answer.header("Retry-After")) == (503, "1")
+    assert envelope(answer)["status"]["code"] == "SERVICE_UNAVAILABLE"

@@ -1,10 +1,12 @@
-"""Each function's handler, called as Lambda calls it, with its real API Gateway event from events/."""
+"""Each function's handler, called as Lambda calls it, with its real event from events/: API Gateway's for the API
+functions, SQS's for the retry worker, the schedule's Input for settlement."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 
 from paybridge.store import Store
@@ -30,3 +32,23 @@ def test_the_handler_answers_its_event(ledger: Store, route: template.Route) -> 
     assert result["statusCode"] == 200, result
     assert result["isBase64Encoded"] is False
     assert SUCCESS.get(route.code_dir.name, "OK") in result["body"]
+
+
+@pytest.mark.parametrize("trigger", template.triggers(), ids=lambda t: f"{t.function} {t.kind} {t.source}")
+def test_the_handler_answers_its_trigger(ledger: Store, trigger: template.Trigger) -> None:
+    # The template's queues and bucket in moto, as the worker and settlement's payouts find them.
+    names = dict(server.NAMES)
+    template.create_queues(boto3.client("sqs"), names)
+    template.create_buckets(boto3.client("s3"), names)
+    event = json.loads((EVENTS / f"{trigger.code_dir.name}.json").read_text())
+    if trigger.kind == "Schedule":
+        event = json.loads(trigger.payload)  # each schedule's own Input (events/settlement.json is the daily one)
+
+    result = server.load_handler(trigger)(event, server.LocalContext(trigger.function))
+
+    if trigger.kind == "SQS":
+        # A message for a payment the ledger does not hold is done with ("stale"), not handed back.
+        assert result == {"batchItemFailures": []}
+    else:
+        assert result["failures"] == [] and result["parked"] == []
+        assert set(result) == {"recovered", "cleared", "failed", "settled", "batches", "parked", "failures"}

@@ -40,6 +40,24 @@ def test_every_function_has_a_real_event_for_its_route() -> None:
         assert event["requestContext"]["stage"] == "live"
 
 
+def test_every_function_without_a_route_has_a_real_event_for_its_trigger() -> None:
+    # issue 19: the retry worker (SQS) and settlement (Schedule) have theirs too, for `sam local invoke -e`.
+    for trigger in template.triggers():
+        event = json.loads((ROOT / "events" / f"{trigger.code_dir.name}.json").read_text())
+        if trigger.kind == "SQS":
+            [record] = event["Records"]
+            assert record["eventSource"] == "aws:sqs", trigger.function
+            assert record["eventSourceARN"].split(":")[-1].startswith(f"paybridge-{trigger.source}-")
+            assert set(json.loads(record["body"])) == {"tenant_id", "payment_id", "attempt", "not_before"}
+        else:
+            # A Schedule with an Input hands the function the Input itself: one of the template's is the event.
+            inputs = [json.loads(t.payload) for t in template.triggers() if t.function == trigger.function]
+            assert event in inputs, trigger.function
+    functions = {p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists()}
+    with_events = {p.stem for p in (ROOT / "events").glob("*.json")}
+    assert functions <= with_events
+
+
 def test_functions_are_thin() -> None:
     for app in (ROOT / "functions").glob("*/app.py"):
         assert len(app.read_text().splitlines()) <= 80, app

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from paybridge_local.openapi import billiecart, caliq, crm, paylock
-from paybridge_local.openapi.assembly import assemble, swagger_ui
+from paybridge_local.openapi.assembly import ASSETS_PATH, assemble, swagger_asset, swagger_ui
 from paybridge_local.openapi.links import LINKS
 from paybridge_local.openapi.operations import Operation
 
-__all__ = ["LINKS", "OPERATIONS", "PROVIDERS", "TITLES", "document", "swagger_page"]
+__all__ = ["ASSETS_PATH", "LINKS", "OPERATIONS", "PROVIDERS", "TITLES", "document", "swagger_asset", "swagger_page"]
 
 PROVIDERS = ("caliq", "crm", "paylock", "billiecart")
 OPERATIONS: Mapping[str, tuple[Operation, ...]] = {
@@ -44,5 +44,5 @@ def document(provider: str, server: str = "/") -> dict[str, Any]:
 
 
 def swagger_page() -> str:
-    """The /docs page: Swagger UI from a CDN (the browser fetches it), one document per provider."""
+    """The /docs page: Swagger UI from the stack's own assets (`swagger_asset`), one document per provider."""
     return swagger_ui({f"/docs/{p}/openapi.json": TITLES[p] for p in PROVIDERS})

@@ -1,11 +1,16 @@
 """An OpenAPI 3.1 document made of a provider's operations and links (`assemble`): `models_json_schema` writes the
 schemas of their pydantic models (each request for validation, each answer for serialization) into the components,
-and the paths refer to them. And the Swagger UI page that shows the documents (`swagger_ui`)."""
+and the paths refer to them. And the Swagger UI page that shows the documents (`swagger_ui`), with Swagger UI's own
+files served by the stack (`swagger_asset`), so the page works offline."""
 
 from __future__ import annotations
 
 import copy
+import html
+import json
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -13,7 +18,14 @@ from pydantic.json_schema import models_json_schema
 
 from paybridge_local.openapi.operations import JSON_TYPES, XML_TYPES, Link, Operation
 
-SWAGGER_UI_VERSION = "5.17.14"
+# Swagger UI's bundle and stylesheet as Powertools ships them in its event handler (Swagger UI 5.31.0 in Powertools
+# 3.37.0, the pinned runtime dependency): no download, no CDN, the same files on every machine.
+SWAGGER_UI_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
+SWAGGER_ASSETS = {
+    "swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
+    "swagger-ui.min.css": "text/css; charset=utf-8",
+}
+ASSETS_PATH = "/docs/assets/"
 
 
 def _schemas(operations: Sequence[Operation]) -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
@@ -96,17 +108,35 @@ def assemble(
 
 
 def swagger_ui(documents: Mapping[str, str]) -> str:
-    """The page: Swagger UI from a CDN (the browser fetches it), with a document per URL in `documents` (its title)."""
-    urls = ",".join(f'{{url: "{url}", name: "{title}"}}' for url, title in documents.items())
-    cdn = f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI_VERSION}"
+    """The page: Swagger UI from the stack's own /docs/assets/, showing one of `documents` (URL: title) at a time, as
+    chosen in a list. Powertools' bundle has no standalone preset (whose top bar lists the documents): the list is
+    the page's own."""
+    options = "".join(
+        f'<option value="{html.escape(url)}">{html.escape(title)}</option>' for url, title in documents.items()
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>paybridge API documents</title>
-<link rel="stylesheet" href="{cdn}/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="{cdn}/swagger-ui-bundle.js"></script>
-<script src="{cdn}/swagger-ui-standalone-preset.js"></script>
+<link rel="stylesheet" href="{ASSETS_PATH}swagger-ui.min.css">
+<style>#documents {{ font: 14px sans-serif; margin: 16px 20px 0; }}</style></head>
+<body><form id="documents"><label>Document <select id="document">{options}</select></label></form>
+<div id="swagger-ui"></div>
+<script src="{ASSETS_PATH}swagger-ui-bundle.min.js"></script>
 <script>
-window.ui = SwaggerUIBundle({{urls: [{urls}], dom_id: "#swagger-ui",
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout"}});
+const chooser = document.getElementById("document");
+function show(url) {{
+  window.ui = SwaggerUIBundle({{url: url, dom_id: "#swagger-ui", presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout", deepLinking: false}});
+}}
+chooser.addEventListener("change", () => show(chooser.value));
+show({json.dumps(next(iter(documents), ""))});
 </script></body></html>
 """
+
+
+@cache
+def swagger_asset(name: str) -> tuple[str, bytes] | None:
+    """One of Swagger UI's files (its media type and bytes), from Powertools' package; None for any other name."""
+    media_type = SWAGGER_ASSETS.get(name)
+    if media_type is None:
+        return None
+    return media_type, resources.files(SWAGGER_UI_PACKAGE).joinpath(name).read_bytes()

@@ -73,7 +73,11 @@ def sdk_errors() -> Iterator[None]:
             if any(reason in TRANSIENT_REASONS for reason in cancellation_codes(exc)):
                 raise StoreUnavailable(code) from exc
             raise
-        if code in {"ConditionalCheckFailedException", "TransactionConflictException"}:
+        if code == "TransactionConflictException":
+            # A single-item write met an item a transaction is writing (DynamoDB Local and DynamoDB both answer so):
+            # nothing was written, and the same write a moment later goes through.
+            raise StoreUnavailable(code) from exc
+        if code == "ConditionalCheckFailedException":
             raise
         raise StoreError(code) from exc
     except BotoCoreError as exc:  # connection refused, timeouts, ...
