@@ -35,30 +35,32 @@ LIMIT_ROUNDS = int(os.environ.get("SOAK_LIMIT_ROUNDS", "5"))
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
-def test_fifty_identical_requests(moto_ledger: Store, api: Api, surface: Surface) -> None:
+def test_fifty_identical_requests(engine_ledger: Store, api: Api, surface: Surface) -> None:
     identical_requests_make_one_payment(api, surface, 50)
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
-def test_fifty_different_payments_on_one_receivable(moto_ledger: Store, api: Api, surface: Surface) -> None:
-    racing_payments_never_over_allocate(moto_ledger, api, surface, 50)
+def test_fifty_different_payments_on_one_receivable(engine_ledger: Store, api: Api, surface: Surface) -> None:
+    racing_payments_never_over_allocate(engine_ledger, api, surface, 50)
 
 
 @pytest.mark.parametrize("surface", [s for s in SURFACES if s.charges], ids=lambda s: s.name)
-def test_fifty_card_payments_each_of_all_one_document_owes(moto_ledger: Store, api: Api, surface: Surface) -> None:
-    one_document_race(moto_ledger, api, surface, 50)
+def test_fifty_card_payments_each_of_all_one_document_owes(engine_ledger: Store, api: Api, surface: Surface) -> None:
+    one_document_race(engine_ledger, api, surface, 50)
 
 
 @pytest.mark.parametrize("xml", [False, True], ids=["json", "xml"])
 @pytest.mark.parametrize("same_card", [False, True], ids=["twelve cards", "one card twelve times"])
-def test_paylock_limits_under_twelve_payments_at_once(moto_ledger: Store, api: Api, same_card: bool, xml: bool) -> None:
+def test_paylock_limits_under_twelve_payments_at_once(
+    engine_ledger: Store, api: Api, same_card: bool, xml: bool
+) -> None:
     for _ in range(LIMIT_ROUNDS):  # each round on a fresh collection attempt
-        paylock_limits_race(moto_ledger, api, 12, same_card, xml)
+        paylock_limits_race(engine_ledger, api, 12, same_card, xml)
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_post_reject_cancel(moto_ledger: Store, api: Api, round_: int) -> None:
-    post_reject_cancel_race(moto_ledger, api, 6)
+def test_post_reject_cancel(engine_ledger: Store, api: Api, round_: int) -> None:
+    post_reject_cancel_race(engine_ledger, api, 6)
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)

@@ -200,10 +200,10 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def moto_ledger(aws_env: None, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """The ledger on DynamoDB Local, for tests with threads: Amazon's engine, whose transactions run concurrently
-    and cancel each other with TransactionConflict as DynamoDB's do (moto's in-process tables stay for the others).
-    A fresh table per test, with the demo data."""
+def engine_ledger(aws_env: None, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The ledger on DynamoDB Local, for tests with threads: Amazon's engine takes their requests concurrently and
+    keeps DynamoDB's conditions and transactions (moto's in-process tables stay for the other tests, which need its
+    speed and fault hooks). A fresh table per test, with the demo data."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
     reset_caches()
     engine = boto3.client("dynamodb")

@@ -40,7 +40,7 @@ def living_expenses(amount: str) -> dict[str, Any]:
     return {"SalaryPackageId": "SP-1002", "BudgetCategory": "Living Expenses", "Amount": amount}
 
 
-def test_claims_racing_for_one_budget_never_spend_more_than_remains(moto_ledger: Store, api: Api) -> None:
+def test_claims_racing_for_one_budget_never_spend_more_than_remains(engine_ledger: Store, api: Api) -> None:
     # Mia Nguyen has $300 of living expenses: ten claims of $70 race for it; four fit.
     answers = run_all(api, [(living_expenses("70"), {}) for _ in range(10)])
 
@@ -49,7 +49,7 @@ def test_claims_racing_for_one_budget_never_spend_more_than_remains(moto_ledger:
     paid = [a for a in answers if a.status == 200]
     refused = [a for a in answers if a.status == 400]
     assert all(json.loads(a.body)["ResponseStatus"]["ErrorCode"] == "InsufficientBudget" for a in refused)
-    budget = moto_ledger.receivables(demo.ORGANISATION, [budget_id("SP-1002", "Living Expenses")])
+    budget = engine_ledger.receivables(demo.ORGANISATION, [budget_id("SP-1002", "Living Expenses")])
     remaining = next(iter(budget.values()))
     assert remaining is not None
     assert remaining.outstanding == Decimal("300.00") - 70 * len(paid) >= 0
@@ -58,7 +58,7 @@ def test_claims_racing_for_one_budget_never_spend_more_than_remains(moto_ledger:
     assert len(succeeded) == len(paid)
 
 
-def test_twenty_identical_requests_with_one_key_make_one_payment(moto_ledger: Store, api: Api) -> None:
+def test_twenty_identical_requests_with_one_key_make_one_payment(engine_ledger: Store, api: Api) -> None:
     answers = run_all(api, [(living_expenses("25"), {"Idempotency_Key": "one-claim"})] * 20)
 
     statuses = Counter(a.status for a in answers)

@@ -641,7 +641,7 @@ def test_a_post_interrupted_after_its_charge_is_finished_by_recovery_as_posted(l
 # ---- races against moto's server ---------------------------------------------------------------------------------
 
 
-def test_concurrent_posts_and_rejects_of_one_draft_end_in_exactly_one(moto_ledger: Store, api: Api) -> None:
+def test_concurrent_posts_and_rejects_of_one_draft_end_in_exactly_one(engine_ledger: Store, api: Api) -> None:
     requests_ = [("post", POST_117)] * 4 + [("reject", REJECT_117)] * 4
 
     with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
@@ -652,7 +652,7 @@ def test_concurrent_posts_and_rejects_of_one_draft_end_in_exactly_one(moto_ledge
     assert {status for _, status in outcomes} <= {200, 409, 503}
     winner = next(operation for (operation, status) in outcomes if status == 200)
     state = show(api, "117")["life_cycle_state"]
-    owed = outstanding(moto_ledger, INVOICE_322)
+    owed = outstanding(engine_ledger, INVOICE_322)
     if winner == "post":
         assert (state, owed) == ("POSTED", Decimal("88"))
     else:

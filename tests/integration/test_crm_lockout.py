@@ -172,7 +172,7 @@ def test_every_failed_login_counts_as_a_refused_credential(
     assert {m["provider"] for m in refusals} == {"crm"}
 
 
-def test_concurrent_wrong_passwords_lock_the_username(moto_ledger: Store, api: Api) -> None:
+def test_concurrent_wrong_passwords_lock_the_username(engine_ledger: Store, api: Api) -> None:
     """Ten Lambdas failing at once (threads against moto's server, DynamoDB's isolation): each failure is counted,
     and the tenth locks."""
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -184,7 +184,7 @@ def test_concurrent_wrong_passwords_lock_the_username(moto_ledger: Store, api: A
     assert refused(login(api, "JackH", crm_demo.PASSWORD)) == (429, "TOO_MANY_FAILED_LOGINS")
 
 
-def test_more_concurrent_failures_than_the_limit_lock_once(moto_ledger: Store, api: Api) -> None:
+def test_more_concurrent_failures_than_the_limit_lock_once(engine_ledger: Store, api: Api) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(lambda n: refused(login(api, "JackH", f"{WRONG}-{n}")), range(16)))
 

@@ -454,7 +454,7 @@ def test_an_idempotency_key_that_cannot_be_used_is_a_client_fault(
     assert table_items() == before
 
 
-def test_racing_retries_with_one_key_make_one_payment_and_one_charge(moto_ledger: Store, api: Api) -> None:
+def test_racing_retries_with_one_key_make_one_payment_and_one_charge(engine_ledger: Store, api: Api) -> None:
     def post(_: int) -> Answer:
         return send(api, sample(), Idempotency_Key="race", **API_KEY)
 
@@ -464,9 +464,9 @@ def test_racing_retries_with_one_key_make_one_payment_and_one_charge(moto_ledger
     statuses = Counter(a.status for a in answers)
     assert set(statuses) <= {200, 409}, statuses
     assert len({a.body for a in answers if a.status == 200}) == 1
-    [paid] = payments(moto_ledger)
+    [paid] = payments(engine_ledger)
     assert sandbox().charge_count(paid.payment_id) == 1
-    assert outstanding(moto_ledger, 441449) == Decimal("630.00")
+    assert outstanding(engine_ledger, 441449) == Decimal("630.00")
 
 
 # ---- authentication --------------------------------------------------------------------------------------------

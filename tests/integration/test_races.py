@@ -43,7 +43,7 @@ def run_all(api: Api, bodies: list[tuple[str, dict[str, str]]]) -> list[Any]:
         return list(pool.map(send, bodies))
 
 
-def test_fifty_identical_requests_with_one_key_make_one_payment(moto_ledger: Store, api: Api) -> None:
+def test_fifty_identical_requests_with_one_key_make_one_payment(engine_ledger: Store, api: Api) -> None:
     answers = run_all(api, [(params("30", "race-1"), {"Idempotency_Key": "one-key"})] * 50)
 
     statuses = Counter(a.status for a in answers)
@@ -53,17 +53,17 @@ def test_fifty_identical_requests_with_one_key_make_one_payment(moto_ledger: Sto
         b'{"MakePaymentDataData":{"OK":true,"MakePaymentIssues":[]}}'
     }
     assert len(table_payments("caliq")) == 1
-    outstanding = moto_ledger.receivables("demo", ["invoice-5001-0"])["invoice-5001-0"]
+    outstanding = engine_ledger.receivables("demo", ["invoice-5001-0"])["invoice-5001-0"]
     assert outstanding is not None and outstanding.outstanding == Decimal("90.00")
 
 
-def test_payments_racing_for_one_invoice_never_allocate_more_than_it_owes(moto_ledger: Store, api: Api) -> None:
+def test_payments_racing_for_one_invoice_never_allocate_more_than_it_owes(engine_ledger: Store, api: Api) -> None:
     # Invoice 5002 owes 80.50: ten payments of 30 each race for it; at most two fit.
     answers = run_all(api, [(params("30", f"racer-{n}", trans_id=5002), {}) for n in range(10)])
 
     accepted = [a for a in answers if a.status == 200 and json.loads(a.body)["MakePaymentDataData"]["OK"]]
     assert all(a.status in (200, 409, 503) for a in answers)
-    receivable = moto_ledger.receivables("demo", ["invoice-5002-0"])["invoice-5002-0"]
+    receivable = engine_ledger.receivables("demo", ["invoice-5002-0"])["invoice-5002-0"]
     assert receivable is not None
     assert receivable.outstanding >= 0
     assert receivable.outstanding == Decimal("80.50") - 30 * len(accepted)

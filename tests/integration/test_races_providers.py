@@ -60,36 +60,36 @@ DIFFERENT = int(os.environ.get("SOAK_DIFFERENT", "10"))
 
 @pytest.mark.parametrize("surface", QUICK_IDENTICAL, ids=lambda s: s.name)
 def test_identical_requests_with_one_key_make_one_payment_and_one_charge(
-    moto_ledger: Store, api: Api, surface: Surface
+    engine_ledger: Store, api: Api, surface: Surface
 ) -> None:
     identical_requests_make_one_payment(api, surface, IDENTICAL)
 
 
 @pytest.mark.parametrize("surface", QUICK_DIFFERENT, ids=lambda s: s.name)
 def test_payments_racing_for_one_receivable_never_over_allocate_it(
-    moto_ledger: Store, api: Api, surface: Surface
+    engine_ledger: Store, api: Api, surface: Surface
 ) -> None:
-    racing_payments_never_over_allocate(moto_ledger, api, surface, DIFFERENT)
+    racing_payments_never_over_allocate(engine_ledger, api, surface, DIFFERENT)
 
 
 @pytest.mark.parametrize("surface", QUICK_ONE_DOCUMENT, ids=lambda s: s.name)
 def test_card_payments_each_of_all_a_document_owes_charge_one_card(
-    moto_ledger: Store, api: Api, surface: Surface
+    engine_ledger: Store, api: Api, surface: Surface
 ) -> None:
-    one_document_race(moto_ledger, api, surface, 12)
+    one_document_race(engine_ledger, api, surface, 12)
 
 
 @pytest.mark.parametrize("same_card", [False, True], ids=["twelve cards", "one card twelve times"])
 def test_paylock_limits_are_not_passed_by_twelve_payments_at_once(
-    moto_ledger: Store, api: Api, same_card: bool
+    engine_ledger: Store, api: Api, same_card: bool
 ) -> None:
-    paylock_limits_race(moto_ledger, api, 12, same_card)
+    paylock_limits_race(engine_ledger, api, 12, same_card)
 
 
 def test_post_reject_and_cancel_of_one_crm_draft_at_once_end_in_one_consistent_outcome(
-    moto_ledger: Store, api: Api
+    engine_ledger: Store, api: Api
 ) -> None:
-    post_reject_cancel_race(moto_ledger, api, 3)
+    post_reject_cancel_race(engine_ledger, api, 3)
 
 
 def identical_requests_make_one_payment(api: Api, surface: Surface, n: int) -> None:

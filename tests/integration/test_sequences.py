@@ -44,7 +44,7 @@ def test_set_sequence_restarts_numbering_after_the_value(ledger: Store) -> None:
     assert ledger.next_number("demo", "test.n") == 501
 
 
-def test_containers_racing_never_share_a_number(moto_ledger: Store) -> None:
+def test_containers_racing_never_share_a_number(engine_ledger: Store) -> None:
     # Given eight containers taking numbers at once from the moto server
     taken: list[int] = []
     lock = threading.Lock()
