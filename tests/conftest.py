@@ -24,13 +24,14 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from paybridge import config, gateways
 from paybridge.api import auth
 from paybridge.gateways import reset_gateways
 from paybridge.ledger import Payment
-from paybridge.store import Store, client, ledger_store, payment_of
+from paybridge.store import Store, client, ledger_store, payment_of, queue
 from paybridge_local import demo, server, template
 from paybridge_local.dynamodb_local import DynamoDBLocal
 
@@ -45,6 +46,8 @@ def reset_caches() -> None:
     ledger_store.store.cache_clear()
     auth.forget()
     reset_gateways()
+    parameters.clear_caches()  # Powertools' cached parameters and its SSM client (webhook secrets)
+    queue.reset()  # the SQS client, and any fault a test hooked on it
 
 
 def fixture_bytes(relative: str) -> bytes:

@@ -105,6 +105,7 @@ def load(stop: threading.Event) -> tuple[list[template.Route], list[template.Tri
     template.create_buckets(boto3.client("s3"), names)
     server.configure(names)
     demo.load(Store(names["LedgerTable"]))
+    demo.load_secrets(boto3.client("ssm"))
     routes = template.routes()
     triggers = template.triggers()
     # Import every function now, so a broken one fails at start.

@@ -5,13 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paybridge.ledger import Account, Receivable, ReceivableKind, Tenant
-from paybridge.store import Store
+from paybridge.store import Store, secrets
 from paybridge_local import billiecart_demo, crm_demo, emersion_demo, paylock_demo
 
 TENANT = "demo"
 OTHER_TENANT = "other"
 CALIQ_API_KEY = "caliq-demo-key-7f3a9c21"
 OTHER_CALIQ_API_KEY = "caliq-other-key-0b5e4d88"
+# The demo tenant's Stripe webhook signing secret (README, "Gateway events"): `make run` puts it in SSM where the
+# webhook route reads it, so a local event signed with it is verified.
+STRIPE_WEBHOOK_SECRET = "whsec_paybridge_demo_local_0000000000000000"  # noqa: S105 - documented demo data
 
 CALIQ_PAYMENT_TYPES = {
     "1": {"description": "Cash", "method": "cash"},
@@ -55,3 +58,10 @@ def load(db: Store) -> None:
     crm_demo.load_payments()
     emersion_demo.load(db)
     paylock_demo.load(db)
+
+
+def load_secrets(ssm: object) -> None:
+    """The demo tenant's webhook signing secret, in SSM (moto's, locally) as a deployment keeps it."""
+    ssm.put_parameter(  # type: ignore[attr-defined]
+        Name=secrets.parameter_name(TENANT, "stripe"), Value=STRIPE_WEBHOOK_SECRET, Type="SecureString", Overwrite=True
+    )

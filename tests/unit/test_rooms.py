@@ -25,6 +25,7 @@ ALLOWED = {
     "codecs": BASE,
     "api": {"codecs", "store", "ledger"} | BASE,
     "operations": {"ledger", "store", "gateways"} | BASE,
+    "events": {"api", "codecs", "gateways", "store", "ledger", "operations"} | BASE,
     "providers": {"operations", "ledger", "store", "api", "codecs"} | BASE,
 }
 

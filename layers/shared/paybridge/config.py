@@ -32,6 +32,11 @@ class Settings(BaseModel):
     recovery_window_seconds: int = Field(default=3600, ge=1)
     # Bank transfers and direct debits clear after this many days.
     clearing_days: int = Field(default=3, ge=0)
+    # Gateway events (issue 20): the queue verified webhooks are put on, and where each tenant's signing secrets are
+    # (SSM SecureString parameters `/<prefix>/<tenant>/<gateway>`, one secret a line, read cached for this long).
+    gateway_events_queue_url: str = ""
+    webhook_secrets_prefix: str = "paybridge/webhooks"
+    webhook_secrets_cache_seconds: int = Field(default=300, ge=0)
     # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's only).
     billiecart_aba_bucket: str = ""
     # Per-tenant numbers (CRM.COM payment numbers, Emersion payment ids and receipts) are taken from their counter
