@@ -117,3 +117,17 @@ def charges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(gateway, "charge", charge)
     return asked
+
+
+def console_charge(token: str, amount: str = "30.00", key: str | None = None) -> dict[str, Any]:
+    """A sandbox card payment of customer 1001 on invoice 5002, as the local console takes it (take_payment with the
+    sandbox's test token `token`): the console's answer."""
+    import json
+
+    from paybridge_local import server, template
+    from paybridge_local.console import Console
+
+    console = Console(template.triggers()[0], server.invoke)
+    answer = console.charge({"CustomerID": 1001, "amount": amount, "token": token, "invoice": 5002}, key)
+    document: dict[str, Any] = json.loads(answer.body)
+    return document

@@ -21,7 +21,7 @@ from paybridge.operations import retry, seams, settlement
 from paybridge.store import Store
 from paybridge_local import demo, server, template
 from paybridge_local.console import Console
-from tests_support import sandbox
+from tests_support import console_charge, sandbox
 
 pytestmark = pytest.mark.integration
 INVOICE = "invoice-5002-0"  # owes 80.50
@@ -39,14 +39,6 @@ def queues(ledger: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     reset_caches()
     yield names
     seams.hooks.clear()
-
-
-def charge(token: str, amount: str = "30.00", key: str | None = None) -> dict[str, Any]:
-    """A card payment of customer 1001 on invoice 5002, as the local console takes it (take_payment + sandbox)."""
-    console = Console(template.triggers()[0], server.invoke)
-    answer = console.charge({"CustomerID": 1001, "amount": amount, "token": token, "invoice": 5002}, key)
-    document: dict[str, Any] = json.loads(answer.body)
-    return document
 
 
 def worker() -> template.Trigger:
@@ -93,7 +85,7 @@ def dlq_messages(names: dict[str, str]) -> list[dict[str, Any]]:
 
 def test_a_charge_that_times_out_twice_then_approves_is_charged_once(ledger: Store, queues: dict[str, str]) -> None:
     # Given the gateway does not answer the first two attempts
-    first = charge("tok_flaky_2")
+    first = console_charge("tok_flaky_2")
     assert first["state"] == "PROCESSING"
     assert outstanding(ledger) == Decimal("50.50")  # held for the payment while it is being charged
     # When the retry worker works through the queue
@@ -109,7 +101,7 @@ def test_a_charge_that_times_out_twice_then_approves_is_charged_once(ledger: Sto
 
 
 def test_a_charge_that_fails_every_attempt_is_failed_and_dead_lettered(ledger: Store, queues: dict[str, str]) -> None:
-    first = charge("tok_timeout")
+    first = console_charge("tok_timeout")
 
     drain(queues)
 
@@ -132,7 +124,7 @@ def test_a_charge_that_fails_every_attempt_is_failed_and_dead_lettered(ledger: S
 
 
 def test_a_redelivered_message_does_nothing_new(ledger: Store, queues: dict[str, str]) -> None:
-    first = charge("tok_flaky_1")
+    first = console_charge("tok_flaky_1")
     message = {"tenant_id": demo.TENANT, "payment_id": first["payment_id"], "attempt": 2, "not_before": 0}
 
     outcomes = [retry.process(message), retry.process(message)]
@@ -143,7 +135,7 @@ def test_a_redelivered_message_does_nothing_new(ledger: Store, queues: dict[str,
 
 
 def test_a_message_before_its_time_is_requeued_without_an_attempt(ledger: Store, queues: dict[str, str]) -> None:
-    first = charge("tok_flaky_1")
+    first = console_charge("tok_flaky_1")
     drain_nothing = {"tenant_id": demo.TENANT, "payment_id": first["payment_id"], "attempt": 2}
 
     outcome = retry.process({**drain_nothing, "not_before": time.time() + 5000})
@@ -153,7 +145,7 @@ def test_a_message_before_its_time_is_requeued_without_an_attempt(ledger: Store,
 
 
 def test_a_message_that_raises_is_reported_alone(ledger: Store, queues: dict[str, str]) -> None:
-    first = charge("tok_flaky_1")
+    first = console_charge("tok_flaky_1")
     sqs = boto3.client("sqs")
     sqs.send_message(QueueUrl=queues["RetryQueue"], MessageBody="not json")
     messages = []
@@ -199,7 +191,7 @@ def test_a_crash_between_steps_recovers_to_one_charge(
     # Given the Lambda dies at the seam
     seams.hooks[seam] = crash
     with pytest.raises(Crash):
-        charge("tok_approve", key="crash-key")
+        console_charge("tok_approve", key="crash-key")
     seams.hooks.clear()
     [reserved] = table_payments("console")
     payment_id = reserved.payment_id
@@ -207,7 +199,7 @@ def test_a_crash_between_steps_recovers_to_one_charge(
     later = time.time() + 3600
     monkeypatch.setattr("paybridge.operations.take_payment.time.time", lambda: later)
     if recovery == "client retries":
-        answer = charge("tok_approve", key="crash-key")
+        answer = console_charge("tok_approve", key="crash-key")
         assert answer["payment_id"] == payment_id
     else:
         settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
@@ -222,7 +214,7 @@ def test_a_crash_between_steps_recovers_to_one_charge(
         assert (final.state, charged, seam, recovery) == (PaymentState.FAILED, 0, seams.AFTER_RESERVE, "settlement")
         assert outstanding(ledger) == Decimal("80.50")
     # And the client's key now answers with the payment's outcome
-    again = charge("tok_approve", key="crash-key")
+    again = console_charge("tok_approve", key="crash-key")
     assert (again["payment_id"], again["state"]) == (payment_id, final.state.value)
     assert len(table_payments("console")) == 1
 
@@ -232,7 +224,7 @@ def test_a_payment_whose_retry_could_not_be_queued_is_recovered_by_settlement(
 ) -> None:
     # Given the charge's answer was lost and the retry message could not be sent
     boto3.client("sqs").delete_queue(QueueUrl=queues["RetryQueue"])
-    first = charge("tok_timeout_after_charge")
+    first = console_charge("tok_timeout_after_charge")
     assert first["state"] == "PROCESSING"
     # When settlement runs after the stuck threshold
     report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
@@ -246,7 +238,7 @@ def test_a_payment_whose_retry_could_not_be_queued_is_recovered_by_settlement(
 
 
 def test_a_pending_card_payment_clears_at_settlement(ledger: Store, queues: dict[str, str]) -> None:
-    pending = charge("tok_pending_clears")
+    pending = console_charge("tok_pending_clears")
     assert pending["state"] == "PENDING"
 
     report = settlement.run({"action": "clear"}, db=ledger)
@@ -257,7 +249,7 @@ def test_a_pending_card_payment_clears_at_settlement(ledger: Store, queues: dict
 
 
 def test_a_pending_card_payment_the_gateway_still_holds_stays_pending(ledger: Store, queues: dict[str, str]) -> None:
-    pending = charge("tok_pending")
+    pending = console_charge("tok_pending")
 
     settlement.run({"action": "clear"}, db=ledger)
 
@@ -280,7 +272,7 @@ def test_a_bank_transfer_clears_after_the_clearing_days(ledger: Store, queues: d
 
 
 def test_settlement_twice_for_one_date_writes_one_batch(ledger: Store, queues: dict[str, str]) -> None:
-    ids = [charge("tok_approve", amount="10.00")["payment_id"] for _ in range(3)]
+    ids = [console_charge("tok_approve", amount="10.00")["payment_id"] for _ in range(3)]
     today = datetime.now(UTC).date()
 
     first = settlement.run({"action": "settle", "business_date": today.isoformat()}, db=ledger)
@@ -297,7 +289,7 @@ def test_settlement_twice_for_one_date_writes_one_batch(ledger: Store, queues: d
 
 
 def test_the_daily_schedule_settles_yesterday(ledger: Store, queues: dict[str, str]) -> None:
-    charge("tok_approve", amount="10.00")
+    console_charge("tok_approve", amount="10.00")
 
     today = settlement.run({"action": "settle"}, db=ledger)
     tomorrow = settlement.run({"action": "settle"}, now=datetime.now(UTC) + timedelta(days=1), db=ledger)
@@ -314,7 +306,7 @@ def test_a_providers_settlement_step_runs_once_a_run_for_every_tenant_after_its_
         states = [p.state.value for p in ledger.payments(tenant.tenant_id, [paid]) if tenant.tenant_id == demo.TENANT]
         seen.append((tenant.tenant_id, day, states))
 
-    paid = charge("tok_approve", amount="10.00")["payment_id"]
+    paid = console_charge("tok_approve", amount="10.00")["payment_id"]
     today = datetime.now(UTC).date().isoformat()
 
     settlement.run({"action": "settle", "business_date": today}, db=ledger, steps={"console": step})
@@ -363,9 +355,9 @@ def test_a_gateway_that_cannot_tell_leaves_payments_for_the_next_run(
     ledger: Store, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a pending payment and a stuck one, and a gateway whose status is out of reach
-    pending = charge("tok_pending_clears")
+    pending = console_charge("tok_pending_clears")
     boto3.client("sqs").delete_queue(QueueUrl=queues["RetryQueue"])
-    stuck = charge("tok_timeout_after_charge")
+    stuck = console_charge("tok_timeout_after_charge")
     from paybridge.gateways import GatewayUnavailable
 
     def unreachable(payment_id: str, reference: str | None = None) -> None:

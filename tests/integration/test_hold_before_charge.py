@@ -19,7 +19,7 @@ from paybridge.operations import charging, seams, settlement
 from paybridge.store import Store
 from paybridge_local import demo
 from soak_support import Crash, crash_at
-from tests_support import sandbox
+from tests_support import console_charge, sandbox
 
 pytestmark = pytest.mark.integration
 URL = "/caliq/api/v1/MakePayment"
@@ -30,16 +30,6 @@ INVOICE = "invoice-5002-0"  # owes 80.50
 def no_hooks() -> Iterator[None]:
     yield
     seams.hooks.clear()
-
-
-def console_charge(token: str, amount: str, key: str | None = None) -> dict[str, Any]:
-    from paybridge_local import server, template
-    from paybridge_local.console import Console
-
-    console = Console(template.triggers()[0], server.invoke)
-    answer = console.charge({"CustomerID": 1001, "amount": amount, "token": token, "invoice": 5002}, key)
-    document: dict[str, Any] = json.loads(answer.body)
-    return document
 
 
 def outstanding(db: Store, receivable: str = INVOICE) -> Decimal:

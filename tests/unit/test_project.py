@@ -40,6 +40,13 @@ def test_every_function_has_a_real_event_for_its_route() -> None:
         assert event["requestContext"]["stage"] == "live"
 
 
+# What each queue's messages hold (operations/retry.py, events/webhooks.py).
+MESSAGES = {
+    "RetryQueue": {"tenant_id", "payment_id", "attempt", "not_before"},
+    "GatewayEventsQueue": {"gateway", "tenant_id", "event_id", "type", "body"},
+}
+
+
 def test_every_function_without_a_route_has_a_real_event_for_its_trigger() -> None:
     # issue 19: the retry worker (SQS) and settlement (Schedule) have theirs too, for `sam local invoke -e`.
     for trigger in template.triggers():
@@ -48,7 +55,7 @@ def test_every_function_without_a_route_has_a_real_event_for_its_trigger() -> No
             [record] = event["Records"]
             assert record["eventSource"] == "aws:sqs", trigger.function
             assert record["eventSourceARN"].split(":")[-1].startswith(f"paybridge-{trigger.source}-")
-            assert set(json.loads(record["body"])) == {"tenant_id", "payment_id", "attempt", "not_before"}
+            assert set(json.loads(record["body"])) == MESSAGES[trigger.source], trigger.function
         else:
             # A Schedule with an Input hands the function the Input itself: one of the template's is the event.
             inputs = [json.loads(t.payload) for t in template.triggers() if t.function == trigger.function]

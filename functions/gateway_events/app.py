@@ -1,0 +1,27 @@
+"""Gateway events: SQS-triggered; one message = one verified gateway event, applied to the ledger (issue 20)."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paybridge.events import consumer
+from paybridge.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    outcome = consumer.process(message)
+    logger.info("gateway event processed", extra={"event_id": message.get("event_id"), "outcome": outcome})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    # ReportBatchItemFailures: only the messages that raised come back (and, after five, go to the dead-letter queue).
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
