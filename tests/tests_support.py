@@ -131,3 +131,21 @@ def console_charge(token: str, amount: str = "30.00", key: str | None = None) ->
     answer = console.charge({"CustomerID": 1001, "amount": amount, "token": token, "invoice": 5002}, key)
     document: dict[str, Any] = json.loads(answer.body)
     return document
+
+
+def demo_payment(db: Any, payment_id: str) -> Payment:
+    """A payment of the demo tenant, which must exist."""
+    from paybridge_local import demo
+
+    found = db.payment(demo.TENANT, payment_id)
+    assert found is not None
+    return found  # type: ignore[no-any-return]
+
+
+def invoice_outstanding(db: Any, receivable: str = "invoice-5002-0") -> Decimal:
+    """What a demo tenant's receivable still owes (invoice 5002, the console's, by default)."""
+    from paybridge_local import demo
+
+    found = db.receivables(demo.TENANT, [receivable])[receivable]
+    assert found is not None
+    return found.outstanding  # type: ignore[no-any-return]

@@ -16,15 +16,14 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from conftest import TABLE, reset_caches, table_items, table_payments
-from paybridge.ledger import Payment, PaymentState, Tenant
+from paybridge.ledger import PaymentState, Tenant
 from paybridge.operations import retry, seams, settlement
 from paybridge.store import Store
 from paybridge_local import demo, server, template
 from paybridge_local.console import Console
-from tests_support import console_charge, sandbox
+from tests_support import console_charge, demo_payment, invoice_outstanding, sandbox
 
 pytestmark = pytest.mark.integration
-INVOICE = "invoice-5002-0"  # owes 80.50
 
 
 @pytest.fixture
@@ -63,18 +62,6 @@ def drain(names: dict[str, str], rounds: int = 10) -> int:
     return runs
 
 
-def payment(db: Store, payment_id: str) -> Payment:
-    found = db.payment(demo.TENANT, payment_id)
-    assert found is not None
-    return found
-
-
-def outstanding(db: Store) -> Decimal:
-    found = db.receivables(demo.TENANT, [INVOICE])[INVOICE]
-    assert found is not None
-    return found.outstanding
-
-
 def dlq_messages(names: dict[str, str]) -> list[dict[str, Any]]:
     answer = boto3.client("sqs").receive_message(QueueUrl=names["RetryDeadLetterQueue"], MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
@@ -87,16 +74,16 @@ def test_a_charge_that_times_out_twice_then_approves_is_charged_once(ledger: Sto
     # Given the gateway does not answer the first two attempts
     first = console_charge("tok_flaky_2")
     assert first["state"] == "PROCESSING"
-    assert outstanding(ledger) == Decimal("50.50")  # held for the payment while it is being charged
+    assert invoice_outstanding(ledger) == Decimal("50.50")  # held for the payment while it is being charged
     # When the retry worker works through the queue
     assert drain(queues) == 2
     # Then one charge at the gateway, SUCCEEDED, every attempt recorded
-    done = payment(ledger, first["payment_id"])
+    done = demo_payment(ledger, first["payment_id"])
     assert done.state is PaymentState.SUCCEEDED
     assert done.attempts == 3
     assert [h[0] for h in done.history] == ["RECEIVED", "PROCESSING", "SUCCEEDED"]
     assert sandbox().charge_count(done.payment_id) == 1
-    assert outstanding(ledger) == Decimal("50.50")
+    assert invoice_outstanding(ledger) == Decimal("50.50")
     assert dlq_messages(queues) == []
 
 
@@ -105,12 +92,12 @@ def test_a_charge_that_fails_every_attempt_is_failed_and_dead_lettered(ledger: S
 
     drain(queues)
 
-    failed = payment(ledger, first["payment_id"])
+    failed = demo_payment(ledger, first["payment_id"])
     assert failed.state is PaymentState.FAILED
     assert failed.attempts == 4
     assert failed.gateway_result["outcome"] == "no_response"
     assert failed.allocations == ()
-    assert outstanding(ledger) == Decimal("80.50")  # the hold is given back
+    assert invoice_outstanding(ledger) == Decimal("80.50")  # the hold is given back
     assert sandbox().charge_count(failed.payment_id) == 0
     [dead] = dlq_messages(queues)
     assert dead["payment_id"] == failed.payment_id and dead["attempt"] == 4
@@ -130,7 +117,7 @@ def test_a_redelivered_message_does_nothing_new(ledger: Store, queues: dict[str,
     outcomes = [retry.process(message), retry.process(message)]
 
     assert outcomes == ["SUCCEEDED", "stale"]
-    assert payment(ledger, first["payment_id"]).attempts == 2
+    assert demo_payment(ledger, first["payment_id"]).attempts == 2
     assert sandbox().charge_count(first["payment_id"]) == 1
 
 
@@ -141,7 +128,7 @@ def test_a_message_before_its_time_is_requeued_without_an_attempt(ledger: Store,
     outcome = retry.process({**drain_nothing, "not_before": time.time() + 5000})
 
     assert outcome == "deferred"
-    assert payment(ledger, first["payment_id"]).attempts == 1
+    assert demo_payment(ledger, first["payment_id"]).attempts == 1
 
 
 def test_a_message_that_raises_is_reported_alone(ledger: Store, queues: dict[str, str]) -> None:
@@ -156,7 +143,7 @@ def test_a_message_that_raises_is_reported_alone(ledger: Store, queues: dict[str
 
     bad = next(m["MessageId"] for m in messages if m["Body"] == "not json")
     assert result["batchItemFailures"] == [{"itemIdentifier": bad}]
-    assert payment(ledger, first["payment_id"]).state is PaymentState.SUCCEEDED
+    assert demo_payment(ledger, first["payment_id"]).state is PaymentState.SUCCEEDED
 
 
 def test_backoff_doubles_with_jitter_and_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,15 +191,15 @@ def test_a_crash_between_steps_recovers_to_one_charge(
     else:
         settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
     # Then exactly one charge and a ledger that agrees with it
-    final = payment(ledger, payment_id)
+    final = demo_payment(ledger, payment_id)
     charged = sandbox().charge_count(payment_id)
     if final.state is PaymentState.SUCCEEDED:
         assert charged == 1
-        assert outstanding(ledger) == Decimal("50.50")
+        assert invoice_outstanding(ledger) == Decimal("50.50")
     else:
         # Settlement found the gateway never saw it (a crash right after the reserve): failed, never charged.
         assert (final.state, charged, seam, recovery) == (PaymentState.FAILED, 0, seams.AFTER_RESERVE, "settlement")
-        assert outstanding(ledger) == Decimal("80.50")
+        assert invoice_outstanding(ledger) == Decimal("80.50")
     # And the client's key now answers with the payment's outcome
     again = console_charge("tok_approve", key="crash-key")
     assert (again["payment_id"], again["state"]) == (payment_id, final.state.value)
@@ -230,7 +217,7 @@ def test_a_payment_whose_retry_could_not_be_queued_is_recovered_by_settlement(
     report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
     # Then the gateway's own record finishes it: charged once, never again
     assert report.recovered == 1
-    assert payment(ledger, first["payment_id"]).state is PaymentState.SUCCEEDED
+    assert demo_payment(ledger, first["payment_id"]).state is PaymentState.SUCCEEDED
     assert sandbox().charge_count(first["payment_id"]) == 1
 
 
@@ -244,8 +231,8 @@ def test_a_pending_card_payment_clears_at_settlement(ledger: Store, queues: dict
     report = settlement.run({"action": "clear"}, db=ledger)
 
     assert report.cleared == 1
-    assert payment(ledger, pending["payment_id"]).state is PaymentState.SUCCEEDED
-    assert outstanding(ledger) == Decimal("50.50")
+    assert demo_payment(ledger, pending["payment_id"]).state is PaymentState.SUCCEEDED
+    assert invoice_outstanding(ledger) == Decimal("50.50")
 
 
 def test_a_pending_card_payment_the_gateway_still_holds_stays_pending(ledger: Store, queues: dict[str, str]) -> None:
@@ -253,19 +240,19 @@ def test_a_pending_card_payment_the_gateway_still_holds_stays_pending(ledger: St
 
     settlement.run({"action": "clear"}, db=ledger)
 
-    assert payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
+    assert demo_payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
 
 
 def test_a_bank_transfer_clears_after_the_clearing_days(ledger: Store, queues: dict[str, str]) -> None:
     from tests_support import bank_transfer
 
     payment_id = bank_transfer(ledger, Decimal("20.00"))
-    assert payment(ledger, payment_id).state is PaymentState.PENDING
+    assert demo_payment(ledger, payment_id).state is PaymentState.PENDING
 
     settlement.settle(None, datetime.now(UTC) + timedelta(days=2), ledger)
-    assert payment(ledger, payment_id).state is PaymentState.PENDING
+    assert demo_payment(ledger, payment_id).state is PaymentState.PENDING
     settlement.settle(None, datetime.now(UTC) + timedelta(days=3, minutes=1), ledger)
-    assert payment(ledger, payment_id).state is PaymentState.SUCCEEDED
+    assert demo_payment(ledger, payment_id).state is PaymentState.SUCCEEDED
 
 
 # ---- settlement batches ------------------------------------------------------------------------------------
@@ -285,7 +272,7 @@ def test_settlement_twice_for_one_date_writes_one_batch(ledger: Store, queues: d
     assert header is not None
     assert (header["count"], header["gross"], header["net"]) == (3, Decimal("30.00"), Decimal("30.00"))
     assert sorted(i for p in parts for i in p["payment_ids"]) == sorted(ids)
-    assert {payment(ledger, i).state for i in ids} == {PaymentState.SETTLED}
+    assert {demo_payment(ledger, i).state for i in ids} == {PaymentState.SETTLED}
 
 
 def test_the_daily_schedule_settles_yesterday(ledger: Store, queues: dict[str, str]) -> None:
@@ -367,8 +354,8 @@ def test_a_gateway_that_cannot_tell_leaves_payments_for_the_next_run(
     # When settlement runs, nothing is decided and the run itself completes
     report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
     assert (report.recovered, report.cleared, report.failed) == (0, 0, 0)
-    assert payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
-    assert payment(ledger, stuck["payment_id"]).state is PaymentState.PROCESSING
+    assert demo_payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
+    assert demo_payment(ledger, stuck["payment_id"]).state is PaymentState.PROCESSING
     # And a retry message meanwhile counts an attempt without charging again
     outcome = retry.process(
         {"tenant_id": demo.TENANT, "payment_id": stuck["payment_id"], "attempt": 2, "not_before": 0}

@@ -14,10 +14,9 @@ from paybridge.events import consumer
 from paybridge.ledger import Payment, PaymentState
 from paybridge.store import Store
 from paybridge_local import demo
-from tests_support import console_charge
+from tests_support import console_charge, demo_payment, invoice_outstanding
 
 pytestmark = pytest.mark.integration
-INVOICE = "invoice-5002-0"
 
 
 def message(kind: str, paid: Payment | str, reference: str | None = None, tenant: str = demo.TENANT) -> dict[str, Any]:
@@ -30,59 +29,47 @@ def message(kind: str, paid: Payment | str, reference: str | None = None, tenant
     return {"gateway": "stripe", "tenant_id": tenant, "event_id": body["id"], "type": kind, "body": json.dumps(body)}
 
 
-def payment(db: Store, payment_id: str) -> Payment:
-    found = db.payment(demo.TENANT, payment_id)
-    assert found is not None
-    return found
-
-
-def outstanding(db: Store) -> Decimal:
-    found = db.receivables(demo.TENANT, [INVOICE])[INVOICE]
-    assert found is not None
-    return found.outstanding
-
-
 def pending(db: Store) -> Payment:
     """A card payment the sandbox answered pending: it holds 30.00 of invoice 5002 until the gateway says more."""
     made = console_charge("tok_pending")
     assert made["state"] == "PENDING"
-    return payment(db, made["payment_id"])
+    return demo_payment(db, made["payment_id"])
 
 
 def test_succeeded_clears_a_pending_payment_once(ledger: Store) -> None:
     waiting = pending(ledger)
-    held = outstanding(ledger)
+    held = invoice_outstanding(ledger)
     succeeded = message("payment_intent.succeeded", waiting)
 
     first = consumer.process(succeeded, ledger)
     again = consumer.process(succeeded, ledger)  # the same event delivered again
 
     assert (first, again) == ("applied", "stale")
-    assert payment(ledger, waiting.payment_id).state is PaymentState.SUCCEEDED
-    assert outstanding(ledger) == held  # the money came: the hold stays taken
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.SUCCEEDED
+    assert invoice_outstanding(ledger) == held  # the money came: the hold stays taken
 
 
 def test_payment_failed_gives_the_hold_back(ledger: Store) -> None:
     waiting = pending(ledger)
-    held = outstanding(ledger)
+    held = invoice_outstanding(ledger)
 
     outcome = consumer.process(message("payment_intent.payment_failed", waiting), ledger)
 
     assert outcome == "applied"
-    assert payment(ledger, waiting.payment_id).state is PaymentState.FAILED
-    assert outstanding(ledger) == held + Decimal("30.00")
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.FAILED
+    assert invoice_outstanding(ledger) == held + Decimal("30.00")
 
 
 def test_a_failure_arriving_after_success_changes_nothing(ledger: Store) -> None:
     waiting = pending(ledger)
     consumer.process(message("payment_intent.succeeded", waiting), ledger)
-    held = outstanding(ledger)
+    held = invoice_outstanding(ledger)
 
     late = consumer.process(message("payment_intent.payment_failed", waiting), ledger)
 
     assert late == "stale"
-    assert payment(ledger, waiting.payment_id).state is PaymentState.SUCCEEDED
-    assert outstanding(ledger) == held
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.SUCCEEDED
+    assert invoice_outstanding(ledger) == held
 
 
 def test_an_event_naming_another_tenants_payment_changes_nothing(ledger: Store) -> None:
@@ -93,7 +80,7 @@ def test_an_event_naming_another_tenants_payment_changes_nothing(ledger: Store) 
     )
 
     assert outcome == "unknown"
-    assert payment(ledger, waiting.payment_id).state is PaymentState.PENDING
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.PENDING
 
 
 def test_an_event_of_another_charge_changes_nothing(ledger: Store) -> None:
@@ -103,16 +90,16 @@ def test_an_event_of_another_charge_changes_nothing(ledger: Store) -> None:
     outcome = consumer.process(message("payment_intent.succeeded", waiting, "pi_someone_else"), ledger)
 
     assert outcome == "unknown"
-    assert payment(ledger, waiting.payment_id).state is PaymentState.PENDING
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.PENDING
 
 
 def test_a_settled_or_succeeded_payment_is_not_moved_by_an_event(ledger: Store) -> None:
-    done = payment(ledger, console_charge("tok_approve")["payment_id"])
+    done = demo_payment(ledger, console_charge("tok_approve")["payment_id"])
 
     outcome = consumer.process(message("payment_intent.payment_failed", done), ledger)
 
     assert outcome == "stale"
-    assert payment(ledger, done.payment_id).state is PaymentState.SUCCEEDED
+    assert demo_payment(ledger, done.payment_id).state is PaymentState.SUCCEEDED
 
 
 @pytest.mark.parametrize(
