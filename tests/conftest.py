@@ -31,7 +31,7 @@ from paybridge import config, gateways
 from paybridge.api import auth
 from paybridge.gateways import reset_gateways
 from paybridge.ledger import Payment
-from paybridge.store import Store, client, ledger_store, payment_of, queue
+from paybridge.store import Store, client, ledger_store, payment_of, queue, secrets
 from paybridge_local import demo, server, template
 from paybridge_local.dynamodb_local import DynamoDBLocal
 
@@ -48,6 +48,7 @@ def reset_caches() -> None:
     reset_gateways()
     parameters.clear_caches()  # Powertools' cached parameters and its SSM client (webhook secrets)
     queue.reset()  # the SQS client, and any fault a test hooked on it
+    secrets.forget()
 
 
 def fixture_bytes(relative: str) -> bytes:

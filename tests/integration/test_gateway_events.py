@@ -5,6 +5,7 @@ charge; the hold is given back on a failure, in the same write."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +91,21 @@ def test_an_event_of_another_charge_changes_nothing(ledger: Store) -> None:
     outcome = consumer.process(message("payment_intent.succeeded", waiting, "pi_someone_else"), ledger)
 
     assert outcome == "unknown"
+    assert demo_payment(ledger, waiting.payment_id).state is PaymentState.PENDING
+
+
+def test_an_event_never_moves_a_payment_charged_through_another_gateway(
+    ledger: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Spreedly payment waiting for its gateway, named in an event the tenant's Stripe account sent.
+    waiting = pending(ledger)
+    read = ledger.payment
+    monkeypatch.setattr(ledger, "payment", lambda *key: replace(read(*key), gateway="spreedly"))
+
+    outcome = consumer.process(message("payment_intent.succeeded", waiting), ledger)
+
+    assert outcome == "unknown"
+    monkeypatch.undo()
     assert demo_payment(ledger, waiting.payment_id).state is PaymentState.PENDING
 
 

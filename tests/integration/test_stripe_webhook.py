@@ -146,3 +146,24 @@ def test_a_queue_that_cannot_take_the_event_is_try_again(
     answer = deliver(api, body, header(body, SECRET, NOW))
 
     assert (answer.status, answer.header("Retry-After")) == (503, "1")
+
+
+def test_a_tenant_without_a_secret_costs_one_lookup_while_it_is_remembered(
+    api: Api, events_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    asked: list[str] = []
+    read = parameters.get_parameter
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(name)
+        return read(name, *args, **kwargs)
+
+    monkeypatch.setattr(parameters, "get_parameter", counted)
+    body = event()
+
+    answers = [deliver(api, body, header(body, SECRET, NOW), tenant="nobody") for _ in range(3)]
+
+    assert {a.status for a in answers} == {400}
+    assert asked == ["/paybridge/webhooks/nobody/stripe"]

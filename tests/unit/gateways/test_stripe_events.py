@@ -113,3 +113,18 @@ def test_a_body_with_bytes_added_or_dropped_is_refused() -> None:
     for altered in (BODY + b" ", b" " + BODY, BODY[:-1], BODY.replace(b'"pi_1"', b'"pi_2"')):
         with pytest.raises(SignatureRefused):
             verify(altered, value, [SECRET], NOW)
+
+
+def test_the_secrets_are_looked_up_only_for_a_well_formed_header_within_the_tolerance() -> None:
+    looked_up: list[int] = []
+
+    def secrets() -> list[str]:
+        looked_up.append(1)
+        return [SECRET]
+
+    for value in (None, "t=abc,v1=xyz", header(BODY, SECRET, NOW - 301)):
+        with pytest.raises(SignatureRefused):
+            verify(BODY, value, secrets, NOW)
+    assert looked_up == []
+    assert verify(BODY, header(BODY, SECRET, NOW), secrets, NOW) == NOW
+    assert looked_up == [1]

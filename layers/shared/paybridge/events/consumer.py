@@ -25,6 +25,10 @@ from paybridge.operations import finishing
 from paybridge.store import Store
 from paybridge.store import store as default_store
 
+# The gateways whose payments each gateway's events may move: Stripe's events speak of Stripe's charges, and of the
+# sandbox's, which speaks Stripe's event format. A Stripe event never moves a payment charged through another gateway
+# (a Spreedly payment waiting for its answer is not Stripe's to settle).
+SPEAKS_FOR = {"stripe": frozenset({"stripe", "sandbox"})}
 # What each applied event type says a payment became.
 OUTCOMES = {
     "payment_intent.succeeded": PaymentState.SUCCEEDED,
@@ -37,7 +41,8 @@ WAITING = frozenset({PaymentState.PENDING, PaymentState.PROCESSING})
 
 def process(message: dict[str, Any], db: Store | None = None, now: float | None = None) -> str:
     """Apply one queued event; returns what was done (for logs and tests): applied, stale, unknown or ignored."""
-    if message.get("gateway") != "stripe":
+    gateway = message.get("gateway")
+    if gateway not in SPEAKS_FOR:
         return "ignored"
     event = json.loads(message["body"])  # verified by the webhook route before it was queued
     target = OUTCOMES.get(event.get("type"))
@@ -50,7 +55,11 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
         return "unknown"
     db = db or default_store()
     payment = db.payment(message["tenant_id"], payment_id)
-    if payment is None or payment.gateway is None or payment.gateway_reference not in (None, reference):
+    if (
+        payment is None
+        or payment.gateway not in SPEAKS_FOR[gateway]
+        or payment.gateway_reference not in (None, reference)
+    ):
         return "unknown"
     if payment.state not in WAITING:
         return "stale"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Mapping
 
-from paybridge.api.http import HttpRequest, HttpResponse, answering
+from paybridge.api.http import HttpRequest, HttpResponse, answering, handler_for
 from paybridge.codecs import MalformedDocument, json
 from paybridge.config import settings
 from paybridge.gateways.stripe_events import SignatureRefused, verify
@@ -35,14 +36,25 @@ class Refused(Exception):
         self.status = status
 
 
+def _refused(exc: Exception) -> HttpResponse:
+    assert isinstance(exc, Refused)
+    return _json(exc.status, {"error": str(exc)})
+
+
+def _try_again(_: Exception) -> HttpResponse:
+    # Stripe retries a delivery that was not answered 2xx, for up to three days.
+    return HttpResponse(503, json.encode({"error": "try again"}), _JSON, {"Retry-After": "1"})
+
+
+ERROR_MAP: Mapping[type[Exception], Callable[[Exception], HttpResponse]] = {
+    Refused: _refused,
+    StoreUnavailable: _try_again,
+}
+
+
 def _answer(exc: Exception) -> HttpResponse:
-    if isinstance(exc, Refused):
-        return _json(exc.status, {"error": str(exc)})
-    if isinstance(exc, StoreUnavailable):
-        # Stripe retries a delivery that was not answered 2xx, for up to three days.
-        return HttpResponse(503, json.encode({"error": "try again"}), _JSON, {"Retry-After": "1"})
-    logger.exception("unexpected error")
-    return _json(500, {"error": "internal error"})
+    handler = handler_for(ERROR_MAP, exc)
+    return _json(500, {"error": "internal error"}) if handler is None else handler(exc)
 
 
 def _json(status: int, document: dict[str, object]) -> HttpResponse:
@@ -58,7 +70,12 @@ def stripe(request: HttpRequest) -> HttpResponse:
     if len(request.body) > MAX_EVENT_BYTES:
         raise Refused("the event is too large", 413)
     try:
-        verify(request.body, request.header("stripe-signature"), secrets.webhook_secrets(tenant_id, "stripe"), _now())
+        verify(
+            request.body,
+            request.header("stripe-signature"),
+            lambda: secrets.webhook_secrets(tenant_id, "stripe"),
+            _now(),
+        )
     except SignatureRefused as exc:
         count("WebhooksRefused", "stripe")
         raise Refused(f"the signature was not verified: {exc}") from None

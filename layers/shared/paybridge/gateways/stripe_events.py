@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 TOLERANCE_SECONDS = 300
 SCHEME = "v1"
@@ -42,14 +42,21 @@ def header(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 def verify(
-    payload: bytes, value: str | None, secrets: Sequence[str], now: int, tolerance: int = TOLERANCE_SECONDS
+    payload: bytes,
+    value: str | None,
+    secrets: Sequence[str] | Callable[[], Sequence[str]],
+    now: int,
+    tolerance: int = TOLERANCE_SECONDS,
 ) -> int:
     """The event's signed timestamp, when one `v1` of the header `value` is the signature of `payload` with one of
-    `secrets` and the timestamp is within `tolerance` seconds of `now`; raises SignatureRefused otherwise."""
+    `secrets` and the timestamp is within `tolerance` seconds of `now`; raises SignatureRefused otherwise. `secrets`
+    may be a function: it is called only for a well-formed header within the tolerance, so a header that proves
+    nothing costs no secret lookup."""
     timestamp, signatures = _parsed(value)
     if abs(now - timestamp) > tolerance:
         raise SignatureRefused("the signature's timestamp is outside the tolerance")
-    expected = [signature(payload, secret, timestamp).encode("ascii") for secret in secrets if secret]
+    known = secrets() if callable(secrets) else secrets
+    expected = [signature(payload, secret, timestamp).encode("ascii") for secret in known if secret]
     # Every pair is compared, in constant time each: how long it takes says nothing of which one matched.
     matched = False
     for given in signatures:
