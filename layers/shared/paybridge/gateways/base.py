@@ -38,6 +38,9 @@ class ChargeRequest:
     description: str | None = None
     # The merchant account at the gateway to charge through (Spreedly's gateway token); None for the default.
     gateway_account: str | None = None
+    # The tenant whose payment it is: a gateway that keeps metadata puts it beside the payment id, so its events name
+    # the payment exactly (Stripe's metadata[tenant_id]).
+    tenant_id: str | None = None
 
     def __post_init__(self) -> None:
         require_amount(self.amount)

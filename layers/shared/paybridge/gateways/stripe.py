@@ -134,6 +134,9 @@ class StripeGateway(Gateway):
             ("metadata[payment_id]", req.payment_id),
             ("expand[]", "latest_charge"),  # for the AVS and CVC checks
         ]
+        if req.tenant_id:
+            # With the payment id, what lets an event find its payment exactly (events/consumer.py).
+            form.append(("metadata[tenant_id]", req.tenant_id))
         if req.description:
             form.append(("description", req.description))
         # Idempotency-Key = payment id: a retry within 24 h gets the first answer back and never charges twice

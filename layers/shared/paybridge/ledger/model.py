@@ -24,6 +24,11 @@ class PaymentState(StrEnum):
     CANCELLED = "CANCELLED"
     VOID = "VOID"
     SETTLED = "SETTLED"
+    # Money that came back after the payment succeeded (docs/architecture.md, "Reversals"): refunded, all or part
+    # (`Payment.refunded`); disputed by the cardholder, the money held by the card network; reversed, a dispute lost.
+    REFUNDED = "REFUNDED"
+    DISPUTED = "DISPUTED"
+    REVERSED = "REVERSED"
 
 
 _S = PaymentState
@@ -32,22 +37,34 @@ _S = PaymentState
 # SETTLED. RECEIVED may finish directly when no gateway is involved (a payment authorised elsewhere, as Caliq's are),
 # and a payment entered in the books starts as a DRAFT or goes straight to POSTED (CRM.COM's payments/create). A DRAFT
 # posted with a card holds its planned allocations (RECEIVED) while its card is charged: then POSTED, or a DRAFT
-# again.
+# again. Money that comes back after it succeeded (a gateway's event: docs/architecture.md, "Reversals"): SUCCEEDED or
+# SETTLED → REFUNDED (again, for each further partial refund) | DISPUTED | REVERSED; DISPUTED → REVERSED when the
+# dispute is lost, back where it was when it is won. A payment the retry worker gave up on (FAILED, no gateway answer)
+# whose charge the gateway turns out to have made, found by a redriven retry, is SUCCEEDED after all.
+_REVERSIBLE = frozenset({_S.REFUNDED, _S.DISPUTED, _S.REVERSED})
 TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
     _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED, _S.RECEIVED}),
     _S.RECEIVED: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.PENDING, _S.DRAFT, _S.POSTED}),
     _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.PENDING}),
     _S.PENDING: frozenset({_S.SUCCEEDED, _S.FAILED}),
-    _S.SUCCEEDED: frozenset({_S.CANCELLED, _S.VOID, _S.SETTLED}),
+    _S.SUCCEEDED: frozenset({_S.CANCELLED, _S.VOID, _S.SETTLED}) | _REVERSIBLE,
+    _S.SETTLED: _REVERSIBLE,
+    _S.REFUNDED: _REVERSIBLE,
+    _S.DISPUTED: frozenset({_S.REVERSED, _S.SUCCEEDED, _S.SETTLED, _S.REFUNDED}),
     _S.POSTED: frozenset({_S.CANCELLED, _S.VOID}),
+    _S.FAILED: frozenset({_S.SUCCEEDED}),
 }
 
 
 # The states in which a payment's allocations are taken from its receivables. The reservation takes them (RECEIVED:
 # hold before charge, as a two-phase transfer's pending amount), so no card is charged for a balance another payment
 # holds; money on its way, received or booked keeps them. A DRAFT keeps its planned allocations without taking
-# them; a payment leaving these states for FAILED, CANCELLED or VOID gives them back.
-HOLDS_ALLOCATIONS = frozenset({_S.RECEIVED, _S.PROCESSING, _S.PENDING, _S.SUCCEEDED, _S.POSTED, _S.SETTLED})
+# them; a payment leaving these states for FAILED, CANCELLED, VOID or REVERSED gives them back. A refunded payment
+# keeps those of its remainder (a refund gives back what it refunded); a disputed one keeps them until the dispute is
+# lost.
+HOLDS_ALLOCATIONS = frozenset(
+    {_S.RECEIVED, _S.PROCESSING, _S.PENDING, _S.SUCCEEDED, _S.POSTED, _S.SETTLED, _S.REFUNDED, _S.DISPUTED}
+)
 
 
 class ReceivableKind(StrEnum):
@@ -148,6 +165,8 @@ class Payment:
     details: Mapping[str, Any] = field(default_factory=dict)
     # The journal line its reservation appended, if any (Paylock's collection attempt: the charges tried on it).
     journal_line: JournalLine | None = None
+    # What refunds gave back so far (REFUNDED: 0 < refunded <= amount); its allocations are those of the remainder.
+    refunded: Decimal = Decimal(0)
 
     def to(self, target: PaymentState, at: datetime) -> Payment:
         """The payment moved to `target`; refuses a move the life cycle does not have."""
@@ -158,6 +177,17 @@ class Payment:
     def at(self, state: str) -> str | None:
         """When the payment (last) entered `state`, as ISO 8601."""
         return next((at for name, at in reversed(self.history) if name == state), None)
+
+    @property
+    def settled(self) -> bool:
+        """Whether settlement has put the payment in a batch (its own line); a reversal after that is a line of its
+        own in a later batch (docs/architecture.md, "Reversals")."""
+        return any(name == _S.SETTLED.value for name, _ in self.history)
+
+    @property
+    def remainder(self) -> Decimal:
+        """What is left of the payment's money once its refunds are taken off."""
+        return self.amount - self.refunded
 
     @property
     def allocated(self) -> Decimal:

@@ -88,6 +88,7 @@ def linked(payment: Payment, suffix: str, amount: Decimal, charge: Charge, descr
         token=charge.token,
         description=description,
         gateway_account=charge.gateway_account,
+        tenant_id=payment.tenant_id,
     )
     return charged(charge.gateway, request)[1]
 
@@ -103,6 +104,7 @@ def attempt(payment: Payment) -> tuple[PaymentState, Payment]:
         currency=payment.currency,
         token=payment.instrument["token"],
         gateway_account=payment.instrument.get("gateway_account"),
+        tenant_id=payment.tenant_id,
     )
     result, answer = charged(payment.gateway, request)
     if result is None:
