@@ -6,16 +6,27 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paybridge.config import settings
 from paybridge.events import consumer
 from paybridge.observability import logger, metrics, tracer
+from paybridge.store import StoreError, queue
 
 processor = BatchProcessor(event_type=EventType.SQS)
+# An event about a payment its own request is still finishing comes back this soon, not after the queue's timeout.
+NOT_YET_SECONDS = 10
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     message = json.loads(record.body)
-    outcome = consumer.process(message)
+    try:
+        outcome = consumer.process(message)
+    except consumer.NotYet:
+        try:
+            queue.postpone(settings().gateway_events_queue_url, record.receipt_handle, NOT_YET_SECONDS)
+        except StoreError:
+            logger.warning("could not bring an early event back sooner", extra={"event_id": message.get("event_id")})
+        raise
     logger.info("gateway event processed", extra={"event_id": message.get("event_id"), "outcome": outcome})
 
 

@@ -122,10 +122,10 @@ def test_a_settled_or_succeeded_payment_is_not_moved_by_an_event(ledger: Store) 
     "queued",
     [
         message("customer.created", "whatever"),
-        message("charge.dispute.created", "whatever"),
-        {**message("payment_intent.succeeded", "whatever"), "gateway": "spreedly"},
+        message("charge.dispute.funds_withdrawn", "whatever"),
+        {**message("payment_intent.succeeded", "whatever"), "gateway": "adyen"},
     ],
-    ids=["an unused type", "a type not applied yet", "another gateway"],
+    ids=["an unused type", "a type paybridge does not keep", "a gateway paybridge does not hear"],
 )
 def test_what_is_not_applied_is_acknowledged_and_left(ledger: Store, queued: dict[str, Any]) -> None:
     assert consumer.process(queued, ledger) == "ignored"

@@ -111,9 +111,15 @@ def test_final_states_have_no_way_out() -> None:
         PaymentState.FAILED,
         PaymentState.CANCELLED,
         PaymentState.VOID,
-        PaymentState.SETTLED,
+        PaymentState.REVERSED,
     ):
         assert final not in TRANSITIONS
+
+
+def test_a_settled_payment_moves_only_when_its_money_comes_back() -> None:
+    back = {PaymentState.REFUNDED, PaymentState.DISPUTED, PaymentState.REVERSED}
+
+    assert TRANSITIONS[PaymentState.SETTLED] == back
 
 
 def test_allocations_without_amounts_pay_in_order_as_much_as_owed_and_left() -> None:

@@ -75,3 +75,11 @@ def to_amount(value: object, currency: str) -> Decimal:
     if value != value.quantize(quantum, rounding=ROUND_HALF_EVEN):
         raise InvalidAmount(f"more than {places} decimal places")
     return value.quantize(quantum)
+
+
+def from_minor(minor: object, currency: str) -> Decimal:
+    """An amount a gateway wrote as an integer count of the currency's minor unit (Stripe's 1000 for 10.00 USD, 500
+    for 500 JPY); anything but an int is a TypeError."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise TypeError(f"amount {minor!r} is not an integer")
+    return to_amount(Decimal(minor).scaleb(-minor_unit(currency)), currency)

@@ -713,3 +713,35 @@ def test_importing_the_gateways_loads_neither_requests_nor_parameters() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
 
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_charge_names_its_tenant_in_the_metadata(gateway: StripeGateway, stripe_api: responses.RequestsMock) -> None:
+    # Given: the tenant travels with the payment id, so an event about the charge finds its payment exactly
+    stripe_api.post(INTENTS, json=intent())
+
+    # When
+    gateway.charge(ChargeRequest("pay_1", Decimal("10.00"), "USD", "pm_card_visa", tenant_id="acme"))
+
+    # Then
+    sent = form(stripe_api.calls[0])
+    assert (sent["metadata[payment_id]"], sent["metadata[tenant_id]"]) == (["pay_1"], ["acme"])
+
+
+@pytest.mark.parametrize(("metadata", "named"), [({"payment_id": "pay_1"}, "pay_1"), ({}, None), (None, None)])
+def test_payment_named_reads_the_payment_intents_metadata(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock, metadata: dict[str, str] | None, named: str | None
+) -> None:
+    # Given: an event about a dispute names the PaymentIntent, not the payment
+    stripe_api.get(RETRIEVE, json={**intent(), "metadata": metadata})
+
+    # When / Then
+    assert gateway.payment_named(PI) == named
+    assert paths(stripe_api) == [("GET", f"/v1/payment_intents/{PI}")]
+
+
+@pytest.mark.parametrize("reference", ["ch_3MtwBwLkdIwHu7ix2Y1sRn2V", "", f"{PI}/cancel"])
+def test_payment_named_of_what_is_not_a_payment_intent_id_sends_nothing(
+    gateway: StripeGateway, stripe_api: responses.RequestsMock, reference: str
+) -> None:
+    assert gateway.payment_named(reference) is None
+    assert len(stripe_api.calls) == 0

@@ -124,3 +124,8 @@ class Gateway(ABC):
         GatewayRejected, never None and never another payment's state. Without it the gateway finds the payment by
         its id, and None is "never charged" only past `lookup_lag_seconds`.
         """
+
+    def payment_named(self, reference: str) -> str | None:
+        """The payment id the gateway's charge `reference` was made for (its metadata), for an event that names the
+        charge but not the payment (Stripe's disputes); None when the gateway cannot say."""
+        return None

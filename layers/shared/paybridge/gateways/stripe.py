@@ -22,7 +22,7 @@ from paybridge.gateways.base import (
     require_amount,
 )
 from paybridge.gateways.http import GatewayConnection, GatewaySettings, Json
-from paybridge.money import minor_unit, to_amount
+from paybridge.money import from_minor, minor_unit, to_amount
 
 APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
 
@@ -56,12 +56,6 @@ class StripeSettings(GatewaySettings):
 def _minor(amount: Decimal, currency: str) -> int:
     # Stripe takes integers in the currency's smallest unit: 10.00 USD is 1000, 500 JPY is 500 (zero-decimal).
     return int(to_amount(amount, currency).scaleb(minor_unit(currency)))
-
-
-def _major(minor: int, currency: str) -> Decimal:
-    if isinstance(minor, bool) or not isinstance(minor, int):
-        raise TypeError(f"amount {minor!r} is not an integer")
-    return to_amount(Decimal(minor).scaleb(-minor_unit(currency)), currency)
 
 
 def _decline_code(error: Json) -> str:
@@ -99,7 +93,7 @@ def _from_intent(intent: Json) -> GatewayResult:
     return GatewayResult(
         outcome,
         intent["id"],
-        _major(intent["amount"], currency),
+        from_minor(intent["amount"], currency),
         currency,
         decline,
         error.get("message") or f"Stripe PaymentIntent {status}.",
@@ -168,7 +162,7 @@ class StripeGateway(Gateway):
         _, body = self._call("POST", "/v1/refunds", data=form, key=refund_id)
         if body.get("status") in ("failed", "canceled"):
             raise GatewayRejected(f"stripe: refund {refund_id} {body['status']}: {body.get('failure_reason')}")
-        refunded = self._http.readable(lambda b: _major(b["amount"], currency), body)
+        refunded = self._http.readable(lambda b: from_minor(b["amount"], currency), body)
         return GatewayResult(GatewayOutcome.REFUNDED, str(body.get("id")), refunded, currency, message="Refunded.")
 
     def void(self, payment_id: str) -> GatewayResult:
@@ -186,6 +180,15 @@ class StripeGateway(Gateway):
     def status(self, payment_id: str, reference: str | None = None) -> GatewayResult | None:
         found = self._search(payment_id) if reference is None else self._retrieve(payment_id, reference)
         return None if found is None else self._http.readable(_from_intent, found)
+
+    def payment_named(self, reference: str) -> str | None:
+        # The PaymentIntent read directly (never behind, as search can be): its metadata names the payment.
+        if not _INTENT_ID.fullmatch(reference):
+            return None
+        _, intent = self._call("GET", f"/v1/payment_intents/{reference}")
+        metadata = intent.get("metadata")
+        owner = metadata.get("payment_id") if isinstance(metadata, dict) else None
+        return owner if isinstance(owner, str) and owner else None
 
     def _retrieve(self, payment_id: str, reference: str) -> Json:
         """The PaymentIntent `reference`, read directly, which is never behind as search can be

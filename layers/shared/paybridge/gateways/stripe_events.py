@@ -15,7 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from paybridge.gateways.events import Fact, Happened
+from paybridge.money import from_minor
 
 TOLERANCE_SECONDS = 300
 SCHEME = "v1"
@@ -89,3 +93,58 @@ def _parsed(value: str | None) -> tuple[int, list[str]]:
     if len(signatures) > MAX_SIGNATURES or not all(_SIGNATURE.fullmatch(s) for s in signatures):
         raise SignatureRefused("the Stripe-Signature header is not one Stripe writes")
     return int(timestamps[0]), signatures
+
+
+# ---- what a verified event says ------------------------------------------------------------------------------
+
+# The event types paybridge reads (https://docs.stripe.com/api/events/types), and what each says of its payment. A
+# dispute's closing says won or lost by the dispute's status; `warning_closed` (an inquiry closed without a dispute)
+# and every other type say nothing paybridge keeps.
+_HAPPENED = {
+    "payment_intent.succeeded": Happened.SUCCEEDED,
+    "payment_intent.payment_failed": Happened.FAILED,
+    "payment_intent.canceled": Happened.FAILED,
+    "charge.refunded": Happened.REFUNDED,
+    "charge.dispute.created": Happened.DISPUTE_OPENED,
+}
+_CLOSED = {"won": Happened.DISPUTE_WON, "lost": Happened.DISPUTE_LOST}
+
+
+def facts(event: Mapping[str, Any]) -> list[Fact]:
+    """What a verified Stripe event (parsed) says about its payment: nothing, or one fact. The payment is named by the
+    object's metadata (charge() puts `payment_id` and `tenant_id` on every PaymentIntent; a charge carries them when
+    Stripe copied them, a dispute never does) and the PaymentIntent it belongs to (`reference`). Anything not shaped
+    as Stripe's objects are (amounts that are not integers, unknown currencies) says nothing."""
+    kind, event_id, data = event.get("type"), event.get("id"), event.get("data")
+    found = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(found, dict) or not isinstance(event_id, str) or not isinstance(kind, str):
+        return []
+    happened = _CLOSED.get(found.get("status")) if kind == "charge.dispute.closed" else _HAPPENED.get(kind)
+    if happened is None:
+        return []
+    intent = found.get("id") if found.get("object") == "payment_intent" else found.get("payment_intent")
+    metadata = found.get("metadata") if isinstance(found.get("metadata"), dict) else {}
+    amount = found.get("amount_refunded" if happened is Happened.REFUNDED else "amount")
+    currency = str(found.get("currency") or "").upper()
+    try:
+        money = from_minor(amount, currency) if amount is not None else None
+    except (TypeError, ValueError):
+        return []
+    created = event.get("created")
+    return [
+        Fact(
+            event_id=event_id,
+            happened=happened,
+            payment_id=_text(metadata.get("payment_id")),
+            reference=_text(intent),
+            tenant_id=_text(metadata.get("tenant_id")),
+            amount=money,
+            currency=currency or None,
+            cumulative=True,
+            occurred=created if isinstance(created, int) and not isinstance(created, bool) else 0,
+        )
+    ]
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

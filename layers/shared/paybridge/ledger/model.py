@@ -39,8 +39,7 @@ _S = PaymentState
 # posted with a card holds its planned allocations (RECEIVED) while its card is charged: then POSTED, or a DRAFT
 # again. Money that comes back after it succeeded (a gateway's event: docs/architecture.md, "Reversals"): SUCCEEDED or
 # SETTLED → REFUNDED (again, for each further partial refund) | DISPUTED | REVERSED; DISPUTED → REVERSED when the
-# dispute is lost, back where it was when it is won. A payment the retry worker gave up on (FAILED, no gateway answer)
-# whose charge the gateway turns out to have made, found by a redriven retry, is SUCCEEDED after all.
+# dispute is lost, back where it was when it is won.
 _REVERSIBLE = frozenset({_S.REFUNDED, _S.DISPUTED, _S.REVERSED})
 TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
     _S.DRAFT: frozenset({_S.POSTED, _S.REJECTED, _S.RECEIVED}),
@@ -52,7 +51,6 @@ TRANSITIONS: Mapping[PaymentState, frozenset[PaymentState]] = {
     _S.REFUNDED: _REVERSIBLE,
     _S.DISPUTED: frozenset({_S.REVERSED, _S.SUCCEEDED, _S.SETTLED, _S.REFUNDED}),
     _S.POSTED: frozenset({_S.CANCELLED, _S.VOID}),
-    _S.FAILED: frozenset({_S.SUCCEEDED}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -75,6 +76,51 @@ def charged(gateway: str, request: ChargeRequest) -> tuple[GatewayResult | None,
     except (GatewayRejected, UnknownGateway) as exc:
         return None, {"outcome": "rejected", "message": str(exc)}
     return result, _answer(result)
+
+
+def refund(payment: Payment, amount: Decimal, refund_id: str) -> tuple[GatewayResult | None, dict[str, str]]:
+    """The one door every refund goes through: `amount` of the payment's charge given back through its gateway,
+    `refund_id` the gateway's idempotency key (a repeat refunds nothing more). The gateway's result, None when it was
+    not heard (`outcome` NO_RESPONSE: it may have refunded; ask again with the same key) or refused (`rejected`: it
+    did not, e.g. more than is left of the charge), and what a payment keeps of the answer."""
+    assert payment.gateway is not None
+    try:
+        result = get_gateway(payment.gateway).refund(payment.payment_id, amount, refund_id)
+    except GatewayTransientError as exc:
+        logger.warning("gateway did not answer a refund", extra={"payment_id": payment.payment_id, "error": str(exc)})
+        return None, {"outcome": NO_RESPONSE, "message": str(exc)}
+    except (GatewayRejected, UnknownGateway) as exc:
+        return None, {"outcome": "rejected", "message": str(exc)}
+    return result, _answer(result)
+
+
+def void(payment: Payment) -> tuple[GatewayResult | None, dict[str, str]]:
+    """The payment's pending (or approved, not refunded) charge cancelled at its gateway; voiding twice is harmless.
+    The gateway's result, None when it was not heard (NO_RESPONSE: ask again) or refused (`rejected`), and what a
+    payment keeps of the answer."""
+    assert payment.gateway is not None
+    try:
+        result = get_gateway(payment.gateway).void(payment.payment_id)
+    except GatewayTransientError as exc:
+        logger.warning("gateway did not answer a void", extra={"payment_id": payment.payment_id, "error": str(exc)})
+        return None, {"outcome": NO_RESPONSE, "message": str(exc)}
+    except (GatewayRejected, UnknownGateway) as exc:
+        return None, {"outcome": "rejected", "message": str(exc)}
+    return result, _answer(result)
+
+
+def payment_named(gateways: Sequence[str], reference: str) -> str | None:
+    """The payment whose charge `reference` is, as the first of `gateways` that knows says (an event that names the
+    charge but not the payment: Stripe's disputes); None when none can say."""
+    for name in gateways:
+        try:
+            found = get_gateway(name).payment_named(reference)
+        except GatewayError as exc:
+            logger.warning("gateway could not name a charge's payment", extra={"gateway": name, "error": str(exc)})
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def linked(payment: Payment, suffix: str, amount: Decimal, charge: Charge, description: str) -> dict[str, str]:

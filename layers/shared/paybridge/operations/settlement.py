@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from paybridge.config import settings
+from paybridge.config import EVENT_GATEWAYS, settings
 from paybridge.ledger import Payment, PaymentState, Tenant
 from paybridge.money import minor_unit
 from paybridge.observability import count, logger
 from paybridge.operations import charging, finishing
-from paybridge.store import BatchPart, CompletionConflict, Store, StoreError
+from paybridge.store import BatchPart, CompletionConflict, Reversal, Store, StoreError
 from paybridge.store import store as default_store
 
 # Payments per settlement transaction: DynamoDB takes 100 items, and the batch's part and totals are two of them.
@@ -36,6 +36,8 @@ class SettlementReport:
     cleared: int = 0
     failed: int = 0
     settled: int = 0
+    # Reversals (refunds, disputes lost) carried as negative lines into this run's batches.
+    reversals: int = 0
     batches: dict[str, int] = field(default_factory=dict)
     # Payments left where they were because their move could not be written (tried again by the next run), and
     # tenants whose run stopped on an error (every other tenant is still settled).
@@ -48,6 +50,7 @@ class SettlementReport:
             "cleared": self.cleared,
             "failed": self.failed,
             "settled": self.settled,
+            "reversals": self.reversals,
             "batches": self.batches,
             "parked": self.parked,
             "failures": self.failures,
@@ -139,11 +142,14 @@ def recover(tenant: Tenant, now: datetime, db: Store, report: SettlementReport, 
 
 
 def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) -> None:
-    """PENDING payments: cards by the gateway's status, bank transfers and direct debits after the clearing days."""
+    """PENDING payments: cards by the gateway's status (once their event had its time), bank transfers and direct
+    debits after the clearing days."""
     cleared_before = (now - timedelta(days=settings().clearing_days)).isoformat()
     for pending in list(db.payments_in_state(tenant.tenant_id, PaymentState.PENDING)):
         payment = pending
         if pending.gateway is not None:
+            if _event_expected(pending, now):
+                continue  # its gateway's event is expected first; asking is for events that never came
             known, payment = charging.recorded_outcome(pending)
             if known is None and not charging.seen_by_now(pending, now):
                 continue
@@ -154,6 +160,15 @@ def clear(tenant: Tenant, now: datetime, db: Store, report: SettlementReport) ->
             continue
         if target not in (PaymentState.PENDING, PaymentState.PROCESSING):
             _finish(db, payment, target, now, report)
+
+
+def _event_expected(payment: Payment, now: datetime) -> bool:
+    """Whether a PENDING card payment's fate may still come as its gateway's event: the gateway sends events
+    (EVENT_GATEWAYS) and the payment has been PENDING no longer than `events_grace_seconds`."""
+    if payment.gateway not in EVENT_GATEWAYS:
+        return False
+    since = datetime.fromisoformat(payment.at(PaymentState.PENDING.value) or payment.created_at.isoformat())
+    return now - since <= timedelta(seconds=settings().events_grace_seconds)
 
 
 def fee(tenant: Tenant, payment: Payment) -> Decimal:
@@ -173,23 +188,40 @@ def batch(
     Streams: payments are settled a chunk at a time as the pages arrive, so memory holds at most one chunk per
     provider whatever the day's volume. Settling a payment takes it out of the SUCCEEDED pages behind the cursor,
     never ahead of it."""
-    day = business_date.isoformat()
-    succeeded = db.payments_in_state(
-        tenant.tenant_id, PaymentState.SUCCEEDED, since=day, until=(business_date + timedelta(days=1)).isoformat()
-    )
+    day, next_day = business_date.isoformat(), (business_date + timedelta(days=1)).isoformat()
     waiting: dict[str, list[Payment]] = defaultdict(list)
     settled: dict[str, int] = defaultdict(int)
-    for payment in succeeded:
+    for payment in db.unsettled(tenant.tenant_id, since=day, until=next_day):
         waiting[payment.provider].append(payment)
         if len(waiting[payment.provider]) == CHUNK:
             settled[payment.provider] += _settle_chunk(tenant, day, waiting.pop(payment.provider), now, db)
     for provider, chunk in waiting.items():
         settled[provider] += _settle_chunk(tenant, day, chunk, now, db)
+    # Money that came back up to the end of the date and is in no batch yet: a negative line in this date's batch
+    # (the first settled after it), never a rewrite of the batch its payment was settled in.
+    reversals: dict[str, list[Reversal]] = defaultdict(list)
+    for reversal in db.unsettled_reversals(tenant.tenant_id, until=next_day):
+        reversals[reversal.provider].append(reversal)
+        if len(reversals[reversal.provider]) == CHUNK:
+            report.reversals += _settle_reversals(tenant, day, reversals.pop(reversal.provider), now, db)
+    for chunk_of_reversals in reversals.values():
+        report.reversals += _settle_reversals(tenant, day, chunk_of_reversals, now, db)
     for step in steps.values():
         step(tenant, day)
     for provider, settled_count in sorted(settled.items()):
         report.settled += settled_count
         report.batches[f"{tenant.tenant_id}/{provider}/{day}"] = settled_count
+
+
+def _settle_reversals(tenant: Tenant, day: str, chunk: list[Reversal], now: datetime, db: Store) -> int:
+    gross = -sum((r.amount for r in chunk), Decimal(0))
+    part = BatchPart(tenant.tenant_id, chunk[0].provider, day, tenant.currency, gross, Decimal(0), gross)
+    try:
+        db.settle_reversals(part, chunk, now.isoformat())
+    except CompletionConflict:
+        logger.warning("a reversal was settled meanwhile; the rest are left for the next run", extra={"day": day})
+        return 0
+    return len(chunk)
 
 
 def _settle_chunk(tenant: Tenant, day: str, chunk: list[Payment], now: datetime, db: Store) -> int:

@@ -10,6 +10,7 @@ from paybridge.store.errors import (
 from paybridge.store.items import payment_of
 from paybridge.store.ledger_store import Store, store
 from paybridge.store.reads import PaymentSnapshot
+from paybridge.store.reversals import Reversal, ReversalRecorded
 from paybridge.store.transactions import BatchPart, JournalAppend
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "JournalAppend",
     "PaymentSnapshot",
     "ReservationConflict",
+    "Reversal",
+    "ReversalRecorded",
     "Store",
     "StoreError",
     "StoreUnavailable",

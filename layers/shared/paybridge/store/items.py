@@ -30,13 +30,17 @@ def load(raw: Mapping[str, Any]) -> Item:
 
 # GSI1 (keys.py): the states settlement looks for. RECEIVED and SUCCEEDED share the live partition, keyed by creation,
 # so a payment's reservation puts its entry and its completion leaves it (docs/benchmarks.md, the write-unit budget).
+# A payment whose money came back before it was settled (REFUNDED, DISPUTED, REVERSED) stays there until settlement
+# has put it in its batch: its own line is settled as any other, and each reversal is a line of its own.
 LIVE = frozenset({PaymentState.RECEIVED, PaymentState.SUCCEEDED})
+REVERSED_STATES = frozenset({PaymentState.REFUNDED, PaymentState.DISPUTED, PaymentState.REVERSED})
 _WAITING = frozenset({PaymentState.PROCESSING, PaymentState.PENDING})
 
 
-def index_partition(tenant_id: str, state: PaymentState) -> str | None:
-    """The GSI1 partition of the tenant's payments in `state`; None for a state settlement never looks for."""
-    if state in LIVE:
+def index_partition(tenant_id: str, state: PaymentState, settled: bool = False) -> str | None:
+    """The GSI1 partition of the tenant's payments in `state` (settled or not); None for one settlement never looks
+    for."""
+    if state in LIVE or (state in REVERSED_STATES and not settled):
         return keys.live_payments(tenant_id)
     if state in _WAITING:
         return keys.payments_by_state(tenant_id, state.value)
@@ -45,11 +49,12 @@ def index_partition(tenant_id: str, state: PaymentState) -> str | None:
 
 def index_entry(payment: Payment) -> Item:
     """The payment's GSI1 key attributes; none in a state settlement never looks for."""
-    partition = index_partition(payment.tenant_id, payment.state)
+    partition = index_partition(payment.tenant_id, payment.state, payment.settled)
     if partition is None:
         return {}
     created = payment.created_at.isoformat()
-    since = created if payment.state in LIVE else payment.at(payment.state.value) or created
+    live = partition == keys.live_payments(payment.tenant_id)
+    since = created if live else payment.at(payment.state.value) or created
     return {"GSI1PK": partition, "GSI1SK": f"{since}#{payment.payment_id}"}
 
 
@@ -80,6 +85,8 @@ def payment_item(payment: Payment) -> Item:
         "amount": payment.amount,
         "currency": payment.currency,
         "allocations": [{"receivable_id": a.receivable_id, "amount": a.amount} for a in payment.allocations],
+        # Plain, for the conditions of a refund's write; absent until a refund (the card budget's item size).
+        "refunded": payment.refunded or None,
         "packed": packing.pack({k: v for k, v in described.items() if v not in (None, {}, ())}),
         **index_entry(payment),
         "GSI2PK": keys.payments_by_account(payment.tenant_id, payment.account_id),
@@ -116,6 +123,7 @@ def payment_from(item: Item) -> Payment:
         gateway_result=described.get("gateway_result", {}),
         details=described.get("details", {}),
         journal_line=JournalLine(line[0], int(line[1])) if (line := described.get("journal_line")) else None,
+        refunded=Decimal(item.get("refunded", 0)),
     )
 
 

@@ -18,11 +18,21 @@ are what names the tenant, and a login guard counts a username's failed logins b
 | login guard | LOGIN#<sha256 of username>           | LOGIN    |
 | settlement  | T#<tenant>#BATCH#<provider>#<date>   | BATCH, PART#<first payment> |
 | CRM.COM financial transaction | T#<tenant>#CRMTXN#<id> | CANCELLATION |
+| reversal    | T#<tenant>#PAY#<payment>             | REV#<sha256 of the gateway event's id> |
+| sandbox charge | SANDBOX#<sandbox reference>       | CHARGE   |
+| sandbox refund | SANDBOX#REFUND#<refund id>        | REFUND   |
+
+The two sandbox items are the sandbox gateway's own records (store/sandbox.py), not the ledger's: what a stand-in for
+a card gateway charged and refunded, kept where every container sees them. They name no tenant (the other exception
+to the first line), as a gateway's records are keyed by its idempotency keys (the payment id, from which the
+reference `sbx_...` is derived; the refund id), and no ledger read addresses them.
 
 GSI1 (the payments settlement looks for; keys only, sparse): a RECEIVED or SUCCEEDED payment at
 GSI1PK = T#<tenant>#LIVE, GSI1SK = <created at>#<payment>, the same entry from its reservation until it is settled (its
 own request never moves it); a PROCESSING or PENDING one at GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <when it
-entered the state>#<payment>; any other payment is not in it.
+entered the state>#<payment>; any other payment is not in it. A payment whose money came back before it was settled
+(REFUNDED, DISPUTED, REVERSED) keeps its live entry until settlement puts it in a batch. A reversal not yet settled
+is at GSI1PK = T#<tenant>#REVERSALS, GSI1SK = <when it was applied>#<payment>#<event digest>.
 GSI2 (payments by account; keys only): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
 """
 
@@ -90,6 +100,16 @@ def crm_cancellation(tenant_id: str, transaction_id: str) -> Key:
     return _key(f"T#{tenant_id}#CRMTXN#{transaction_id}", "CANCELLATION")
 
 
+def sandbox_charge(reference: str) -> Key:
+    # The sandbox gateway's record of a charge, by the reference it answered (derived from the payment id).
+    return _key(f"SANDBOX#{reference}", "CHARGE")
+
+
+def sandbox_refund(refund_id: str) -> Key:
+    # The sandbox gateway's record of a refund, by the refund's idempotency key.
+    return _key(f"SANDBOX#REFUND#{refund_id}", "REFUND")
+
+
 def user(username: str) -> Key:
     # A user, like a credential, names its tenant: a login has no tenant to start from.
     return _key(f"USER#{username}", "USER")
@@ -98,6 +118,15 @@ def user(username: str) -> Key:
 def login_guard(username: str) -> Key:
     # Hashed: the usernames of failed logins are anyone's guesses (a password typed in the wrong box, a card number).
     return _key(f"LOGIN#{digest(username)}", "LOGIN")
+
+
+def reversal(tenant_id: str, payment_id: str, event_id: str) -> Key:
+    # Beside its payment, one per gateway event: the event's id is the gateway's (hashed: bounded and opaque).
+    return _key(f"T#{tenant_id}#PAY#{payment_id}", f"REV#{digest(event_id)}")
+
+
+def unsettled_reversals(tenant_id: str) -> str:
+    return f"T#{tenant_id}#REVERSALS"
 
 
 def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:

@@ -6,6 +6,7 @@
 | catalogue.py    | catalogue writes (credentials, tenants, accounts, receivables, reference data, users) |
 |                 | and the per-tenant sequences                                                         |
 | transactions.py | a payment's transactions (reserve, take over, finish, complete, change) and settle   |
+| reversals.py    | money that came back (a refund, a dispute lost) and settlement's negative lines      |
 | items.py        | the ledger's entities as items and back                                              |
 | table.py        | the calls to DynamoDB every room makes                                               |
 """
@@ -17,10 +18,10 @@ from functools import cache
 from paybridge.config import settings
 from paybridge.store.catalogue import CatalogueWrites
 from paybridge.store.reads import LedgerReads
-from paybridge.store.transactions import PaymentTransactions
+from paybridge.store.reversals import ReversalTransactions
 
 
-class Store(LedgerReads, CatalogueWrites, PaymentTransactions):
+class Store(LedgerReads, CatalogueWrites, ReversalTransactions):
     """Single-table access to the ledger (keys.py): the reads a payment needs in one round trip, its transactions,
     and the catalogue it is made against."""
 

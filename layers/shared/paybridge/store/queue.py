@@ -1,4 +1,4 @@
-"""The retry queue and its dead-letter queue (SQS). Here because store/ is where the AWS SDK is used."""
+"""The queues (SQS): retries, their dead-letter queue, gateway events. Here: store/ is where the AWS SDK is used."""
 
 from __future__ import annotations
 
@@ -35,5 +35,14 @@ def send(queue_url: str, message: dict[str, Any], delay_seconds: int = 0) -> Non
             MessageBody=json.dumps(message, separators=(",", ":")),
             DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
         )
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailable(f"sqs: {exc}") from exc
+
+
+def postpone(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """Make a received message visible again in `seconds` instead of at the end of the queue's visibility timeout
+    (it is not done yet, and will be soon); a failure to do so only leaves it to the timeout."""
+    try:
+        sqs().change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
     except (ClientError, BotoCoreError) as exc:
         raise StoreUnavailable(f"sqs: {exc}") from exc

@@ -12,7 +12,15 @@ from typing import Any
 from paybridge.idempotency import IdempotencyKey, IdempotencyRecord
 from paybridge.ledger import ACTIVE, Payment, PaymentState, Receivable, Tenant
 from paybridge.store import keys
-from paybridge.store.items import LIVE, Item, index_partition, payment_from, receivable_from, record_from
+from paybridge.store.items import (
+    LIVE,
+    REVERSED_STATES,
+    Item,
+    index_partition,
+    payment_from,
+    receivable_from,
+    record_from,
+)
 from paybridge.store.table import BATCH, Table
 
 
@@ -152,6 +160,21 @@ class LedgerReads(Table):
         for payment in self._indexed(query):
             entered = payment.at(state.value) or payment.created_at.isoformat()
             if payment.state is state and since <= entered <= until:
+                yield payment
+
+    def unsettled(self, tenant_id: str, since: str, until: str) -> Iterator[Payment]:
+        """The tenant's payments that succeeded between `since` and `until` (ISO 8601) and are in no batch yet:
+        SUCCEEDED, or whose money came back before settlement (REFUNDED, DISPUTED, REVERSED), from the live
+        partition (keys.py), page by page."""
+        query = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK <= :until",
+            "ExpressionAttributeValues": {":pk": {"S": keys.live_payments(tenant_id)}, ":until": {"S": until}},
+        }
+        for payment in self._indexed(query):
+            waiting = payment.state is PaymentState.SUCCEEDED or payment.state in REVERSED_STATES
+            succeeded = payment.at(PaymentState.SUCCEEDED.value) or payment.created_at.isoformat()
+            if waiting and not payment.settled and since <= succeeded <= until:
                 yield payment
 
     def payments_of_account(

@@ -7,7 +7,7 @@ fails raises the conflict it means (errors.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -146,7 +146,7 @@ class PaymentTransactions(Table):
         marks its journal line FAILED; a move into them takes `payment`'s while each receivable covers it. Someone
         moved the payment first → CompletionConflict; a receivable no longer covers what is taken →
         AllocationConflict; nothing is written either way."""
-        update = self._payment_update(payment, before.state)
+        update = self._payment_update(payment, before.state, refunded_before=before.refunded)
         update["Update"]["ConditionExpression"] += " AND attempts = :previous_attempts"
         update["Update"]["ExpressionAttributeValues"][":previous_attempts"] = {"N": str(before.attempts)}
         items: list[Any] = [update]
@@ -229,8 +229,14 @@ class PaymentTransactions(Table):
         header = keys.settlement_batch(tenant_id, batch.provider, batch.business_date)
         items: list[Any] = []
         for payment in payments:
-            settled = payment.to(PaymentState.SETTLED, datetime.fromisoformat(settled_at))
-            items.append(self._payment_update(settled, PaymentState.SUCCEEDED, {"settlement_batch": header["PK"]["S"]}))
+            if payment.state is PaymentState.SUCCEEDED:
+                settled = payment.to(PaymentState.SETTLED, datetime.fromisoformat(settled_at))
+            else:
+                # Its money came back before it was settled (docs/architecture.md, "Reversals"): it keeps its state,
+                # and its own line is settled as any other's (each reversal is a line of its own).
+                settled = replace(payment, history=(*payment.history, (PaymentState.SETTLED.value, settled_at)))
+            also = {"settlement_batch": header["PK"]["S"]}
+            items.append(self._payment_update(settled, payment.state, also, was_settled=False))
         part_pk, _ = keys.as_tuple(header)
         items.append(
             {
@@ -252,30 +258,36 @@ class PaymentTransactions(Table):
                 }
             }
         )
-        items.append(
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": header,
-                    "UpdateExpression": "SET tenant_id = :t, provider = :p, business_date = :d, currency = :c "
-                    "ADD #count :n, gross :g, fees :f, net :net",
-                    "ExpressionAttributeNames": {"#count": "count"},
-                    "ExpressionAttributeValues": {
-                        ":t": {"S": tenant_id},
-                        ":p": {"S": batch.provider},
-                        ":d": {"S": batch.business_date},
-                        ":c": {"S": batch.currency},
-                        ":n": {"N": str(len(payments))},
-                        ":g": {"N": str(batch.gross)},
-                        ":f": {"N": str(batch.fees)},
-                        ":net": {"N": str(batch.net)},
-                    },
-                }
-            }
-        )
+        items.append(self._batch_totals(batch, header, payments=len(payments)))
         self._transact(items, lambda _codes: CompletionConflict)
 
     # ---- transaction items -------------------------------------------------------------------------------
+
+    def _batch_totals(
+        self, batch: BatchPart, header: keys.Key, *, payments: int = 0, reversals: int = 0
+    ) -> dict[str, Any]:
+        """A batch's totals, with `batch`'s part added: its payments (or reversals) counted, its money summed."""
+        counts = {"count": payments} | ({"reversals": reversals} if reversals else {})
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": header,
+                "UpdateExpression": "SET tenant_id = :t, provider = :p, business_date = :d, currency = :c ADD "
+                + ", ".join(f"#{k} :{k}" for k in counts)
+                + ", gross :g, fees :f, net :net",
+                "ExpressionAttributeNames": {f"#{k}": k for k in counts},
+                "ExpressionAttributeValues": {
+                    ":t": {"S": batch.tenant_id},
+                    ":p": {"S": batch.provider},
+                    ":d": {"S": batch.business_date},
+                    ":c": {"S": batch.currency},
+                    **{f":{k}": {"N": str(n)} for k, n in counts.items()},
+                    ":g": {"N": str(batch.gross)},
+                    ":f": {"N": str(batch.fees)},
+                    ":net": {"N": str(batch.net)},
+                },
+            }
+        }
 
     def _alias_put(self, tenant_id: str, name: str, value: str, payment_id: str) -> dict[str, Any]:
         pk, sk = keys.as_tuple(keys.payment_alias(tenant_id, name, value))
@@ -288,20 +300,39 @@ class PaymentTransactions(Table):
         }
 
     def _payment_update(
-        self, payment: Payment, previous_state: PaymentState, also: Mapping[str, Any] | None = None
+        self,
+        payment: Payment,
+        previous_state: PaymentState,
+        also: Mapping[str, Any] | None = None,
+        *,
+        was_settled: bool | None = None,
+        refunded_before: Decimal | None = None,
     ) -> dict[str, Any]:
-        """The payment's move from `previous_state`, conditional on it: its changing fields (and `also`) set, and its
-        GSI1 entry moved only when its partition changes (RECEIVED → SUCCEEDED keeps it: keys.py)."""
+        """The payment's move from `previous_state` (settled or not: `was_settled`, by default as the payment is),
+        conditional on it and on the amount refunded before (`refunded_before`, by default the payment's: a refund
+        written meanwhile cancels the move): its changing fields (and `also`) set, and its GSI1 entry moved only when
+        its partition changes (RECEIVED → SUCCEEDED keeps it: keys.py)."""
         item = payment_item(payment)
         changed = {k: item[k] for k in ("state", "attempts", "allocations", "packed")}
+        if payment.refunded:
+            changed["refunded"] = item["refunded"]
         changed.update(also or {})
         removed: tuple[str, ...] = ()
-        if index_partition(payment.tenant_id, previous_state) != index_partition(payment.tenant_id, payment.state):
+        settled_before = payment.settled if was_settled is None else was_settled
+        if index_partition(payment.tenant_id, previous_state, settled_before) != index_partition(
+            payment.tenant_id, payment.state, payment.settled
+        ):
             entry = index_entry(payment)
             changed.update(entry)
             removed = () if entry else ("GSI1PK", "GSI1SK")
         values: dict[str, Any] = {f":{k}": attributes.serialize(v) for k, v in changed.items()}
         values[":previous"] = {"S": previous_state.value}
+        before = payment.refunded if refunded_before is None else refunded_before
+        if before:
+            condition = "#state = :previous AND #refunded = :refunded_before"
+            values[":refunded_before"] = {"N": str(before)}
+        else:
+            condition = "#state = :previous AND attribute_not_exists(#refunded)"
         expression = "SET " + ", ".join(f"#{k} = :{k}" for k in changed)
         if removed:
             expression += " REMOVE " + ", ".join(f"#{k}" for k in removed)
@@ -310,8 +341,8 @@ class PaymentTransactions(Table):
                 "TableName": self.table_name,
                 "Key": keys.payment(payment.tenant_id, payment.payment_id),
                 "UpdateExpression": expression,
-                "ConditionExpression": "#state = :previous",
-                "ExpressionAttributeNames": {f"#{k}": k for k in (*changed, *removed)},
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {f"#{k}": k for k in (*changed, *removed, "refunded")},
                 "ExpressionAttributeValues": values,
             }
         }
