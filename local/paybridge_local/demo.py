@@ -15,6 +15,8 @@ OTHER_CALIQ_API_KEY = "caliq-other-key-0b5e4d88"
 # The demo tenant's Stripe webhook signing secret (README, "Gateway events"): `make run` puts it in SSM where the
 # webhook route reads it, so a local event signed with it is verified.
 STRIPE_WEBHOOK_SECRET = "whsec_paybridge_demo_local_0000000000000000"  # noqa: S105 - documented demo data
+# Its Spreedly signing secret (README, "Gateway events"): Spreedly's callbacks signed with it are verified locally.
+SPREEDLY_SIGNING_SECRET = "PaybridgeDemoLocalSpreedlySigningSecret0000000000000000000000000"  # noqa: S105 - demo data
 
 CALIQ_PAYMENT_TYPES = {
     "1": {"description": "Cash", "method": "cash"},
@@ -61,7 +63,13 @@ def load(db: Store) -> None:
 
 
 def load_secrets(ssm: object) -> None:
-    """The demo tenant's webhook signing secret, in SSM (moto's, locally) as a deployment keeps it."""
+    """The demo tenant's webhook signing secrets, in SSM (moto's, locally) as a deployment keeps them."""
     ssm.put_parameter(  # type: ignore[attr-defined]
         Name=secrets.parameter_name(TENANT, "stripe"), Value=STRIPE_WEBHOOK_SECRET, Type="SecureString", Overwrite=True
+    )
+    ssm.put_parameter(  # type: ignore[attr-defined]
+        Name=secrets.parameter_name(TENANT, "spreedly"),
+        Value=SPREEDLY_SIGNING_SECRET,
+        Type="SecureString",
+        Overwrite=True,
     )

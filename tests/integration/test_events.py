@@ -23,15 +23,16 @@ SUCCESS = {
     "billiecart_create_payment": '"Status":"Pending"',
     "paylock_create_payment": '"PaymentProcessingOutcome":1,',  # Done: a [Flags] enum is its number in JSON
     "stripe_webhook": '{"received":true}',
+    "spreedly_webhook": '{"received":true}',
 }
 
 
 @pytest.mark.parametrize("route", template.routes(), ids=lambda r: r.function)
 def test_the_handler_answers_its_event(ledger: Store, route: template.Route, monkeypatch: pytest.MonkeyPatch) -> None:
     event = json.loads((EVENTS / f"{route.code_dir.name}.json").read_text())
-    if route.code_dir.name == "stripe_webhook":
-        # The demo tenant's signing secret and the events queue, as `make run` has them; the clock at the moment the
-        # event was signed (its Stripe-Signature's t), which is inside the tolerance.
+    if route.code_dir.name in ("stripe_webhook", "spreedly_webhook"):
+        # The demo tenant's signing secrets and the events queue, as `make run` has them; the clock at the moment the
+        # event was signed (its Stripe-Signature's t), which is inside the tolerance (Spreedly signs no time).
         names = dict(server.NAMES)
         template.create_queues(boto3.client("sqs"), names)
         monkeypatch.setenv("GATEWAY_EVENTS_QUEUE_URL", names["GatewayEventsQueue"])
@@ -63,4 +64,13 @@ def test_the_handler_answers_its_trigger(ledger: Store, trigger: template.Trigge
         assert result == {"batchItemFailures": []}
     else:
         assert result["failures"] == [] and result["parked"] == []
-        assert set(result) == {"recovered", "cleared", "failed", "settled", "batches", "parked", "failures"}
+        assert set(result) == {
+            "recovered",
+            "cleared",
+            "failed",
+            "settled",
+            "reversals",
+            "batches",
+            "parked",
+            "failures",
+        }

@@ -858,10 +858,11 @@ FUNCTIONS = {
 
 
 def test_the_table_has_every_operation_the_template_routes() -> None:
-    # All but the WSDL (GET ...CreatePayment?wsdl), which takes no credential and names nothing, and Stripe's webhook,
-    # whose credential is the signature with the receiving tenant's own secret: another tenant's secret is refused
-    # (tests/integration/test_stripe_webhook.py) and an event naming another tenant's payment changes nothing
-    # (tests/integration/test_gateway_events.py).
-    routed = {r.function for r in template.routes()} - {"EmersionCreatePaymentWsdlFunction", "StripeWebhookFunction"}
+    # All but the WSDL (GET ...CreatePayment?wsdl), which takes no credential and names nothing, and the webhooks
+    # (Stripe's, Spreedly's), whose credential is the signature with the receiving tenant's own secret: another
+    # tenant's secret is refused (tests/integration/test_stripe_webhook.py, test_spreedly_webhook.py) and an event
+    # naming another tenant's payment changes nothing (tests/integration/test_gateway_events.py).
+    webhooks = {"StripeWebhookFunction", "SpreedlyWebhookFunction"}
+    routed = {r.function for r in template.routes()} - {"EmersionCreatePaymentWsdlFunction", *webhooks}
 
     assert {FUNCTIONS[name.split(":")[0]] for name in CASES} == routed

@@ -763,3 +763,30 @@ def test_unconfigured_gateway_is_made_but_refuses_to_charge(
     with pytest.raises(GatewayRejected, match="SPREEDLY_CREDENTIALS_SECRET"):
         gateway.charge(charge_request())
     assert len(spreedly_api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("found", "named"),
+    [
+        (transaction(), "pay_1"),
+        (transaction(order_id=None), None),  # a purchase charge() did not make
+        (transaction("Credit", order_id="pay_1:cancel", reference=PURCHASE_TOKEN), None),  # a refund, not a purchase
+    ],
+)
+def test_payment_named_is_the_purchases_order_id(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock, found: dict[str, Any], named: str | None
+) -> None:
+    # Given: a refund's callback names the purchase it refunds by its token
+    spreedly_api.get(SHOW, json={"transaction": found})
+
+    # When / Then
+    assert gateway.payment_named(PURCHASE_TOKEN) == named
+    assert paths(spreedly_api) == [("GET", f"/v1/transactions/{PURCHASE_TOKEN}.json")]
+
+
+@pytest.mark.parametrize("reference", ["", "../payment_methods", "a" * 101])
+def test_payment_named_of_what_is_not_a_token_sends_nothing(
+    gateway: SpreedlyGateway, spreedly_api: responses.RequestsMock, reference: str
+) -> None:
+    assert gateway.payment_named(reference) is None
+    assert len(spreedly_api.calls) == 0

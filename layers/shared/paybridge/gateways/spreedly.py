@@ -179,6 +179,16 @@ class SpreedlyGateway(Gateway):
         # None would tell the caller "never charged, fail it"; past lookup_pages pages that cannot be known.
         raise GatewayUnavailable(f"spreedly: payment {payment_id} is not among the latest transactions; cannot tell")
 
+    def payment_named(self, reference: str) -> str | None:
+        # A refund's or a void's callback names the purchase (reference_token), whose order_id is the payment id.
+        if not _TOKEN.fullmatch(reference):
+            return None
+        found = self._call("GET", f"/v1/transactions/{reference}.json").get("transaction")
+        if not isinstance(found, dict) or found.get("transaction_type") != "Purchase":
+            return None
+        order_id = found.get("order_id")
+        return order_id if isinstance(order_id, str) and order_id else None
+
     def _show(self, payment_id: str, token: str) -> Json:
         """The purchase transaction `token` (https://docs.spreedly.com/reference/api/v1/transactions/show), which must
         be the one charge() made for this payment."""

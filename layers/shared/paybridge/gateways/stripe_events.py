@@ -119,11 +119,13 @@ def facts(event: Mapping[str, Any]) -> list[Fact]:
     found = data.get("object") if isinstance(data, dict) else None
     if not isinstance(found, dict) or not isinstance(event_id, str) or not isinstance(kind, str):
         return []
-    happened = _CLOSED.get(found.get("status")) if kind == "charge.dispute.closed" else _HAPPENED.get(kind)
+    status = str(found.get("status"))
+    happened = _CLOSED.get(status) if kind == "charge.dispute.closed" else _HAPPENED.get(kind)
     if happened is None:
         return []
-    intent = found.get("id") if found.get("object") == "payment_intent" else found.get("payment_intent")
-    metadata = found.get("metadata") if isinstance(found.get("metadata"), dict) else {}
+    intent = found.get("id") if kind.startswith("payment_intent.") else found.get("payment_intent")
+    raw = found.get("metadata")
+    metadata: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     amount = found.get("amount_refunded" if happened is Happened.REFUNDED else "amount")
     currency = str(found.get("currency") or "").upper()
     try:
