@@ -89,6 +89,9 @@ def render_cancel(change: Change) -> StoredResponse:
         payment_amount=item["payment_amount"],
         issued_on=item["issued_on"],
         posted_on=item["posted_on"],
+        # A card payment's cancellation is its refund at the gateway: the refund's reference, as create shows a charge.
+        payment_gateway_reference_number=item.get("payment_gateway_reference_number"),
+        processed_by_payment_gateway=item.get("processed_by_payment_gateway"),
     )
     return stored(cancel_object(as_crm(change.payment), cancellation))
 
@@ -104,13 +107,19 @@ def projected(data: Any, fields_set: str) -> Any:
 # ---- the payment as CRM.COM shows it -----------------------------------------------------------------------
 
 # CRM.COM's life cycle is DRAFT, POSTED, REJECTED; a card payment that went through is POSTED, and a cancelled one
-# stays POSTED with a payment cancellation beside it (seed 004, payments/cancel example).
+# stays POSTED with a payment cancellation beside it (seed 004, payments/cancel example). So does a payment whose
+# money came back afterwards (refunded, disputed, reversed: issue 20): CRM.COM undoes a posted payment with a
+# financial transaction beside it, never by changing the payment's state, and seed 004's payment has no field for a
+# refunded amount; what came back shows in its invoices' and bills' outstanding_amount, read as they are now.
 _STATES = {
     PaymentState.DRAFT: DRAFT,
     PaymentState.POSTED: POSTED,
     PaymentState.SUCCEEDED: POSTED,
     PaymentState.SETTLED: POSTED,
     PaymentState.CANCELLED: POSTED,
+    PaymentState.REFUNDED: POSTED,
+    PaymentState.DISPUTED: POSTED,
+    PaymentState.REVERSED: POSTED,
     PaymentState.REJECTED: REJECTED,
     PaymentState.FAILED: REJECTED,
 }

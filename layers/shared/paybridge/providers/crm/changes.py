@@ -18,7 +18,7 @@ from typing import Any
 from paybridge.api.http import HttpRequest, HttpResponse
 from paybridge.idempotency import TryAgain
 from paybridge.ledger import BusinessProblem, LedgerRejected, Payment, PaymentState, ProblemCode
-from paybridge.observability import count
+from paybridge.observability import count, logger
 from paybridge.operations import charging, finishing
 from paybridge.operations.change_payment import Change, ChangePayment, change_payment
 from paybridge.operations.charging import instrument
@@ -26,7 +26,7 @@ from paybridge.providers.crm import rules
 from paybridge.providers.crm.answer import render_cancel, render_change, reply
 from paybridge.providers.crm.catalogue import account_ref, named_objects, resolve
 from paybridge.providers.crm.contract import DATE_FORMAT, POSTED
-from paybridge.providers.crm.errors import CrmError, not_found, with_error_map
+from paybridge.providers.crm.errors import CrmError, not_found, refund_refused, with_error_map
 from paybridge.providers.crm.payments import PROVIDER, accounts_receivable_of, find_payment
 from paybridge.providers.crm.request import Identifier, read_cancel, read_post, read_reject
 from paybridge.providers.crm.tokens import caller_of
@@ -175,10 +175,44 @@ def reject(request: HttpRequest) -> HttpResponse:
 # ---- payments/cancel ---------------------------------------------------------------------------------------
 
 
+# The namespace of the cancellation ids derived from the payments they cancel (a fixed, random UUID).
+_CANCELLATIONS = uuid.UUID("0f6b9d2e-4c7a-4b1e-8e3d-5a9c2f7e1b64")
+
+
+def cancellation_id_of(payment: Payment) -> str:
+    """The id of the payment's cancellation, 32 upper-case hex digits as CRM.COM ids: derived from the payment, because
+    a payment is cancelled at most once, so that two cancellations racing cannot both be written (Store.change puts
+    the cancellation only where none is: the loser decides again, on a cancelled payment)."""
+    return uuid.uuid5(_CANCELLATIONS, f"{payment.tenant_id}/{payment.payment_id}").hex.upper()
+
+
+def refund_id_of(payment: Payment) -> str:
+    """The gateway's idempotency key of a card payment's cancellation refund: one per payment, as its cancellation,
+    so every retry of the cancel (whatever its request or Idempotency-Key, after a lost answer or a crash) asks the
+    gateway for the same refund, which it replays: the money goes back once."""
+    return f"{payment.payment_id}:cancel"
+
+
+def _refunded(payment: Payment) -> dict[str, str]:
+    """The card payment's whole amount refunded at its gateway under its cancellation's key, before the cancellation
+    is written: what the gateway answered. A refusal is 409 INVALID_LIFE_CYCLE_STATE and no answer 503 with
+    Retry-After (TryAgain: the retry's refund replays one the gateway made); nothing is written either way."""
+    result, answer = charging.refund(payment, payment.amount, refund_id_of(payment))
+    if result is not None:
+        return answer
+    if answer["outcome"] == charging.NO_RESPONSE:
+        raise TryAgain("the payment gateway did not answer the refund; nothing was cancelled: try again")
+    logger.warning(
+        "gateway refused a cancellation's refund", extra={"payment_id": payment.payment_id, "error": answer["message"]}
+    )
+    raise refund_refused(rules.shown_state(payment))
+
+
 @with_error_map
 def cancel(request: HttpRequest) -> HttpResponse:
     """POST payments/cancel: "A payment cancellation is created and posted to cancel the specified payment"
-    (seed 004). The payment's allocations are given back to its invoices and bills."""
+    (seed 004). The payment's allocations are given back to its invoices and bills; a card payment is refunded at its
+    gateway first (`_refunded`), and keeps the gateway's answer."""
     req = read_cancel(request, caller_of)
     caller, tenant_id = req.caller, req.caller.tenant.tenant_id
     db = store()
@@ -188,9 +222,10 @@ def cancel(request: HttpRequest) -> HttpResponse:
 
     def decide(current: Payment) -> Change:
         rules.refuse_cancel(current)
+        refund = _refunded(current) if rules.by_card(current) else None
         now = datetime.now(UTC)
         at = now.strftime(DATE_FORMAT)
-        cancellation_id = uuid.uuid4().hex.upper()  # 32 upper-case hex digits, as CRM.COM ids
+        cancellation_id = cancellation_id_of(current)
         data: dict[str, Any] = {
             "kind": "payment_cancellation",
             "payment_id": current.payment_id,
@@ -208,11 +243,19 @@ def cancel(request: HttpRequest) -> HttpResponse:
             "created_by_user_id": caller.user_id,
             **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in req.fields.items()},
         }
+        if refund is not None and current.gateway is not None:
+            # The refund's reference, where the create example shows a charge's (answer.render_cancel).
+            data["payment_gateway_reference_number"] = refund.get("reference")
+            data["processed_by_payment_gateway"] = current.gateway.upper()
         # Kept beside the payment, in the same transaction as its move (Store.change).
         item = db.crm_cancellation_item(tenant_id, cancellation_id, data)
         link = {k: item[k] for k in ("id", "number", "reference_number")}
-        moved = current.to(PaymentState.CANCELLED, now)
-        return Change(replace(moved, details={**moved.details, "cancellation": link}), current.state, puts=[item])
+        # One the gateway's event already made REFUNDED in whole stays so (the refund gave its allocations back, and
+        # the life cycle has no REFUNDED → CANCELLED): its cancellation is written beside it (rules.refuse_cancel).
+        moved = current if current.state is PaymentState.REFUNDED else current.to(PaymentState.CANCELLED, now)
+        heard = {**moved.gateway_result, **refund} if refund is not None else moved.gateway_result
+        kept = replace(moved, details={**moved.details, "cancellation": link}, gateway_result=heard)
+        return Change(kept, current.state, puts=[item])
 
     answer = change_payment(ChangePayment(caller.tenant, req.keys, req.request_hash, payment, decide, render_cancel))
     if not answer.replayed:

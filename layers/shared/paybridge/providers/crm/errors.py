@@ -56,6 +56,18 @@ def wrong_state(action: str, state: str, allowed: str) -> CrmError:
     )
 
 
+def refund_refused(state: str) -> CrmError:
+    """Ours (seed 004 documents no refund): a card payment's cancellation whose refund the gateway refused (the charge
+    is refunded, disputed or voided there already, or its gateway is unknown). The state of the payment's charge
+    refuses the cancel, as a payment's own wrong state does; nothing was cancelled."""
+    return CrmError(
+        409,
+        "INVALID_LIFE_CYCLE_STATE",
+        "The payment gateway refused to refund the payment",
+        f"nothing was cancelled: the payment is {state}, and its charge cannot be refunded at its gateway",
+    )
+
+
 def invalid_credentials() -> CrmError:
     return CrmError(401, "INVALID_CREDENTIALS", "The username or password is not valid")
 

@@ -28,8 +28,14 @@ from paybridge.providers.crm.errors import CrmError, invalid, missing, not_found
 from paybridge.providers.crm.payments import PROVIDER, payment_id_for
 from paybridge.providers.crm.request import Booking
 
-# The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment").
-_CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED, PaymentState.SETTLED})
+# The ledger states CRM.COM shows as POSTED and that a cancellation can undo (seed 004: "cancel a posted payment"):
+# the life cycle's POSTED → CANCELLED and SUCCEEDED → CANCELLED. A SETTLED payment's money was paid out in a batch:
+# giving it back is a reversal in a later batch, which a cancellation cannot write (refused, docs/decisions.md).
+_CANCELLABLE = frozenset({PaymentState.POSTED, PaymentState.SUCCEEDED})
+# The states CRM.COM shows as POSTED that a refusal names as they are, so the client learns why.
+_NAMED = frozenset(
+    {PaymentState.SETTLED, PaymentState.REFUNDED, PaymentState.DISPUTED, PaymentState.REVERSED, PaymentState.CANCELLED}
+)
 
 
 # ---- what the objects allow --------------------------------------------------------------------------------
@@ -170,11 +176,21 @@ def _identifying(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
 # ---- the changes: payments/post, reject, cancel ------------------------------------------------------------
 
 
+def cancelled(payment: Payment) -> bool:
+    """Whether payments/cancel has cancelled the payment: CANCELLED, or a card payment whose refund the gateway's
+    event brought to the ledger before its cancellation was written (`refuse_cancel`), which keeps its state."""
+    return payment.state is PaymentState.CANCELLED or "cancellation" in payment.details
+
+
 def shown_state(payment: Payment) -> str:
-    """The payment's state as a refusal names it: a cancelled payment shows POSTED (seed 004's cancel example), a
-    refusal says what it really is."""
-    if payment.state is PaymentState.CANCELLED:
+    """The payment's state as a refusal names it: a cancelled payment shows POSTED (seed 004's cancel example), and so
+    does one settled, refunded, disputed or reversed; a refusal says what it really is."""
+    if cancelled(payment):
         return "CANCELLED"
+    if payment.state is PaymentState.REFUNDED:
+        return f"REFUNDED ({payment.refunded} of {payment.amount})"
+    if payment.state in _NAMED:
+        return payment.state.value
     if payment.state is PaymentState.RECEIVED:
         return "being posted: its card is being charged"
     return life_cycle_state(payment)
@@ -185,13 +201,25 @@ def not_draft(action: str, payment: Payment) -> CrmError:
     return wrong_state(action, shown_state(payment), DRAFT)
 
 
+def by_card(payment: Payment) -> bool:
+    """Whether the payment's money went through a card gateway: its cancellation refunds it there."""
+    return payment.gateway is not None
+
+
 def refuse_cancel(payment: Payment) -> None:
-    """Only a payment CRM.COM shows as POSTED is cancelled, and not one whose money went through a gateway."""
-    if payment.state not in _CANCELLABLE:
+    """Only a payment CRM.COM shows as POSTED, not cancelled yet, is cancelled: ledger POSTED or SUCCEEDED. A card
+    payment's cancellation refunds it at its gateway first (changes.cancel); one whose whole amount the ledger already
+    heard refunded (REFUNDED in whole) is taken too, because that refund may be the cancellation's own, heard first
+    as the gateway's event (after a lost answer, or racing the cancellation's write): the gateway says so by replaying
+    it under the cancellation's key, and refuses a refund made some other way (nothing is left to refund)."""
+    if cancelled(payment):
         raise wrong_state("cancelled", shown_state(payment), POSTED)
-    if payment.gateway is not None or payment.gateway_reference is not None:
-        # Ours (docs/decisions.md): the money went through a gateway; giving it back is a refund there.
-        raise invalid("payment_identifier", "card payments are refunded, not cancelled")
+    refunded_whole = payment.state is PaymentState.REFUNDED and payment.refunded == payment.amount
+    if payment.state not in _CANCELLABLE and not (refunded_whole and by_card(payment)):
+        raise wrong_state("cancelled", shown_state(payment), POSTED)
+    if payment.gateway is None and payment.gateway_reference is not None:
+        # A gateway's reference without the gateway that made it: nobody to refund it (never written by paybridge).
+        raise invalid("payment_identifier", "the payment gateway that charged the payment is not known")
 
 
 def cancellation_type(objects: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -18,12 +18,15 @@ from paybridge.providers.emersion.contract import (
     PENDING,
     PROCESSING,
     RESPONSE_NAMESPACES,
+    UNCLEARED,
     VOID,
 )
 
 # seed 002's result_code_id, as views of the ledger's life cycle (docs/architecture.md, "The payment life cycle").
-# 60 Uncleared, 70 Precompleted and 80 Prefailed have no state of their own in the ledger; a CANCELLED payment reads
-# as Void.
+# 70 Precompleted and 80 Prefailed have no state of their own in the ledger; a CANCELLED payment reads as Void. Money
+# that came back (issue 20): a payment refunded in part stands for what is left (100), one refunded in whole reads as
+# Void, as a cancelled one (`result`); a disputed one is 60 Uncleared (its money is held by the card network until the
+# dispute ends: not final, as an uncleared payment's); a reversed one (a dispute lost) failed after the fact: 110.
 RESULT_CODES: Mapping[PaymentState, tuple[int, str]] = {
     PaymentState.RECEIVED: INITIATED,
     PaymentState.DRAFT: INITIATED,
@@ -36,13 +39,19 @@ RESULT_CODES: Mapping[PaymentState, tuple[int, str]] = {
     PaymentState.REJECTED: FAILED,
     PaymentState.VOID: VOID,
     PaymentState.CANCELLED: VOID,
+    PaymentState.REFUNDED: APPROVED,
+    PaymentState.DISPUTED: UNCLEARED,
+    PaymentState.REVERSED: FAILED,
 }
 
 
 def result(payment: Payment) -> tuple[int, str]:
-    """The payment's result_code_id and response_message; a card the gateway declined says so."""
+    """The payment's result_code_id and response_message; a card the gateway declined says so, and a payment refunded
+    in whole is Void."""
     if payment.state is PaymentState.FAILED and payment.gateway_result.get("outcome") == "declined":
         return DECLINED
+    if payment.state is PaymentState.REFUNDED and payment.remainder <= 0:
+        return VOID
     return RESULT_CODES[payment.state]
 
 

@@ -26,11 +26,13 @@ MAX_INVOICES = MAX_ALLOCATIONS
 # token", before any read (it names the payment method's key in the table).
 MAX_TOKEN = 255
 
-# seed 002's result_code_id values, each with its response_message. 60 Uncleared, 70 Precompleted and 80 Prefailed
-# are the seed's too, but no payment of ours is ever in them (answer.py reads the code from the ledger's state).
+# seed 002's result_code_id values, each with its response_message. 70 Precompleted and 80 Prefailed are the seed's
+# too, but no payment of ours is ever in them (answer.py reads the code from the ledger's state); 60 Uncleared is a
+# disputed payment's (issue 20).
 INITIATED = (10, "TRANSACTION INITIATED")
 PROCESSING = (30, "TRANSACTION PROCESSING")
 PENDING = (40, "TRANSACTION PENDING")
+UNCLEARED = (60, "TRANSACTION UNCLEARED")
 APPROVED = (100, "TRANSACTION APPROVED")
 FAILED = (110, "TRANSACTION FAILED")
 DECLINED = (110, "TRANSACTION DECLINED")
