@@ -63,8 +63,8 @@ def point_at(endpoint: str, dynamodb: str | None = None) -> None:
     )
 
 
-# Shorter waits than in the cloud, so a user can watch a retry and a recovery happen (README "Try it").
-LOCAL_DEFAULTS = {"RETRY_BASE_SECONDS": "4", "STUCK_AFTER_SECONDS": "60"}
+# Shorter waits than in the cloud, so a user can watch a retry, a recovery and a clearing happen (README "Try it").
+LOCAL_DEFAULTS = {"RETRY_BASE_SECONDS": "4", "STUCK_AFTER_SECONDS": "60", "EVENTS_GRACE_SECONDS": "60"}
 
 
 def configure(names: Mapping[str, str]) -> None:

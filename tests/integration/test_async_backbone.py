@@ -228,7 +228,8 @@ def test_a_pending_card_payment_clears_at_settlement(ledger: Store, queues: dict
     pending = console_charge("tok_pending_clears")
     assert pending["state"] == "PENDING"
 
-    report = settlement.run({"action": "clear"}, db=ledger)
+    # (after the time its gateway's event had: EVENTS_GRACE_SECONDS)
+    report = settlement.run({"action": "clear"}, now=datetime.now(UTC) + timedelta(hours=1, minutes=1), db=ledger)
 
     assert report.cleared == 1
     assert demo_payment(ledger, pending["payment_id"]).state is PaymentState.SUCCEEDED
@@ -238,7 +239,7 @@ def test_a_pending_card_payment_clears_at_settlement(ledger: Store, queues: dict
 def test_a_pending_card_payment_the_gateway_still_holds_stays_pending(ledger: Store, queues: dict[str, str]) -> None:
     pending = console_charge("tok_pending")
 
-    settlement.run({"action": "clear"}, db=ledger)
+    settlement.run({"action": "clear"}, now=datetime.now(UTC) + timedelta(hours=1, minutes=1), db=ledger)
 
     assert demo_payment(ledger, pending["payment_id"]).state is PaymentState.PENDING
 

@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sandbox_support import table_charges
 
-from conftest import Api
+from conftest import TABLE, Api
 from paybridge.gateways import GatewayOutcome, GatewayRejected, GatewayResult
 from paybridge.ledger import PaymentState
 from paybridge.operations import charging, seams, settlement
@@ -50,7 +51,7 @@ def test_a_reservation_holds_the_balance_before_the_card_is_charged(ledger: Stor
 
     # Then it is refused before its card is charged: the balance is held
     assert second == {"problems": ["RECEIVABLE_NOT_OPEN"]}
-    assert list(sandbox()._charges) == [first.payment_id]
+    assert list(table_charges(TABLE)) == [first.payment_id]
     # And settlement finishes the first from the gateway's record, for every tenant, without a conflict
     report = settlement.settle(None, datetime.now(UTC) + timedelta(hours=1), ledger)
     assert (report.failures, report.parked) == ([], [])
@@ -159,7 +160,7 @@ def test_a_pending_payment_is_looked_up_by_its_gateway_reference(
 
     monkeypatch.setattr(sandbox(), "status", status)
 
-    settlement.run({"action": "clear"}, db=ledger)
+    settlement.run({"action": "clear"}, now=datetime.now(UTC) + timedelta(hours=1, minutes=1), db=ledger)
 
     stored = ledger.payment(demo.TENANT, pending["payment_id"])
     assert stored is not None and stored.gateway_reference

@@ -7,6 +7,10 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
+# The gateways that tell paybridge a charge's fate by events (issue 20): a PENDING payment of theirs is asked about
+# only after `events_grace_seconds`. The sandbox speaks Stripe's events.
+EVENT_GATEWAYS = frozenset({"stripe", "sandbox", "spreedly"})
+
 
 class Settings(BaseModel):
     table_name: str = Field(min_length=3)
@@ -32,11 +36,20 @@ class Settings(BaseModel):
     recovery_window_seconds: int = Field(default=3600, ge=1)
     # Bank transfers and direct debits clear after this many days.
     clearing_days: int = Field(default=3, ge=0)
+    # A PENDING card payment of a gateway that sends events (EVENT_GATEWAYS) waits this long for its event before the
+    # clearing run asks the gateway: an hour lets the first delivery and Stripe's first retries (minutes apart, then
+    # half an hour) arrive; polling after it is reconciliation (docs/decisions.md, "Gateway events").
+    events_grace_seconds: int = Field(default=3600, ge=0)
     # Gateway events (issue 20): the queue verified webhooks are put on, and where each tenant's signing secrets are
     # (SSM SecureString parameters `/<prefix>/<tenant>/<gateway>`, one secret a line, read cached for this long).
     gateway_events_queue_url: str = ""
     webhook_secrets_prefix: str = "paybridge/webhooks"
     webhook_secrets_cache_seconds: int = Field(default=300, ge=0)
+    # The sandbox gateway's events (docs/sandbox.md): the URL it POSTs them to, `{tenant_id}` standing for the
+    # charge's tenant (the stack's own Stripe webhook route; empty: no events), and how long after the charge (or the
+    # refund) each is sent, from a thread of its own.
+    sandbox_events_url: str = ""
+    sandbox_events_delay_seconds: float = Field(default=1.0, ge=0, le=60)
     # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's only).
     billiecart_aba_bucket: str = ""
     # Per-tenant numbers (CRM.COM payment numbers, Emersion payment ids and receipts) are taken from their counter

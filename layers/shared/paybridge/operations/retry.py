@@ -3,8 +3,9 @@
 A payment left PROCESSING gets a message {tenant, payment, attempt, not_before} on the retry queue. Waits grow
 exponentially with jitter; SQS delays a message 15 minutes at most, so a longer wait is carried in `not_before` and
 the message re-queued until then. Each attempt first asks the gateway what it did with the payment id, and charges
-(with the same id as idempotency key) only if it saw nothing. A message is acted on only while the payment is
-PROCESSING with exactly the attempts before it, so a redelivered message does nothing new.
+(with the same id as idempotency key) only if it saw nothing. A message charges only while the payment is
+PROCESSING with exactly the attempts before it, so a redelivered message charges nothing new; one past that (moved
+back from the dead-letter queue, or a twin) finishes the payment from the gateway's record (redrive.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState
 from paybridge.observability import logger
-from paybridge.operations import charging, finishing
+from paybridge.operations import charging, finishing, redrive
 from paybridge.store import Store, queue
 from paybridge.store import store as default_store
 
@@ -60,9 +61,12 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
         queue.send(config.retry_queue_url, message, int(message["not_before"] - now))
         return "deferred"
     payment = db.payment(message["tenant_id"], message["payment_id"])
-    if payment is None or payment.state is not PaymentState.PROCESSING or payment.attempts != message["attempt"] - 1:
+    if payment is None:
         return "stale"
     at = datetime.fromtimestamp(now, UTC)
+    if redrive.redriven(message, payment):
+        # Moved back from the dead-letter queue, or past the payment's own attempts: asks, never charges.
+        return _unless_later(redrive.process(db, message, payment, at), message, now)
     known, payment = charging.recorded_outcome(payment)
     if known is None:
         target, tried = charging.attempt(payment)
@@ -73,7 +77,9 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
     # keeps being cancelled raises (Unfinished): the message comes back and is tried again.
     done = finishing.finish(db, payment, finishing.planned(tried, PaymentState.FAILED if last else target, at))
     if not done.moved:
-        return "stale"  # moved by someone else meanwhile (a twin delivery, recovery)
+        # Moved by someone else meanwhile (a twin delivery, recovery, a redrive): stale, unless it was written FAILED
+        # while the gateway holds the payment's money, which then goes back.
+        return _unless_later(redrive.lost(db, done.payment, target, at), message, now)
     if done.payment.state is PaymentState.PROCESSING:
         schedule(done.payment, now)
         return "retry"
@@ -81,3 +87,26 @@ def process(message: dict[str, Any], db: Store | None = None, now: float | None 
         # After the last attempt the message goes to the dead-letter queue, where the alarm sees it.
         queue.send(config.retry_dlq_url, {**message, "reason": "no gateway response after the last attempt"})
     return done.payment.state.value
+
+
+def _unless_later(outcome: str, message: dict[str, Any], now: float) -> str:
+    """`outcome`, or, when the gateway could not tell yet (redrive.LATER), the message queued again after a wait; after
+    `retry_max_attempts` such asks it goes back to the dead-letter queue, where the alarm sees it again."""
+    if outcome != redrive.LATER:
+        return outcome
+    config = settings()
+    asked = int(message.get("asked", 0)) + 1
+    if asked >= config.retry_max_attempts:
+        if config.retry_dlq_url:
+            # Without its count of asks: the next redrive asks as many times again.
+            dead = {k: v for k, v in message.items() if k != "asked"}
+            queue.send(config.retry_dlq_url, {**dead, "reason": "the gateway could not tell after a redrive"})
+        return "dead-lettered"
+    wait = backoff(asked + 1)
+    again = {**message, "asked": asked, "not_before": int(now + wait)}
+    if not config.retry_queue_url:
+        logger.error("no retry queue configured; the message is not asked again", extra=again)
+        return outcome
+    # Raised when it cannot be queued: the message comes back from SQS and is asked again anyway.
+    queue.send(config.retry_queue_url, again, wait)
+    return outcome
