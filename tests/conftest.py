@@ -71,6 +71,20 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     set_aws_env(monkeypatch)
 
 
+@pytest.fixture(autouse=True)
+def sandbox_without_aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests run without AWS: a sandbox made in one keeps its records in memory, with the table's conditions
+    (sandbox_support.MemoryRecords), and sends no events. Every other test's sandbox uses the table."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    from sandbox_support import MemoryRecords, Silent
+
+    from paybridge.gateways import sandbox
+
+    monkeypatch.setattr(sandbox, "SandboxRecords", MemoryRecords)
+    monkeypatch.setattr(sandbox, "Outbox", Silent)
+
+
 @dataclass
 class _Loaded:
     """moto's tables as the demo load left them, and what the load warmed: the process's Store (its blocks of

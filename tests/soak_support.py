@@ -38,6 +38,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError, ReadTimeoutError
 from lxml import etree
 from paylock_support import ZERO_GUID, flags, result
+from sandbox_support import table_charges
 
 from conftest import TABLE, Answer, Api
 from paybridge.gateways import GatewayOutcome, GatewayTimeout, GatewayUnavailable
@@ -485,8 +486,7 @@ def double_charges(after: Ledger | None = None) -> list[str]:
     """Money moved twice for one id, for no payment of the ledger, or for a payment the ledger says failed."""
     after = after or ledger()
     gateway = sandbox()
-    with gateway._lock:
-        charged = dict(gateway._charges)
+    charged = {charge_id: n for charge_id, (n, _) in sandbox_charges().items()}
     found = [f"{pid} charged {n} times" for pid, n in charged.items() if n > 1]
     for charge_id in charged:
         payment_id = charge_id.removesuffix("-fee")
@@ -524,10 +524,9 @@ PAYLOCK_LIMITS = rules.Limits.of(_TENANT_LIMITS)
 
 def sandbox_charges() -> dict[str, tuple[int, GatewayOutcome]]:
     """Every charge the sandbox made (money moved, or started to): charge id (a payment id, or `<payment id>-fee`)
-    → (how many times, where it stands now). Read from its memory: status() would clear a charge that clears."""
-    gateway = sandbox()
-    with gateway._lock:
-        return {cid: (n, gateway._payments[cid].state) for cid, n in gateway._charges.items() if n}
+    → (how many times, where it stands now). Read from its records in the table: status() would clear a charge that
+    clears."""
+    return {cid: (n, state) for cid, (n, state) in table_charges(TABLE).items() if n}
 
 
 def unheld_charges(after: Ledger | None = None, before: Ledger | None = None) -> list[str]:

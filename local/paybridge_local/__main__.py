@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     moto.start()
     endpoint = f"http://{args.host}:{args.moto_port}"
     server.point_at(endpoint, dynamodb.endpoint)
+    # The sandbox's events (docs/sandbox.md, "Events") go to this stack's own Stripe webhook route.
+    os.environ.setdefault("SANDBOX_EVENTS_URL", f"http://{args.host}:{args.port}/webhooks/stripe/{{tenant_id}}")
     stop = threading.Event()
     routes, triggers, _ = load(stop)
     settlement = next(t for t in triggers if t.function == "SettlementFunction")

@@ -67,6 +67,14 @@ def load_secrets(ssm: object) -> None:
     ssm.put_parameter(  # type: ignore[attr-defined]
         Name=secrets.parameter_name(TENANT, "stripe"), Value=STRIPE_WEBHOOK_SECRET, Type="SecureString", Overwrite=True
     )
+    # The Paylock biller's charges go through the sandbox too, which signs its events with its tenant's secret
+    # (docs/sandbox.md, "Events"): the same documented local one.
+    ssm.put_parameter(  # type: ignore[attr-defined]
+        Name=secrets.parameter_name(paylock_demo.TENANT, "stripe"),
+        Value=STRIPE_WEBHOOK_SECRET,
+        Type="SecureString",
+        Overwrite=True,
+    )
     ssm.put_parameter(  # type: ignore[attr-defined]
         Name=secrets.parameter_name(TENANT, "spreedly"),
         Value=SPREEDLY_SIGNING_SECRET,

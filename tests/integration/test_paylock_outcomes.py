@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from paylock_support import ATTEMPT, BIG_ATTEMPT, SMALL_ATTEMPT, body, flags, outstanding, plant_attempt, result, send
+from sandbox_support import table_charges
 
-from conftest import Api, table_items
+from conftest import TABLE, Api, table_items
 from paybridge.ledger import Receivable, ReceivableKind
 from paybridge.operations import seams
 from paybridge.store import Store
@@ -216,7 +217,7 @@ def test_the_balance_a_payment_holds_at_the_gateway_is_not_there_for_another(led
     assert result(first)["Result"]["AmountApplied"] == Decimal("250.00")
     assert outstanding(ledger, attempt) == Decimal("0.00")
     assert sandbox().charge_count(result(first)["Result"]["PaymentId"]) == 1
-    assert len(sandbox()._charges) == 1  # the refused payment's card was never sent to the gateway
+    assert len(table_charges(TABLE)) == 1  # the refused payment's card was never sent to the gateway
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ RETIRED_NAMES = {"models", "wire", "views", "validation", "requests"}
 BASE = {"money", "cards", "idempotency", "config", "observability"}
 ALLOWED = {
     "ledger": set(),
-    "gateways": BASE,
+    # The sandbox keeps its records in the table (store/sandbox.py) and signs its events with the tenant's webhook
+    # secrets (store/secrets.py), issue 20; the store imports no gateway, so the graph stays acyclic.
+    "gateways": {"store"} | BASE,
     "store": {"ledger"} | BASE,
     "codecs": BASE,
     "api": {"codecs", "store", "ledger"} | BASE,

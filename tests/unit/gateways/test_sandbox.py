@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from sandbox_support import MemoryRecords, Silent
 
 from paybridge.gateways import (
     ChargeRequest,
@@ -22,6 +23,9 @@ from paybridge.gateways import (
 from paybridge.gateways.sandbox import SandboxGateway, sandbox_reference
 
 pytestmark = pytest.mark.unit
+# The sandbox's logic, its records in memory with the table's conditions (sandbox_support.MemoryRecords); the same
+# on the table itself, across containers and threads: tests/integration/test_sandbox_table.py. Its events:
+# test_sandbox_events.py.
 
 APPROVED, DECLINED, PENDING = GatewayOutcome.APPROVED, GatewayOutcome.DECLINED, GatewayOutcome.PENDING
 VOIDED, REFUNDED = GatewayOutcome.VOIDED, GatewayOutcome.REFUNDED
@@ -42,7 +46,7 @@ def sleep() -> FakeSleep:
 
 @pytest.fixture
 def sandbox(sleep: FakeSleep) -> SandboxGateway:
-    return SandboxGateway(slow_seconds=0.5, sleep=sleep)
+    return SandboxGateway(slow_seconds=0.5, sleep=sleep, records=MemoryRecords(), outbox=Silent())
 
 
 @pytest.fixture
@@ -177,11 +181,10 @@ def test_status_with_a_reference_the_sandbox_never_gave_is_rejected(
         sandbox.status(payment_id, reference)
 
 
-def test_status_with_its_own_reference_of_a_payment_this_sandbox_never_charged_is_none(
+def test_status_with_its_own_reference_of_a_payment_the_sandbox_never_charged_is_none(
     sandbox: SandboxGateway,
 ) -> None:
-    # The sandbox keeps payments in one process's memory, and derives references from payment ids: another process
-    # answers as it does without a reference.
+    # References are derived from payment ids: the sandbox answers as it does without a reference.
     assert sandbox.status("pay_elsewhere", sandbox_reference("pay_elsewhere")) is None
 
 
@@ -475,7 +478,7 @@ def test_get_gateway_keeps_one_sandbox_per_process() -> None:
     # When
     again = get_gateway("sandbox")
 
-    # Then: the same instance, with the charge still in memory
+    # Then: the same instance, which knows the charge
     assert again is gateway
     assert again.status("pay_1") is not None
 

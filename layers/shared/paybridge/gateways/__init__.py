@@ -40,7 +40,8 @@ _IMPLEMENTATIONS: dict[str, tuple[str, str]] = {
     "spreedly": ("paybridge.gateways.spreedly", "SpreedlyGateway"),
 }
 
-# One instance per name per process: the sandbox keeps its payments in memory, across Lambda invocations too.
+# One instance per name per process, across Lambda invocations too (a real gateway's HTTP session, the sandbox's
+# client of its records, which are in the table: every container sees the same sandbox).
 _instances: dict[str, Gateway] = {}
 _lock = threading.Lock()
 
@@ -58,6 +59,7 @@ def get_gateway(name: str) -> Gateway:
 
 
 def reset_gateways() -> None:
-    """Forget every instance, so each test starts with an empty sandbox."""
+    """Forget every instance, so each test starts with a sandbox of its own: its records are in the table, which
+    each test's fixture makes anew (tests/conftest.py), and its client is made again in the test's environment."""
     with _lock:
         _instances.clear()
