@@ -11,9 +11,17 @@ from paybridge.events import consumer
 from paybridge.observability import logger, metrics, tracer
 from paybridge.store import StoreError, queue
 
-processor = BatchProcessor(event_type=EventType.SQS)
-# An event about a payment its own request is still finishing comes back this soon, not after the queue's timeout.
-NOT_YET_SECONDS = 10
+# A batch whose every message is early is not the function's error: each comes back on its own.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# An event about a payment its own request is still finishing comes back soon, not after the queue's timeout: 10 s,
+# then three times longer each receive, up to 15 minutes. Ten receives (the queue's redrive) last about 80 minutes,
+# past recovery's finishing a payment whose request died (STUCK_AFTER_SECONDS and the next clearing run).
+NOT_YET_FIRST_SECONDS = 10
+NOT_YET_MAX_SECONDS = 900
+
+
+def not_yet_wait(receives: int) -> int:
+    return min(NOT_YET_MAX_SECONDS, NOT_YET_FIRST_SECONDS * 3 ** max(0, receives - 1))
 
 
 @tracer.capture_method
@@ -23,7 +31,8 @@ def record_handler(record: SQSRecord) -> None:
         outcome = consumer.process(message)
     except consumer.NotYet:
         try:
-            queue.postpone(settings().gateway_events_queue_url, record.receipt_handle, NOT_YET_SECONDS)
+            wait = not_yet_wait(int(record.attributes.approximate_receive_count or 1))
+            queue.postpone(settings().gateway_events_queue_url, record.receipt_handle, wait)
         except StoreError:
             logger.warning("could not bring an early event back sooner", extra={"event_id": message.get("event_id")})
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from paybridge.events import consumer
-from paybridge.gateways import get_gateway
+from paybridge.gateways import GatewayUnavailable, get_gateway
 from paybridge.gateways.events import Fact, Happened
 from paybridge.ledger import Payment, PaymentState
 from paybridge.operations import finishing, settlement
@@ -225,10 +226,24 @@ def test_a_dispute_opening_heard_after_its_closing_changes_nothing(
     assert demo_payment(ledger, paid.payment_id).state is (S.SUCCEEDED if status == "won" else S.REVERSED)
 
 
-def test_a_dispute_the_gateway_cannot_place_is_unknown(ledger: Store) -> None:
+def test_a_dispute_of_a_charge_no_gateway_knows_is_unknown(ledger: Store) -> None:
+    paid = approved(ledger)
+    stranger = replace(paid, gateway_reference="sbx_000000000000000000000000")
+
+    assert consumer.process(dispute("charge.dispute.created", stranger, 100), ledger) == "unknown"
+    assert demo_payment(ledger, paid.payment_id).state is S.SUCCEEDED
+
+
+def test_a_dispute_whose_gateway_cannot_be_asked_comes_back(ledger: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     paid = approved(ledger)
 
-    assert consumer.process(dispute("charge.dispute.created", paid, 100), ledger) == "unknown"
+    def down(_self: object, _reference: str) -> str:
+        raise GatewayUnavailable("sandbox: down")
+
+    monkeypatch.setattr(type(get_gateway("sandbox")), "payment_named", down)
+
+    with pytest.raises(GatewayUnavailable):  # the message is not acknowledged: SQS delivers it again
+        consumer.process(dispute("charge.dispute.created", paid, 100), ledger)
     assert demo_payment(ledger, paid.payment_id).state is S.SUCCEEDED
 
 
@@ -325,3 +340,44 @@ def test_refunds_racing_each_other_give_back_exactly_what_was_refunded(engine_le
     assert (after.state, after.refunded, after.allocations) == (S.REFUNDED, Decimal("30.00"), ())
     assert invoice_outstanding(engine_ledger) == owed + Decimal("30.00")
     assert sum(r["amount"] for r in reversals(engine_ledger, paid)) == Decimal("30.00")
+
+
+# ---- the function: an early event comes back sooner, with growing waits --------------------------------------------
+
+
+def test_an_event_early_for_its_payment_comes_back_with_growing_waits(
+    ledger: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from paybridge.store import queue
+    from paybridge_local import server, template
+
+    paid = approved(ledger)
+    read = ledger.payment
+    monkeypatch.setattr(
+        type(ledger), "payment", lambda self, *key: Payment(**{**read(*key).__dict__, "state": S.RECEIVED})
+    )
+    names = dict(server.NAMES)
+    template.create_queues(boto3.client("sqs"), names)
+    postponed: list[int] = []
+    monkeypatch.setattr(queue, "postpone", lambda url, handle, seconds: postponed.append(seconds))
+    trigger = next(t for t in template.triggers() if t.function == "GatewayEventsFunction")
+    sent = refunded(paid, 3000)
+
+    answers = []
+    for receives in (1, 2, 3, 6, 10):
+        message = {
+            "MessageId": f"m{receives}",
+            "ReceiptHandle": "h",
+            "Body": json.dumps(sent),
+            "MD5OfBody": "x",
+            "Attributes": {"ApproximateReceiveCount": str(receives)},
+        }
+        event = server.sqs_event([message], names[f"{trigger.source}.Arn"])
+        answers.append(server.load_handler(trigger)(event, server.LocalContext(trigger.function)))
+
+    assert [a["batchItemFailures"] for a in answers] == [[{"itemIdentifier": f"m{n}"}] for n in (1, 2, 3, 6, 10)]
+    assert postponed == [10, 30, 90, 900, 900]
+    monkeypatch.undo()
+    assert demo_payment(ledger, paid.payment_id).state is S.SUCCEEDED  # nothing applied meanwhile

@@ -97,7 +97,7 @@ def test_settlement_runs_on_a_clearing_rate_and_a_daily_cron() -> None:
 def test_gateway_credentials_are_granted_only_to_the_functions_that_ask_gateways_when_configured() -> None:
     resources = template.load()["Resources"]
 
-    for name in ("RetryWorkerFunction", "SettlementFunction", "GatewayEventsFunction"):
+    for name in ("RetryWorkerFunction", "SettlementFunction", "GatewayEventsFunction", "CrmPaymentsCancelFunction"):
         conditions = [p["Fn::If"][0] for p in resources[name]["Properties"]["Policies"] if "Fn::If" in p]
         assert conditions == ["HasStripe", "HasSpreedly"], name
     for name in ("CaliqMakePaymentFunction", "CaliqPaymentTypesFunction"):

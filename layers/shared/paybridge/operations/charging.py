@@ -111,15 +111,22 @@ def void(payment: Payment) -> tuple[GatewayResult | None, dict[str, str]]:
 
 def payment_named(gateways: Sequence[str], reference: str) -> str | None:
     """The payment whose charge `reference` is, as the first of `gateways` that knows says (an event that names the
-    charge but not the payment: Stripe's disputes); None when none can say."""
+    charge but not the payment: Stripe's disputes); None when none knows it. When none knows it and one could not be
+    asked (down, or not reachable), GatewayTransientError: the event is asked about again later, never dropped."""
+    unreachable: GatewayTransientError | None = None
     for name in gateways:
         try:
             found = get_gateway(name).payment_named(reference)
-        except GatewayError as exc:
+        except GatewayTransientError as exc:
             logger.warning("gateway could not name a charge's payment", extra={"gateway": name, "error": str(exc)})
+            unreachable = exc
             continue
+        except (GatewayRejected, UnknownGateway):
+            continue  # not a charge this gateway knows
         if found is not None:
             return found
+    if unreachable is not None:
+        raise unreachable
     return None
 
 
