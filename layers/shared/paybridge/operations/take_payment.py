@@ -135,9 +135,14 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
             else:
                 # Decide before writing anything: a request the ledger (or the provider's rules) refuses leaves no
                 # trace, and no card is charged for a balance the reservation has not held.
-                if cmd.check is not None:
-                    cmd.check(snapshot.receivables)
-                allocations = plan_allocations(account_id, cmd.amount, cmd.allocations, snapshot.receivables)
+                try:
+                    if cmd.check is not None:
+                        cmd.check(snapshot.receivables)
+                    allocations = plan_allocations(account_id, cmd.amount, cmd.allocations, snapshot.receivables)
+                except Exception:  # a refusal: the ledger's (LedgerRejected) or the provider's rules' own
+                    if _twin_reserved(db, cmd):
+                        continue  # a request with our key reserved meanwhile: its answer is ours, not a refusal
+                    raise
                 payment = _new_payment(cmd, account_id, allocations, snapshot.receivables)
                 held = db.reserve(
                     payment, cmd.idempotency_keys, cmd.request_hash, now, cmd.aliases, _journal(cmd, snapshot)
@@ -150,6 +155,18 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
         if reply is not None:
             return reply
     raise TryAgain
+
+
+def _twin_reserved(db: Store, cmd: TakePayment) -> bool:
+    """Whether a live record of the request's keys appeared after the snapshot found none. A snapshot's items are read
+    one by one (BatchGetItem is no transaction): a twin with the same key may reserve between the read of the key's
+    record and the read of the receivable it changed, whose new state (Paylock's card line) the rules would then
+    refuse. A refusal stands only if the keys are still free; checked on refusals alone, so a payment costs no extra
+    read."""
+    if not cmd.idempotency_keys:
+        return False
+    verdict, _ = judge(db.records(cmd.tenant.tenant_id, cmd.idempotency_keys), cmd.request_hash, int(time.time()))
+    return verdict is not Verdict.FRESH
 
 
 def _account_of(cmd: TakePayment, snapshot: PaymentSnapshot) -> str:
