@@ -1,9 +1,10 @@
 """The long versions: every surface raced by 50 threads (one key; different payments on one receivable), every
 card-charging surface's 50 card payments each of all one document owes (one charged), Paylock's limits under 12
-payments at once repeated on fresh attempts, CRM.COM's post/reject/cancel race repeated, the whole fault matrix
-(store throttled and answer lost at each call, gateway failing at each step, the Lambda killed at each seam) for every
-surface, and schemathesis against the local stack (tests/e2e/test_schemathesis.py) with many examples per operation
-and many scenarios along the links, the stack's ledger checked after each run."""
+payments at once repeated on fresh attempts, CRM.COM's post/reject/cancel race repeated, gateway events racing retries,
+clearing and refunds, the whole fault matrix (store throttled and answer lost at each call, gateway failing at each
+step, the Lambda killed at each seam) for every surface, and schemathesis against the local stack
+(tests/e2e/test_schemathesis.py) with many examples per operation and many scenarios along the links, the stack's
+ledger checked after each run."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from test_event_races import events_race, no_retry_queue
 from test_faults_providers import clock, crashes, gateway_faults, store_faults
 from test_races_providers import (
     identical_requests_make_one_payment,
@@ -61,6 +63,14 @@ def test_paylock_limits_under_twelve_payments_at_once(
 @pytest.mark.parametrize("round_", range(3))
 def test_post_reject_cancel(engine_ledger: Store, api: Api, round_: int) -> None:
     post_reject_cancel_race(engine_ledger, api, 6)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_forty_payments_events_racing_retries_and_clearing(
+    engine_ledger: Store, monkeypatch: pytest.MonkeyPatch, round_: int
+) -> None:
+    no_retry_queue(monkeypatch)
+    events_race(engine_ledger, 40)
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
