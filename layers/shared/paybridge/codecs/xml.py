@@ -41,12 +41,13 @@ def parse(body: bytes) -> etree._Element:
     for element in root.iter():
         if not isinstance(element.tag, str):  # an entity reference left unresolved
             raise MalformedDocument("entity references are not accepted")
-    if _depth(root) > MAX_DEPTH:
+    if depth(root) > MAX_DEPTH:
         raise MalformedDocument("the document is nested too deeply")
     return root
 
 
-def _depth(root: etree._Element) -> int:
+def depth(root: etree._Element) -> int:
+    """How many levels of elements the document has (the root is one)."""
     deepest = 0
     stack = [(root, 1)]
     while stack:
