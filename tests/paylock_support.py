@@ -25,6 +25,13 @@ SMALL_ATTEMPT = paylock_demo.ATTEMPTS[2][0]  # 40.00 due
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
+def fingerprint() -> str:
+    """A fresh card fingerprint that cannot spell a card number: a UUID's hex digits written as letters (a random hex
+    string holds 13 or more digits passing Luhn now and then, and paybridge refuses a field that holds a card
+    number)."""
+    return "fp-" + uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
 def body(**changes: Any) -> dict[str, Any]:
     """A valid CreatePayment, as the Paylock portal sends it; `changes` replace (None removes) members."""
     payment: dict[str, Any] = {

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from paylock_support import ATTEMPT, BIG_ATTEMPT, SMALL_ATTEMPT, ZERO_GUID, body, encode, flags, result
+from paylock_support import ATTEMPT, BIG_ATTEMPT, SMALL_ATTEMPT, ZERO_GUID, body, encode, fingerprint, flags, result
 
 from conftest import Answer
 from paybridge.providers.crm.payments import payment_id_for
@@ -85,7 +85,7 @@ def paylock(attempt: str, amount: str, fingerprint: str) -> Request:
 
 def balance_due(base_url: str, attempt: str) -> Decimal:
     """A Paylock attempt's balance due, as an over payment's refusal names it (refused: nothing written)."""
-    probe = answered(base_url, PAYLOCK, paylock(attempt, "1000.00", f"fp-{uuid.uuid4().hex}"))
+    probe = answered(base_url, PAYLOCK, paylock(attempt, "1000.00", fingerprint()))
     assert probe.status == 200, probe
     [due] = [m for m in result(probe)["Errors"] if "more than the balance due" in m]
     return Decimal(due.rstrip(".").rsplit(" ", 1)[-1])
@@ -170,11 +170,11 @@ def test_twenty_emersion_card_payments_of_an_invoice_at_once_approve_one(base_ur
 
 def test_ten_paylock_payments_of_1000_on_a_balance_of_1195_charge_one(base_url: str) -> None:
     # Given Sam Rivera's attempt (1200.00 due) paid down to 1195.00
-    first = answered(base_url, PAYLOCK, paylock(BIG_ATTEMPT, "5.00", f"fp-{uuid.uuid4().hex}"))
+    first = answered(base_url, PAYLOCK, paylock(BIG_ATTEMPT, "5.00", fingerprint()))
     assert first.status == 200 and flags(first) == {"Done"}, first
 
     # When ten payments of 1000.00 come at once, each with its own card and key
-    answers = at_once(base_url, [paylock(BIG_ATTEMPT, "1000.00", f"fp-{uuid.uuid4().hex}") for _ in range(10)])
+    answers = at_once(base_url, [paylock(BIG_ATTEMPT, "1000.00", fingerprint()) for _ in range(10)])
 
     # Then one is charged; every other is refused as an over payment, charging nothing
     assert ends(PAYLOCK, answers)[TAKEN] == 1
@@ -188,7 +188,7 @@ def test_ten_paylock_payments_of_1000_on_a_balance_of_1195_charge_one(base_url: 
 
 def test_twelve_different_cards_at_once_on_one_paylock_attempt_charge_at_most_three(base_url: str) -> None:
     # Jordan Avery's attempt (250.00 due), the tenant's limits: at most 3 cards an attempt
-    answers = at_once(base_url, [paylock(ATTEMPT, "10.00", f"fp-{uuid.uuid4().hex}") for _ in range(12)])
+    answers = at_once(base_url, [paylock(ATTEMPT, "10.00", fingerprint()) for _ in range(12)])
 
     found = ends(PAYLOCK, answers)
     assert 1 <= found[TAKEN] <= 3, found
@@ -199,7 +199,7 @@ def test_twelve_different_cards_at_once_on_one_paylock_attempt_charge_at_most_th
 
 def test_one_card_twelve_times_at_once_on_one_paylock_attempt_charges_once(base_url: str) -> None:
     # Casey Morgan's attempt (40.00 due), the tenant's limits: a card once in 600 s
-    card = f"fp-{uuid.uuid4().hex}"
+    card = fingerprint()
 
     answers = at_once(base_url, [paylock(SMALL_ATTEMPT, "10.00", card) for _ in range(12)])
 
