@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -62,51 +62,46 @@ def _recorded(payment: Payment, result: GatewayResult) -> Payment:
     return replace(payment, gateway_reference=result.reference, gateway_result=_answer(result))
 
 
-def charged(gateway: str, request: ChargeRequest) -> tuple[GatewayResult | None, dict[str, str]]:
-    """The one door every charge goes through: once through `gateway`, `request.payment_id` the gateway's
-    idempotency key (a repeat never charges twice). The gateway's result, None when it was not heard (`outcome`
-    NO_RESPONSE: it may have charged) or refused the request (`rejected`: it did not), and what a payment keeps of
-    the answer. A gateway the tenant's configuration names but paybridge does not know is a refusal: nothing was
-    charged."""
+def _asked(
+    payment_id: str, what: str, call: Callable[[], GatewayResult]
+) -> tuple[GatewayResult | None, dict[str, str]]:
+    """One gateway call (`what`: a charge, a refund, a void): its result, None when it was not heard (`outcome`
+    NO_RESPONSE: it may have acted; ask again with the same key) or refused the request (`rejected`: it did not),
+    and what a payment keeps of the answer. A gateway the tenant's configuration names but paybridge does not know is
+    a refusal: nothing was done."""
     try:
-        result = get_gateway(gateway).charge(request)
+        result = call()
     except GatewayTransientError as exc:
-        logger.warning("gateway did not answer", extra={"payment_id": request.payment_id, "error": str(exc)})
+        logger.warning(f"gateway did not answer {what}", extra={"payment_id": payment_id, "error": str(exc)})
         return None, {"outcome": NO_RESPONSE, "message": str(exc)}
     except (GatewayRejected, UnknownGateway) as exc:
         return None, {"outcome": "rejected", "message": str(exc)}
     return result, _answer(result)
+
+
+def charged(gateway: str, request: ChargeRequest) -> tuple[GatewayResult | None, dict[str, str]]:
+    """The one door every charge goes through: once through `gateway`, `request.payment_id` the gateway's
+    idempotency key (a repeat never charges twice); as `_asked` answers."""
+    return _asked(request.payment_id, "a charge", lambda: get_gateway(gateway).charge(request))
 
 
 def refund(payment: Payment, amount: Decimal, refund_id: str) -> tuple[GatewayResult | None, dict[str, str]]:
     """The one door every refund goes through: `amount` of the payment's charge given back through its gateway,
-    `refund_id` the gateway's idempotency key (a repeat refunds nothing more). The gateway's result, None when it was
-    not heard (`outcome` NO_RESPONSE: it may have refunded; ask again with the same key) or refused (`rejected`: it
-    did not, e.g. more than is left of the charge), and what a payment keeps of the answer."""
+    `refund_id` the gateway's idempotency key (a repeat refunds nothing more; a refusal: e.g. more than is left of
+    the charge); as `_asked` answers."""
     assert payment.gateway is not None
-    try:
-        result = get_gateway(payment.gateway).refund(payment.payment_id, amount, refund_id)
-    except GatewayTransientError as exc:
-        logger.warning("gateway did not answer a refund", extra={"payment_id": payment.payment_id, "error": str(exc)})
-        return None, {"outcome": NO_RESPONSE, "message": str(exc)}
-    except (GatewayRejected, UnknownGateway) as exc:
-        return None, {"outcome": "rejected", "message": str(exc)}
-    return result, _answer(result)
+    gateway = payment.gateway
+    return _asked(
+        payment.payment_id, "a refund", lambda: get_gateway(gateway).refund(payment.payment_id, amount, refund_id)
+    )
 
 
 def void(payment: Payment) -> tuple[GatewayResult | None, dict[str, str]]:
-    """The payment's pending (or approved, not refunded) charge cancelled at its gateway; voiding twice is harmless.
-    The gateway's result, None when it was not heard (NO_RESPONSE: ask again) or refused (`rejected`), and what a
-    payment keeps of the answer."""
+    """The payment's pending (or approved, not refunded) charge cancelled at its gateway; voiding twice is harmless;
+    as `_asked` answers."""
     assert payment.gateway is not None
-    try:
-        result = get_gateway(payment.gateway).void(payment.payment_id)
-    except GatewayTransientError as exc:
-        logger.warning("gateway did not answer a void", extra={"payment_id": payment.payment_id, "error": str(exc)})
-        return None, {"outcome": NO_RESPONSE, "message": str(exc)}
-    except (GatewayRejected, UnknownGateway) as exc:
-        return None, {"outcome": "rejected", "message": str(exc)}
-    return result, _answer(result)
+    gateway = payment.gateway
+    return _asked(payment.payment_id, "a void", lambda: get_gateway(gateway).void(payment.payment_id))
 
 
 def payment_named(gateways: Sequence[str], reference: str) -> str | None:
