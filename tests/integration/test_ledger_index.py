@@ -91,13 +91,13 @@ def test_a_payment_keeps_its_live_entry_from_reservation_to_success(
 @pytest.mark.parametrize(
     ("state", "partition"),
     [
-        (PaymentState.FAILED, None),
+        (PaymentState.FAILED, "STATE#FAILED"),  # operators list them (paybridge.ops); settlement never reads it
         (PaymentState.PENDING, "STATE#PENDING"),
         (PaymentState.PROCESSING, "STATE#PROCESSING"),
     ],
 )
-def test_a_payment_leaves_the_live_partition_for_its_states_or_none(
-    ledger: Store, state: PaymentState, partition: str | None
+def test_a_payment_leaves_the_live_partition_for_its_states_partition(
+    ledger: Store, state: PaymentState, partition: str
 ) -> None:
     payment = reserved(ledger, 2, NOON)
     moved_at = NOON + timedelta(seconds=5)
@@ -107,9 +107,7 @@ def test_a_payment_leaves_the_live_partition_for_its_states_or_none(
     else:
         completed(ledger, payment, state, moved_at)
 
-    expected = (
-        None if partition is None else (f"T#{demo.TENANT}#{partition}", f"{moved_at.isoformat()}#{payment.payment_id}")
-    )
+    expected = (f"T#{demo.TENANT}#{partition}", f"{moved_at.isoformat()}#{payment.payment_id}")
     assert index_entry(payment) == expected
     indexed = (PaymentState.RECEIVED, PaymentState.SUCCEEDED, PaymentState.PENDING, PaymentState.PROCESSING)
     found = {s: [p.payment_id for p in ledger.payments_in_state(demo.TENANT, s)] for s in indexed}

@@ -50,8 +50,14 @@ class Settings(BaseModel):
     # refund) each is sent, from a thread of its own.
     sandbox_events_url: str = ""
     sandbox_events_delay_seconds: float = Field(default=1.0, ge=0, le=60)
-    # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's only).
+    # The S3 bucket where settlement writes Billiecart's ABA payout files (the settlement function's; operators read
+    # them: paybridge.ops).
     billiecart_aba_bucket: str = ""
+    # Operators (paybridge.ops): the gateway events' dead-letter queue, and the console's Cognito user pool client
+    # (its page signs in with it) and the endpoint it signs in at (empty: Cognito's in the function's region).
+    gateway_events_dlq_url: str = ""
+    ops_user_pool_client_id: str = ""
+    ops_cognito_endpoint: str = ""
     # Per-tenant numbers (CRM.COM payment numbers, Emersion payment ids and receipts) are taken from their counter
     # this many at a time by each container: one UpdateItem per block instead of one per number.
     sequence_block: int = Field(default=20, ge=1)

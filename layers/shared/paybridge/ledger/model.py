@@ -165,6 +165,9 @@ class Payment:
     journal_line: JournalLine | None = None
     # What refunds gave back so far (REFUNDED: 0 < refunded <= amount); its allocations are those of the remainder.
     refunded: Decimal = Decimal(0)
+    # The names of the idempotency records its request took (the store's: operation and key digest), so that an
+    # operator can read the answers the client got.
+    records: tuple[str, ...] = ()
 
     def to(self, target: PaymentState, at: datetime) -> Payment:
         """The payment moved to `target`; refuses a move the life cycle does not have."""

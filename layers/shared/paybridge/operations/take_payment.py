@@ -51,6 +51,7 @@ from paybridge.store import (
     PaymentSnapshot,
     ReservationConflict,
     Store,
+    keys,
 )
 from paybridge.store import store as default_store
 
@@ -213,6 +214,7 @@ def _new_payment(
         instrument=held,
         details=cmd.details,
         journal_line=line,
+        records=tuple(keys.record_name(k.operation, k.key) for k in cmd.idempotency_keys),
     )
     return payment.to(PaymentState.DRAFT, now) if cmd.target is PaymentState.DRAFT else payment
 

@@ -38,12 +38,18 @@ def put_file(bucket: str, key: str, body: bytes, content_type: str) -> None:
         )
 
 
-def read_file(bucket: str, key: str) -> bytes | None:
-    """An object's bytes, None if there is none (tests, operators)."""
+def fetch(bucket: str, key: str) -> tuple[bytes, str | None] | None:
+    """An object's bytes and the SHA-256 written with it (put_file), None if there is none (operators)."""
     with sdk_errors():
         try:
             answer = s3().get_object(Bucket=bucket, Key=key)
         except s3().exceptions.NoSuchKey:
             return None
         body: bytes = answer["Body"].read()
-    return body
+    return body, answer.get("Metadata", {}).get("sha256")
+
+
+def read_file(bucket: str, key: str) -> bytes | None:
+    """An object's bytes, None if there is none (tests, operators)."""
+    found = fetch(bucket, key)
+    return found[0] if found else None

@@ -34,21 +34,22 @@ def load(raw: Mapping[str, Any]) -> Item:
 # has put it in its batch: its own line is settled as any other, and each reversal is a line of its own.
 LIVE = frozenset({PaymentState.RECEIVED, PaymentState.SUCCEEDED})
 REVERSED_STATES = frozenset({PaymentState.REFUNDED, PaymentState.DISPUTED, PaymentState.REVERSED})
-_WAITING = frozenset({PaymentState.PROCESSING, PaymentState.PENDING})
+# The states a payment waits in (settlement finishes them), and FAILED, which operators list (paybridge.ops).
+_BY_STATE = frozenset({PaymentState.PROCESSING, PaymentState.PENDING, PaymentState.FAILED})
 
 
 def index_partition(tenant_id: str, state: PaymentState, settled: bool = False) -> str | None:
-    """The GSI1 partition of the tenant's payments in `state` (settled or not); None for one settlement never looks
-    for."""
+    """The GSI1 partition of the tenant's payments in `state` (settled or not); None for one that neither settlement
+    nor an operator looks for."""
     if state in LIVE or (state in REVERSED_STATES and not settled):
         return keys.live_payments(tenant_id)
-    if state in _WAITING:
+    if state in _BY_STATE:
         return keys.payments_by_state(tenant_id, state.value)
     return None
 
 
 def index_entry(payment: Payment) -> Item:
-    """The payment's GSI1 key attributes; none in a state settlement never looks for."""
+    """The payment's GSI1 key attributes; none in a state nobody looks for by state."""
     partition = index_partition(payment.tenant_id, payment.state, payment.settled)
     if partition is None:
         return {}
@@ -76,6 +77,7 @@ def payment_item(payment: Payment) -> Item:
         "gateway_result": dict(payment.gateway_result),
         "details": dict(payment.details),
         "journal_line": (line.receivable_id, line.index) if (line := payment.journal_line) else None,
+        "records": payment.records,
     }
     return {
         "PK": pk,
@@ -124,6 +126,7 @@ def payment_from(item: Item) -> Payment:
         details=described.get("details", {}),
         journal_line=JournalLine(line[0], int(line[1])) if (line := described.get("journal_line")) else None,
         refunded=Decimal(item.get("refunded", 0)),
+        records=tuple(described.get("records", ())),
     )
 
 

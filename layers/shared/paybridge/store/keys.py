@@ -27,12 +27,13 @@ a card gateway charged and refunded, kept where every container sees them. They 
 to the first line), as a gateway's records are keyed by its idempotency keys (the payment id, from which the
 reference `sbx_...` is derived; the refund id), and no ledger read addresses them.
 
-GSI1 (the payments settlement looks for; keys only, sparse): a RECEIVED or SUCCEEDED payment at
+GSI1 (the payments settlement and operators look for; keys only, sparse): a RECEIVED or SUCCEEDED payment at
 GSI1PK = T#<tenant>#LIVE, GSI1SK = <created at>#<payment>, the same entry from its reservation until it is settled (its
-own request never moves it); a PROCESSING or PENDING one at GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <when it
-entered the state>#<payment>; any other payment is not in it. A payment whose money came back before it was settled
-(REFUNDED, DISPUTED, REVERSED) keeps its live entry until settlement puts it in a batch. A reversal not yet settled
-is at GSI1PK = T#<tenant>#REVERSALS, GSI1SK = <when it was applied>#<payment>#<event digest>.
+own request never moves it); a PROCESSING, PENDING or FAILED one at GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <when
+it entered the state>#<payment> (FAILED only for operators: paybridge.ops lists them); any other payment is not in
+it. A payment whose money came back before it was settled (REFUNDED, DISPUTED, REVERSED) keeps its live entry until
+settlement puts it in a batch. A reversal not yet settled is at GSI1PK = T#<tenant>#REVERSALS, GSI1SK = <when it
+was applied>#<payment>#<event digest>.
 GSI2 (payments by account; keys only): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
 """
 
@@ -77,7 +78,17 @@ def payment(tenant_id: str, payment_id: str) -> Key:
 
 def idempotency(tenant_id: str, operation: str, key: str) -> Key:
     # Hashed: a client's key is up to 255 characters of anything, and must not be readable in the table.
-    return _key(f"T#{tenant_id}#IDEM#{operation}#{digest(key)}", "IDEM")
+    return record(tenant_id, record_name(operation, key))
+
+
+def record_name(operation: str, key: str) -> str:
+    """What names an idempotency record within its tenant: the operation and the key's digest. A payment keeps the
+    names of the records its request took (an operator reads the answers the client got: paybridge.ops)."""
+    return f"{operation}#{digest(key)}"
+
+
+def record(tenant_id: str, name: str) -> Key:
+    return _key(f"T#{tenant_id}#IDEM#{name}", "IDEM")
 
 
 TENANTS = "TENANTS"

@@ -3,6 +3,7 @@
 | room            | what it holds                                                                        |
 |-----------------|--------------------------------------------------------------------------------------|
 | reads.py        | reads by key, a payment's snapshot (one BatchGetItem), the Queries and indexes        |
+| operators.py    | what operators read (paybridge.ops): ids across tenants, a payment's records         |
 | catalogue.py    | catalogue writes (credentials, tenants, accounts, receivables, reference data, users) |
 |                 | and the per-tenant sequences                                                         |
 | transactions.py | a payment's transactions (reserve, take over, finish, complete, change) and settle   |
@@ -17,11 +18,11 @@ from functools import cache
 
 from paybridge.config import settings
 from paybridge.store.catalogue import CatalogueWrites
-from paybridge.store.reads import LedgerReads
+from paybridge.store.operators import OperatorReads
 from paybridge.store.reversals import ReversalTransactions
 
 
-class Store(LedgerReads, CatalogueWrites, ReversalTransactions):
+class Store(OperatorReads, CatalogueWrites, ReversalTransactions):
     """Single-table access to the ledger (keys.py): the reads a payment needs in one round trip, its transactions,
     and the catalogue it is made against."""
 

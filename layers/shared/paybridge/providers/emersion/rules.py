@@ -7,6 +7,8 @@ A payment method an account holds is reference data, `emersion.payment_method`, 
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import BaseModel, ConfigDict
 
 from paybridge.ledger import AllocationRequest, plan_allocations
@@ -107,4 +109,19 @@ def command(req: CreatePayment, method: PaymentMethod, payment_id: int, receipt_
         charge=Charge(method.gateway, method.gateway_token or method.token) if method.gateway else None,
         clears_later=method.clears_later and not method.gateway,
         details={k: v for k, v in details.items() if v is not None},
+        # An operator finds the payment by either number a customer quotes (paybridge.ops): its payment_id names it
+        # (the ledger's id is derived from it), and its receipt number is an alias.
+        payment_id=payment_id_for(req.tenant.tenant_id, payment_id),
+        aliases={RECEIPT_NUMBER: str(receipt_number)},
     )
+
+
+# The namespace of the ledger ids derived from Emersion's payment_id numbers (a fixed, random UUID).
+_PAYMENT_IDS = uuid.UUID("0c6f3a52-7d1e-4b8a-a9e3-5f2d8c41b7e6")
+# The alias an Emersion receipt number finds its payment by.
+RECEIPT_NUMBER = "emersion.receipt_number"
+
+
+def payment_id_for(tenant_id: str, payment_id: int | str) -> str:
+    """The ledger's id of the tenant's Emersion payment numbered `payment_id` (unique per tenant, from its sequence)."""
+    return str(uuid.uuid5(_PAYMENT_IDS, f"{tenant_id}/{payment_id}"))
