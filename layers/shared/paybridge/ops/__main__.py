@@ -1,0 +1,3 @@
+from paybridge.ops.cli import main
+
+raise SystemExit(main())
