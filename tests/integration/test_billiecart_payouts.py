@@ -288,13 +288,20 @@ def test_the_settlement_function_gives_settlement_billiecarts_step(
 
 def test_only_the_settlement_function_may_write_the_bucket() -> None:
     resources = template.load()["Resources"]
+    # What each function may do to the bucket; the operator console reads the files (issue 21) and writes none.
     granted = {
-        name
+        name: {
+            action
+            for policy in resource["Properties"].get("Policies", [])
+            for statement in policy.get("Statement", [])
+            if "BilliecartAbaBucket" in json.dumps(statement["Resource"])
+            for action in statement["Action"]
+        }
         for name, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
         and "BilliecartAbaBucket" in json.dumps(resource["Properties"].get("Policies", []))
     }
-    assert granted == {"SettlementFunction"}
+    assert granted == {"SettlementFunction": {"s3:PutObject"}, "OpsConsoleFunction": {"s3:GetObject", "s3:ListBucket"}}
     settle_env = resources["SettlementFunction"]["Properties"]["Environment"]["Variables"]
     assert settle_env["BILLIECART_ABA_BUCKET"] == {"Ref": "BilliecartAbaBucket"}
     bucket = resources["BilliecartAbaBucket"]["Properties"]

@@ -24,6 +24,7 @@ SUCCESS = {
     "paylock_create_payment": '"PaymentProcessingOutcome":1,',  # Done: a [Flags] enum is its number in JSON
     "stripe_webhook": '{"received":true}',
     "spreedly_webhook": '{"received":true}',
+    "ops_console": '"matches": ',  # a find by a VendorTXCode, as an operator signed in asks it
 }
 
 

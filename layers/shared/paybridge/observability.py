@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -76,3 +77,14 @@ def count(name: str, provider: str) -> None:
     """
     with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="provider", value=provider)
+
+
+def amount(name: str, provider: str, currency: str, value: Decimal) -> None:
+    """Add an amount of money to a per-provider, per-currency business metric (PaymentsCreatedAmount: the amounts of
+    the payments PaymentsCreated counts), for the dashboard's figures; the ledger's own totals are never read from it.
+
+    An amount is a metric only by currency (a sum over GBP and AUD means nothing), and CloudWatch keeps every value
+    as a float: the Decimal becomes one here, at the edge, and nowhere else. Its own metric, as `count`'s."""
+    with single_metric(name=name, unit=MetricUnit.NoUnit, value=float(value)) as metric:
+        metric.add_dimension(name="provider", value=provider)
+        metric.add_dimension(name="currency", value=currency)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from paybridge.idempotency import IdempotencyRecord, StoredResponse
 from paybridge.ledger import Payment, PaymentState
-from paybridge.observability import count
+from paybridge.observability import amount, count
 from paybridge.store import CompletionConflict, Store
 
 # Writes tried while the payment is still as it was read (DynamoDB cancelled the transaction for a conflicting one
@@ -81,5 +81,6 @@ def finish(
                 count("PaymentsFailed", after.provider)
             elif before.state is PaymentState.RECEIVED and after.state is not PaymentState.DRAFT:
                 count("PaymentsCreated", after.provider)
+                amount("PaymentsCreatedAmount", after.provider, after.currency, after.amount)
         return Finished(after, moved=True, response=response)
     raise Unfinished(before.payment_id)

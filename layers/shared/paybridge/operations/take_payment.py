@@ -40,7 +40,7 @@ from paybridge.ledger import (
     Tenant,
     plan_allocations,
 )
-from paybridge.observability import count, logger
+from paybridge.observability import amount, count, logger
 from paybridge.operations import charging, finishing, retry, seams
 from paybridge.operations.charging import Charge, instrument
 from paybridge.operations.seams import reach
@@ -150,6 +150,7 @@ def _take_payment(cmd: TakePayment, render: Render, db: Store, seen: PaymentSnap
                 )
                 if payment.state is not PaymentState.RECEIVED:
                     count("PaymentsCreated", cmd.provider)  # written as it ends (a DRAFT)
+                    amount("PaymentsCreatedAmount", cmd.provider, payment.currency, payment.amount)
         except (ReservationConflict, AllocationConflict):
             continue  # another request took a key or the balance between our read and our write: judge again
         reply = _complete(db, cmd, payment, held, render)
