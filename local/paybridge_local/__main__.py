@@ -20,7 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from paybridge.store import Store
-from paybridge_local import demo, ports, server, template, wsgi
+from paybridge_local import demo, operators, ports, server, template, wsgi
 from paybridge_local.console import Console
 from paybridge_local.dynamodb_local import ROOT, DynamoDBLocal, NotAvailable
 
@@ -103,6 +103,7 @@ def load(stop: threading.Event) -> tuple[list[template.Route], list[template.Tri
     template.create_tables(boto3.client("dynamodb"), names)
     template.create_queues(boto3.client("sqs"), names)
     template.create_buckets(boto3.client("s3"), names)
+    operators.create_pool(boto3.client("cognito-idp"), names)
     server.configure(names)
     demo.load(Store(names["LedgerTable"]))
     demo.load_secrets(boto3.client("ssm"))
@@ -144,9 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     # The sandbox's events (docs/sandbox.md, "Events") go to this stack's own Stripe webhook route.
     os.environ.setdefault("SANDBOX_EVENTS_URL", f"http://{args.host}:{args.port}/webhooks/stripe/{{tenant_id}}")
     stop = threading.Event()
-    routes, triggers, _ = load(stop)
+    # The console's page signs its operator in at moto's Cognito.
+    os.environ.setdefault("OPS_COGNITO_ENDPOINT", endpoint + "/")
+    routes, triggers, names = load(stop)
     settlement = next(t for t in triggers if t.function == "SettlementFunction")
-    gateway = server.Gateway(routes)
+    authorizer = operators.Authorizer(
+        endpoint, names["OpsUserPool"], names["OpsUserPoolClient"], os.environ["AWS_DEFAULT_REGION"]
+    )
+    gateway = server.Gateway(routes, authorizer.claims)
     http = server.serve(
         gateway, args.host, args.port, Console(settlement, server.invoke), access_log=console, sock=api_socket
     )
@@ -187,6 +193,8 @@ def banner(
         *(f"  {route.method:6} {base}{route.prefix}{route.path}" for route in routes),
         *(f"  {t.function} <- {t.kind} {t.source} {t.payload}".rstrip() for t in triggers),
         f"  development console: {base}/_local/ (see README); API documents: {base}/docs",
+        f"  operators' console: {base}/ops/ (sign in as {operators.OPERATOR} / {operators.OPERATOR_PASSWORD});"
+        f" command line: python -m paybridge.ops --local {base} --help",
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()

@@ -6,6 +6,8 @@ POST /_local/charge                    take a card payment of the demo tenant th
                                        token to choose its fate: {"CustomerID": 1001, "amount": "10.00", "token":
                                        "tok_flaky_2", "invoice": 5002}; Idempotency-Key header optional
 GET  /_local/payments/<id>             a payment of the demo tenant: state, attempts, history, gateway answer
+GET  /_local/stack                     the environment the functions see (the operators' command line points
+                                       itself at this stack with it: python -m paybridge.ops --local)
 
 Its inputs are checked as any other input is: a value that is not what the parameter takes (an amount that is not
 money, a date that is not YYYY-MM-DD, an id that is not one) is a 400 {"message": ..., "parameter": ...}.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -28,6 +31,7 @@ from paybridge.api.http import HttpResponse
 from paybridge.cards import masked
 from paybridge.codecs import MalformedDocument
 from paybridge.codecs import json as strict_json
+from paybridge.config import Settings
 from paybridge.idempotency import IdempotencyKey, StoredResponse
 from paybridge.ledger import AllocationRequest, LedgerRejected, Payment
 from paybridge.operations.charging import Charge
@@ -129,6 +133,18 @@ def charge_request(document: Any, currency: str) -> ChargeRequest:
     )
 
 
+# The gateways' own settings, beside the layer's (config.Settings) and the AWS SDK's.
+_GATEWAY_VARIABLES = frozenset({"STRIPE_SECRET_PARAMETER", "STRIPE_BASE_URL", "SPREEDLY_CREDENTIALS_SECRET"})
+
+
+def stack_environment() -> dict[str, str]:
+    """What a process needs to act on this stack as its functions do: the layer's settings, the gateways', and the
+    AWS SDK's endpoints and (dummy) credentials."""
+    wanted = {name.upper() for name in Settings.model_fields} | _GATEWAY_VARIABLES
+    sdk = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    return {k: v for k, v in os.environ.items() if k in wanted or k.startswith(sdk)}
+
+
 class Console:
     def __init__(self, settlement: Trigger, invoke: Any) -> None:
         self.settlement = settlement
@@ -156,6 +172,8 @@ class Console:
             except MalformedDocument as exc:
                 raise Invalid("body", str(exc)) from None
             return self.charge(document, headers.get("idempotency-key"))
+        if (method, path) == ("GET", "/_local/stack"):
+            return _json(200, {"environment": stack_environment()})
         if method == "GET" and path.startswith("/_local/payments/"):
             payment_id = path.removeprefix("/_local/payments/")
             if not _PAYMENT_ID.fullmatch(payment_id):

@@ -32,6 +32,7 @@ from paybridge_local.template import Route, Trigger
 NAMES = {"LedgerTable": "paybridge-ledger", "BilliecartAbaBucket": "paybridge-billiecart-aba"}
 MAX_BODY = wsgi.MAX_BODY  # API Gateway's payload limit
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Authorizing = Callable[[str | None], dict[str, Any] | None]
 
 
 @dataclass
@@ -215,8 +216,10 @@ def api_event(
 class Gateway:
     """Routes requests to handlers, as API Gateway does for the template's RestApis."""
 
-    def __init__(self, routes: list[Route]) -> None:
+    def __init__(self, routes: list[Route], authorizer: Authorizing | None = None) -> None:
         self.routes = routes
+        # API Gateway's Cognito authorizer for the routes behind one: a token's claims, or None (401).
+        self.authorizer = authorizer
 
     def handler(self, route: Route) -> Handler:
         return load_handler(route)
@@ -230,6 +233,11 @@ class Gateway:
             if params is None:
                 continue
             event = api_event(route, method, parts.path, parts.query, headers, body, params)
+            if route.authorized:
+                claims = self.authorizer(_header(headers, "Authorization")) if self.authorizer else None
+                if claims is None:
+                    return 401, {"Content-Type": "application/json"}, json.dumps({"message": "Unauthorized"}).encode()
+                event["requestContext"]["authorizer"] = {"claims": claims}
             result = self.handler(route)(event, LocalContext(route.function))
             payload = result.get("body") or ""
             data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")

@@ -72,11 +72,14 @@ class Route:
     function: str  # logical id
     code_dir: Path
     handler: str  # "app.handler"
+    # Behind a Cognito user pool authorizer (the API's default, unless the event says Authorizer: NONE).
+    authorized: bool = False
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in (method, "ANY"):
             return None
-        pattern = re.sub(r"\\{(\w+)\\+\\}", r"(?P<\1>.+)", re.escape(self.prefix + self.path))
+        # A greedy {name+} first (re.escape wrote it \{name\+\}), then each {name}.
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.prefix + self.path))
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)
         found = re.fullmatch(pattern, path)
         return found.groupdict() if found else None
@@ -91,6 +94,8 @@ def routes(template: Mapping[str, Any] | None = None) -> list[Route]:
             if event["Type"] != "Api":
                 continue
             api = event["Properties"]["RestApiId"]["Ref"]
+            default = (load() if template is None else template)["Resources"][api]["Properties"].get("Auth", {})
+            chosen = event["Properties"].get("Auth", {}).get("Authorizer", default.get("DefaultAuthorizer"))
             found.append(
                 Route(
                     prefix="/" + api.removesuffix("Api").lower(),
@@ -99,6 +104,7 @@ def routes(template: Mapping[str, Any] | None = None) -> list[Route]:
                     function=name,
                     code_dir=ROOT / props["CodeUri"],
                     handler=props["Handler"],
+                    authorized=chosen not in (None, "NONE"),
                 )
             )
     return found
