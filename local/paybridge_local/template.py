@@ -78,6 +78,8 @@ class Route:
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in (method, "ANY"):
             return None
+        if self.path == "/" and path == self.prefix:
+            return {}  # the API's root, as API Gateway serves a stage's root with or without its slash
         # A greedy {name+} first (re.escape wrote it \{name\+\}), then each {name}.
         pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.prefix + self.path))
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)

@@ -129,3 +129,6 @@ def test_the_page_and_its_assets_need_no_token_and_hold_no_data(ops: Console) ->
     config = json.loads(ops.send("GET", "/config.json").body)
     assert config["user_pool_client_id"] == ops.client_id
     assert ops.send("GET", "/secrets.txt").status == 404
+    # The API's root without its slash is the page too, as API Gateway serves a stage's root (its script then adds
+    # the slash, so that its assets resolve in its own directory)
+    assert ops.send("GET", "").body == page.body

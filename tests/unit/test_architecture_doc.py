@@ -62,8 +62,8 @@ def _sections() -> set[str]:
     return sections
 
 
-def _mermaid(kind: str) -> list[str]:
-    blocks = re.findall(r"```mermaid\n(.*?)```", ARCHITECTURE.read_text(), re.DOTALL)
+def _mermaid(kind: str, document: Path = ARCHITECTURE) -> list[str]:
+    blocks = re.findall(r"```mermaid\n(.*?)```", document.read_text(), re.DOTALL)
     return next(b.splitlines() for b in blocks if b.startswith(kind))
 
 
@@ -94,10 +94,12 @@ def test_every_cited_section_of_the_architecture_exists() -> None:
     assert cited == set()
 
 
-def test_the_life_cycle_drawn_is_the_ledgers() -> None:
+# The architecture draws the life cycle for developers, the README's "Operating" for operators: both are the ledger's.
+@pytest.mark.parametrize("document", [ARCHITECTURE, ROOT / "README.md"], ids=["architecture", "readme"])
+def test_the_life_cycle_drawn_is_the_ledgers(document: Path) -> None:
     moves: dict[str, set[str]] = {}
     shaded: set[str] = set()
-    for line in _mermaid("stateDiagram"):
+    for line in _mermaid("stateDiagram", document):
         if move := re.match(r"\s*(\w+)\s*-->\s*(\w+)", line):
             moves.setdefault(move[1], set()).add(move[2])
         elif shade := re.match(r"\s*class\s+(.+)\s+holds\s*$", line):

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from paybridge.api.http import HttpRequest, HttpResponse, proxy_response, request_from
 from paybridge.config import settings
@@ -63,7 +64,7 @@ def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
         name, media_type = ASSETS[path]
         headers = {**_SECURE, "Cache-Control": "no-cache"}
         if name == "index.html":
-            headers["Content-Security-Policy"] = _policy()
+            headers["Content-Security-Policy"] = policy(page_config()["cognito_endpoint"])
         return proxy_response(HttpResponse(200, (PAGE / name).read_bytes(), media_type, headers))
     return proxy_response(_json(404, {"message": "no such page"}))
 
@@ -80,9 +81,11 @@ def page_config() -> dict[str, str]:
     }
 
 
-def _policy() -> str:
-    """The page's Content-Security-Policy: its own script and style only, and connections to itself and Cognito."""
-    endpoint = page_config()["cognito_endpoint"].rstrip("/")
+def policy(cognito_endpoint: str) -> str:
+    """The page's Content-Security-Policy: its own script and style only, and connections to itself and to Cognito's
+    origin (scheme, host and port: a source with a path would match that path only)."""
+    parts = urlsplit(cognito_endpoint)
+    endpoint = f"{parts.scheme}://{parts.netloc}"
     return (
         f"default-src 'none'; script-src 'self'{_inline_scripts()}; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src 'self' {endpoint}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
