@@ -192,9 +192,9 @@ def banner(
         + (")" if args.verbose else ", functions.log: the functions' logs and metrics; VERBOSE=1 shows them here)"),
         *(f"  {route.method:6} {base}{route.prefix}{route.path}" for route in routes),
         *(f"  {t.function} <- {t.kind} {t.source} {t.payload}".rstrip() for t in triggers),
-        f"  development console: {base}/_local/ (see README); API documents: {base}/docs",
         f"  operators' console: {base}/ops/ (sign in as {operators.OPERATOR} / {operators.OPERATOR_PASSWORD});"
         f" command line: python -m paybridge.ops --local {base} --help",
+        f"  development console: {base}/_local/ (see README); API documents: {base}/docs",
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()

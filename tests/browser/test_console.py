@@ -9,7 +9,6 @@ Cognito (console_stub.py). Without /usr/bin/chromium the tests skip, outside CI 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import time
@@ -22,10 +21,11 @@ from typing import Any
 import pytest
 import requests
 from console_stub import ABA, HOSTILE, PASSWORD, TEMPORARY, USER, Stub, stub_server
+from ops_support import billiecart_payment, caliq_payment, card_payment
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from conftest import LocalStack, local_stack_process
-from paybridge_local import billiecart_demo, demo, operators
+from paybridge_local import operators
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +128,7 @@ def stack() -> Iterator[LocalStack]:
 def given_up(stack: LocalStack) -> str:
     """A card payment whose gateway never answers, made as the stack starts: by the time the dead letters' view is
     tested, the worker has made its last attempt and put its message on the retry dead-letter queue."""
-    return str(card_payment(stack, "tok_timeout", "13.00")["payment_id"])
+    return str(card_payment(stack.url, "tok_timeout", "13.00")["payment_id"])
 
 
 def console(page: Page, stack: LocalStack, hash_: str = "") -> str:
@@ -144,46 +144,6 @@ def console(page: Page, stack: LocalStack, hash_: str = "") -> str:
 def letters() -> str:
     """A unique code of letters only: no run of digits in it can read as a card number (which Caliq refuses)."""
     return uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))[:12].upper()
-
-
-def caliq_payment(stack: LocalStack, vendor_tx_code: str, amount: str = "12.34") -> None:
-    line = {"TransID": 5001, "SubID": 0, "Type": "invoice", "Amount": "AMOUNT"}
-    body = {
-        "apiKey": demo.CALIQ_API_KEY,
-        "CustomerID": 1001,
-        "PaymentTypeID": 3,
-        "Amount": "AMOUNT",
-        "VendorTXCode": vendor_tx_code,
-        "PayTransactions": {"PayTransaction": [line]},
-    }
-    sent = json.dumps(body).replace('"AMOUNT"', amount)  # Caliq's amounts are JSON numbers
-    made = requests.post(
-        f"{stack.url}/caliq/api/v1/MakePayment", data=sent, headers={"Content-Type": "application/json"}, timeout=30
-    )
-    assert made.json() == {"MakePaymentDataData": {"OK": True, "MakePaymentIssues": []}}, made.text
-
-
-def card_payment(stack: LocalStack, token: str, amount: str = "10.00") -> dict[str, Any]:
-    """A card payment of the demo tenant through the sandbox (the development console's charge)."""
-    made = requests.post(
-        f"{stack.url}/_local/charge", json={"CustomerID": 1002, "amount": amount, "token": token}, timeout=30
-    )
-    assert made.status_code == 200, made.text
-    charged: dict[str, Any] = made.json()
-    return charged
-
-
-def billiecart_payment(stack: LocalStack, amount: str) -> None:
-    made = requests.post(
-        f"{stack.url}/billiecart/payments",
-        json={"SalaryPackageId": "SP-1002", "Amount": float(amount), "GstAmount": 0, "BudgetCategory": "Venue Hire"},
-        headers={
-            "Authorization": f"Bearer {billiecart_demo.MANAGER_KEY}",
-            "Idempotency-Key": f"console-{uuid.uuid4()}",
-        },
-        timeout=30,
-    )
-    assert made.status_code in (200, 201), made.text
 
 
 def api(page: Page, path: str) -> Any:
@@ -207,7 +167,7 @@ def test_search_finds_a_caliq_vendor_tx_code_and_opens_its_timeline(
     # (given_up is made by the first test: the dead letters' view needs it half a minute later)
     # Given a Caliq payment its customer quotes by its VendorTXCode
     code = f"VTX-{letters()}"
-    caliq_payment(stack, code)
+    caliq_payment(stack.url, code)
     console(page, stack)
 
     # When the operator searches for the code
@@ -233,7 +193,7 @@ def test_search_finds_a_caliq_vendor_tx_code_and_opens_its_timeline(
 
 def test_the_timeline_retries_a_pending_payment_to_its_resolution(page: Page, stack: LocalStack) -> None:
     # Given a card payment the gateway left pending (its next status check finds it approved)
-    pending = card_payment(stack, "tok_pending_clears", "11.00")
+    pending = card_payment(stack.url, "tok_pending_clears", "11.00")
     console(page, stack, f"#/payment/demo/{pending['payment_id']}")
     expect(page.locator(".title .state")).to_have_text("PENDING")
     facts = page.locator(".facts").first
@@ -253,8 +213,8 @@ def test_the_timeline_retries_a_pending_payment_to_its_resolution(page: Page, st
 
 def test_the_queues_list_stuck_and_pending_payments_with_their_age(page: Page, stack: LocalStack) -> None:
     # Given a payment stuck in PROCESSING (its gateway times out) and one left PENDING
-    stuck = card_payment(stack, "tok_timeout", "14.00")["payment_id"]
-    pending = card_payment(stack, "tok_pending_clears", "15.00")["payment_id"]
+    stuck = card_payment(stack.url, "tok_timeout", "14.00")["payment_id"]
+    pending = card_payment(stack.url, "tok_pending_clears", "15.00")["payment_id"]
     console(page, stack, "#/queues/PROCESSING")
 
     # Then the stuck tab lists the stuck one with its age
@@ -282,8 +242,8 @@ def test_the_queues_list_stuck_and_pending_payments_with_their_age(page: Page, s
 
 
 def test_the_chart_shows_the_days_payments_by_state(page: Page, stack: LocalStack) -> None:
-    caliq_payment(stack, f"VTX-{letters()}", "9.99")
-    card_payment(stack, "tok_decline", "8.00")
+    caliq_payment(stack.url, f"VTX-{letters()}", "9.99")
+    card_payment(stack.url, "tok_decline", "8.00")
     with page.expect_response(lambda response: "/api/chart" in response.url) as answered:
         console(page, stack, "#/chart")
     chart = page.locator("svg.chart")
@@ -305,8 +265,8 @@ def test_settlement_shows_the_days_batches_and_downloads_the_checked_aba_file(
     page: Page, stack: LocalStack, tmp_path: Path
 ) -> None:
     # Given two Billiecart payments of harbour-health, settled today: a batch and an ABA file
-    billiecart_payment(stack, "20.00")
-    billiecart_payment(stack, "15.50")
+    billiecart_payment(stack.url, "20.00")
+    billiecart_payment(stack.url, "15.50")
     settled = requests.post(f"{stack.url}/_local/settle", params={"date": TODAY}, timeout=60)
     assert settled.status_code == 200, settled.text
 
@@ -371,7 +331,7 @@ def test_dead_letters_are_listed_and_redriven(page: Page, stack: LocalStack, giv
 
 def test_customer_text_from_the_ledger_is_shown_never_run(page: Page, stack: LocalStack) -> None:
     # Given a Caliq payment whose VendorTXCode is markup
-    caliq_payment(stack, HOSTILE, "1.00")
+    caliq_payment(stack.url, HOSTILE, "1.00")
 
     # When the operator finds it and opens it
     console(page, stack, "#/search?id=" + requests.utils.quote(HOSTILE))

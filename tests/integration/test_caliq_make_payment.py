@@ -549,4 +549,9 @@ def test_created_and_failed_payments_are_counted_by_provider(
     post(api, body())
     post(api, body(CustomerID=4242, AccountNo=..., VendorTXCode="VTX-0002"))
 
-    assert emitted(capsys.readouterr().out) == ["PaymentsCreated/caliq", "PaymentsFailed/caliq"]
+    # The amount made, beside the count, for the dashboard (by currency)
+    assert emitted(capsys.readouterr().out) == [
+        "PaymentsCreated/caliq",
+        "PaymentsCreatedAmount/caliq",
+        "PaymentsFailed/caliq",
+    ]

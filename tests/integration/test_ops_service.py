@@ -136,6 +136,9 @@ def test_a_sandbox_reference_finds_its_payment_by_asking_the_gateway(ledger: Sto
 def test_nothing_is_found_for_an_unknown_identifier_and_an_empty_one_is_refused(ledger: Store) -> None:
     assert service.find("VTX-NOBODY") == []
     assert service.find("00000000-0000-0000-0000-000000000000") == []
+    # A Stripe-shaped reference on a stack without Stripe: the gateways that are not configured know nothing
+    assert service.find("pi_3NxYzAbCdEfGhIjK1a2b3c4d") == []
+    assert service.find("sbx_0123456789abcdef01234567") == []
     for wrong in ("", "   ", "x" * 256):
         with pytest.raises(OpsError) as refused:
             service.find(wrong)

@@ -1,5 +1,5 @@
 """`python -m paybridge.ops` (issue 21): its arguments, what it prints and its exit codes, with the service's
-operations replaced (tests/e2e/test_ops_cli.py runs every command against the local stack)."""
+operations replaced (tests/e2e/test_ops_cli_stack.py runs every command against the local stack)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from ops_support import billiecart_payment, caliq_payment, card_payment
 
 from conftest import LocalStack, local_stack_process
-from paybridge_local import billiecart_demo, demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,28 +67,6 @@ def letters() -> str:
     return uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))[:12].upper()
 
 
-def caliq_payment(stack: LocalStack, vendor_tx_code: str, amount: str = "12.34") -> None:
-    body = (
-        f'{{"apiKey": "{demo.CALIQ_API_KEY}", "CustomerID": 1001, "PaymentTypeID": 3, "Amount": {amount}, '
-        f'"VendorTXCode": "{vendor_tx_code}", "PayTransactions": {{"PayTransaction": '
-        f'[{{"TransID": 5001, "SubID": 0, "Type": "invoice", "Amount": {amount}}}]}}}}'
-    )
-    made = requests.post(
-        f"{stack.url}/caliq/api/v1/MakePayment", data=body, headers={"Content-Type": "application/json"}, timeout=30
-    )
-    assert made.json() == {"MakePaymentDataData": {"OK": True, "MakePaymentIssues": []}}, made.text
-
-
-def card_payment(stack: LocalStack, token: str, amount: str = "10.00") -> dict[str, Any]:
-    """A card payment of the demo tenant through the sandbox (the development console's charge)."""
-    made = requests.post(
-        f"{stack.url}/_local/charge", json={"CustomerID": 1002, "amount": amount, "token": token}, timeout=30
-    )
-    assert made.status_code == 200, made.text
-    charged: dict[str, Any] = made.json()
-    return charged
-
-
 def state_of(stack: LocalStack, payment_id: str) -> str:
     state: str = requests.get(f"{stack.url}/_local/payments/{payment_id}", timeout=10).json()["state"]
     return state
@@ -115,7 +93,7 @@ def test_tenants_lists_every_tenant(stack: LocalStack) -> None:
 def test_from_a_vendor_tx_code_to_the_payments_timeline(stack: LocalStack) -> None:
     # Given a Caliq payment the client quotes by its VendorTXCode
     code = f"VTX-{letters()}"
-    caliq_payment(stack, code)
+    caliq_payment(stack.url, code)
 
     # When the operator looks it up, then shows it
     found = answer(ops(stack, "--json", "find", code))
@@ -153,7 +131,7 @@ def test_an_id_nobody_has_is_not_found(stack: LocalStack) -> None:
 
 def test_a_pending_payment_is_listed_and_retried_to_its_resolution(stack: LocalStack) -> None:
     # Given a card payment the gateway left pending (it clears at the next status check; no event comes)
-    pending = card_payment(stack, "tok_pending_clears", "11.00")
+    pending = card_payment(stack.url, "tok_pending_clears", "11.00")
     assert pending["state"] == "PENDING"
 
     # When the operator lists the pending payments, then retries this one
@@ -173,7 +151,7 @@ def test_a_pending_payment_is_listed_and_retried_to_its_resolution(stack: LocalS
 
 def test_a_payment_the_worker_gave_up_on_is_dead_lettered_and_redriven(stack: LocalStack) -> None:
     # Given a card payment whose gateway never answers: PROCESSING, its retries queued
-    stuck = card_payment(stack, "tok_timeout", "13.00")
+    stuck = card_payment(stack.url, "tok_timeout", "13.00")
     payment_id = stuck["payment_id"]
     assert stuck["state"] == "PROCESSING"
 
@@ -213,26 +191,9 @@ def test_a_payment_the_worker_gave_up_on_is_dead_lettered_and_redriven(stack: Lo
     assert answer(ops(stack, "--json", "show", payment_id))["attempts"] == 6
 
 
-def billiecart_payment(stack: LocalStack, amount: str) -> str:
-    body = f'{{"SalaryPackageId": "SP-1002", "Amount": {amount}, "GstAmount": 0, "BudgetCategory": "Venue Hire"}}'
-    made = requests.post(
-        f"{stack.url}/billiecart/payments",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {billiecart_demo.MANAGER_KEY}",
-            "Idempotency-Key": f"e2e-ops-{uuid.uuid4()}",
-        },
-        timeout=30,
-    )
-    assert made.status_code in (200, 201), made.text
-    payment_id: str = made.json()["Payment"]["Id"]
-    return payment_id
-
-
 def test_batches_and_the_aba_file_of_a_billiecart_settlement(stack: LocalStack, tmp_path: Path) -> None:
     # Given two Billiecart payments of harbour-health, settled today: one ABA file
-    paid = {billiecart_payment(stack, "20.00"), billiecart_payment(stack, "15.50")}
+    paid = {billiecart_payment(stack.url, "20.00"), billiecart_payment(stack.url, "15.50")}
     settled = requests.post(f"{stack.url}/_local/settle", params={"date": TODAY}, timeout=60)
     assert settled.status_code == 200, settled.text
 
