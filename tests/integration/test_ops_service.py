@@ -250,7 +250,9 @@ def test_dead_letters_are_listed_without_being_taken_and_redriven_to_their_queue
 # ---- settlement ------------------------------------------------------------------------------------------------
 
 
-def test_batches_and_an_aba_file_whose_hash_is_checked(ledger: Store, api: Api) -> None:
+def test_batches_and_an_aba_file_whose_hash_is_checked(
+    ledger: Store, api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
     from test_billiecart_payouts import BUCKET, pay, settle, today
 
     from paybridge.store import files
@@ -261,8 +263,13 @@ def test_batches_and_an_aba_file_whose_hash_is_checked(ledger: Store, api: Api) 
     template.create_buckets(s3, dict(server.NAMES))
     pay(api, billiecart_demo.MANAGER_KEY, "SP-1001", "Car Lease", "110.00", "Car lease March")
     day = today()
+    capsys.readouterr()
     settle(day)
     organisation = billiecart_demo.ORGANISATION
+    # The dashboard's settlement totals: the payments a chunk settled and their gross, by provider (and currency)
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    totals = {name: m[name] for m in metrics for name in ("PaymentsSettled", "PaymentsSettledAmount") if name in m}
+    assert totals == {"PaymentsSettled": [1.0], "PaymentsSettledAmount": [110.0]}
 
     found = service.batches(organisation, day)
     assert [(b["provider"], b["count"], b["gross"]) for b in found["batches"]] == [("billiecart", 1, "110.00")]

@@ -307,7 +307,7 @@ def test_the_dashboard_graphs_what_the_alarms_watch() -> None:
 
 def test_the_dashboard_graphs_payments_by_provider_per_hour() -> None:
     queries = dashboard_queries()
-    for metric in ("PaymentsCreated", "PaymentsFailed", "PaymentsCancelled", "PaymentsReversed"):
+    for metric in ("PaymentsCreated", "PaymentsFailed", "PaymentsCancelled", "PaymentsReversed", "PaymentsSettled"):
         [query] = [q for q in queries if f"SUM({metric})" in q]
         assert query.endswith("GROUP BY provider"), query
         assert emitted(metric)
@@ -325,6 +325,11 @@ def test_the_dashboard_graphs_payments_by_provider_per_hour() -> None:
         (
             "PaymentsCreatedAmount",
             lambda: observability.amount("PaymentsCreatedAmount", "paylock", "GBP", Decimal("1")),
+        ),
+        ("PaymentsSettled", lambda: observability.count("PaymentsSettled", "paylock", 98)),
+        (
+            "PaymentsSettledAmount",
+            lambda: observability.amount("PaymentsSettledAmount", "paylock", "GBP", Decimal("980.00")),
         ),
     ],
 )

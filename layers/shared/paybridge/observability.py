@@ -69,13 +69,14 @@ class LazyTracer:
 tracer = LazyTracer()
 
 
-def count(name: str, provider: str) -> None:
-    """Add one to a per-provider business metric (PaymentsCreated, PaymentsFailed, ...).
+def count(name: str, provider: str, value: int = 1) -> None:
+    """Add one (or `value`: settlement's chunk of payments) to a per-provider business metric (PaymentsCreated,
+    PaymentsFailed, PaymentsSettled, ...).
 
     Each count is its own metric with its own `provider` dimension: one invocation may count for several providers
     (the retry worker's batch, settlement), and dimensions added to the shared `metrics` would overwrite each other.
     """
-    with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
+    with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
         metric.add_dimension(name="provider", value=provider)
 
 

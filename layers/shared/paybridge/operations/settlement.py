@@ -14,7 +14,7 @@ from typing import Any
 from paybridge.config import EVENT_GATEWAYS, settings
 from paybridge.ledger import Payment, PaymentState, Tenant
 from paybridge.money import minor_unit
-from paybridge.observability import count, logger
+from paybridge.observability import amount, count, logger
 from paybridge.operations import charging, finishing
 from paybridge.store import BatchPart, CompletionConflict, Reversal, Store, StoreError
 from paybridge.store import store as default_store
@@ -234,4 +234,7 @@ def _settle_chunk(tenant: Tenant, day: str, chunk: list[Payment], now: datetime,
     except CompletionConflict:
         logger.warning("a payment changed while settling; it is left for the next run", extra={"day": day})
         return 0
+    # The dashboard's settlement totals (the batches themselves are the ledger's figures).
+    count("PaymentsSettled", provider, len(chunk))
+    amount("PaymentsSettledAmount", provider, tenant.currency, gross)
     return len(chunk)
