@@ -32,7 +32,7 @@ def credential(db: Store, scheme: str, secret: str) -> tuple[Tenant, dict[str, A
     if hit and hit[0] > now:
         return hit[1], hit[2]
     item = db.credential(scheme, secret)
-    tenant = db.tenant(str(item["tenant_id"])) if item else None
+    tenant = _tenant_of(db, item) if item else None
     if item is None or tenant is None:
         refused(scheme)
         return None
@@ -42,6 +42,16 @@ def credential(db: Store, scheme: str, secret: str) -> tuple[Tenant, dict[str, A
     with _lock:
         _cache[cache_key] = (until, tenant, item)
     return tenant, item
+
+
+def _tenant_of(db: Store, item: Mapping[str, Any]) -> Tenant | None:
+    """The credential's tenant: the copy it carries (store/catalogue.py: an API key's first request is one read),
+    else read (a login's token)."""
+    tenant_id = str(item["tenant_id"])
+    copy = item.get("tenant")
+    if copy is None:
+        return db.tenant(tenant_id)
+    return Tenant(tenant_id, copy["name"], copy["currency"], copy.get("settings", {}))
 
 
 def refused(scheme: str) -> None:

@@ -14,6 +14,7 @@ from paybridge.config import settings
 from paybridge.ledger import Account, Receivable, Tenant
 from paybridge.store import keys
 from paybridge.store.errors import UsernameTaken
+from paybridge.store.items import dump
 from paybridge.store.table import Table
 
 
@@ -28,12 +29,26 @@ class CatalogueWrites(Table):
     # ---- credentials and users ---------------------------------------------------------------------------
 
     def put_credential(self, scheme: str, secret: str, tenant_id: str, label: str = "") -> None:
-        pk, sk = keys.as_tuple(keys.credential(scheme, secret))
-        self._put({"PK": pk, "SK": sk, "tenant_id": tenant_id, "scheme": scheme, "label": label})
+        self.put_credential_item(scheme, secret, {"tenant_id": tenant_id, "label": label})
 
     def put_credential_item(self, scheme: str, secret: str, attributes: Mapping[str, Any]) -> None:
+        """A credential. One that lasts (an API key, not a login's token) carries a copy of its tenant, so that a
+        request's first look-up is one read, not two (issue 22); the copy is listed beside the tenant and rewritten
+        whenever the tenant is (put_tenant). A token, short-lived and made at every login, carries none."""
         pk, sk = keys.as_tuple(keys.credential(scheme, secret))
-        self._put({"PK": pk, "SK": sk, "scheme": scheme, **attributes})
+        item = {"PK": pk, "SK": sk, "scheme": scheme, **attributes}
+        tenant_id = attributes.get("tenant_id")
+        if not tenant_id or "expires_at" in attributes:
+            self._put(item)
+            return
+        self._update(
+            keys.tenant_credentials(str(tenant_id)),
+            UpdateExpression="ADD #names :name",
+            ExpressionAttributeNames={"#names": "names"},
+            ExpressionAttributeValues={":name": {"SS": [pk]}},
+        )
+        copied = self._get(keys.tenant(str(tenant_id)))
+        self._put({**item, "tenant": _tenant_copy(copied)} if copied else item)
 
     def put_user(self, username: str, tenant_id: str, user_id: str, password: Mapping[str, str]) -> None:
         """A login user. Usernames are global (a login names no tenant): one of another tenant is never replaced."""
@@ -53,17 +68,27 @@ class CatalogueWrites(Table):
     # ---- tenants, accounts, receivables, reference data --------------------------------------------------
 
     def put_tenant(self, tenant: Tenant) -> None:
+        """The tenant, then the copy every lasting credential of it carries (put_credential_item). The catalogue is
+        an administrator's to write, one change at a time: a credential put while its tenant changes may keep the
+        copy from before (put it again)."""
         self._put({"PK": keys.TENANTS, "SK": tenant.tenant_id})
         pk, sk = keys.as_tuple(keys.tenant(tenant.tenant_id))
-        self._put(
-            {
-                "PK": pk,
-                "SK": sk,
-                "name": tenant.name,
-                "currency": tenant.currency,
-                "settings": dict(tenant.settings),
-            }
-        )
+        item = {"PK": pk, "SK": sk, "name": tenant.name, "currency": tenant.currency, "settings": dict(tenant.settings)}
+        self._put(item)
+        listed = self._get(keys.tenant_credentials(tenant.tenant_id))
+        copy = dump({"tenant": _tenant_copy(item)})
+        for name in sorted((listed or {}).get("names", ())):
+            try:
+                self._update(
+                    {"PK": {"S": name}, "SK": {"S": "CRED"}},
+                    UpdateExpression="SET #tenant = :tenant",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames={"#tenant": "tenant"},
+                    ExpressionAttributeValues={":tenant": copy["tenant"]},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise  # a credential deleted since is left deleted
 
     def put_account(self, account: Account) -> None:
         pk, sk = keys.as_tuple(keys.account(account.tenant_id, account.account_id))
@@ -132,3 +157,8 @@ class CatalogueWrites(Table):
         pk, sk = keys.as_tuple(keys.sequence(tenant_id, sequence))
         self._put({"PK": pk, "SK": sk, "n": value})
         self._blocks.pop((tenant_id, sequence), None)
+
+
+def _tenant_copy(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What a credential carries of its tenant: what `Tenant` is made of."""
+    return {"name": item["name"], "currency": item["currency"], "settings": dict(item.get("settings", {}))}

@@ -60,6 +60,11 @@ def tenant(tenant_id: str) -> Key:
     return _key(f"T#{tenant_id}", "TENANT")
 
 
+def tenant_credentials(tenant_id: str) -> Key:
+    # Beside the tenant: the keys of the credentials that carry a copy of it (catalogue.py), rewritten with it.
+    return _key(f"T#{tenant_id}", "CREDENTIALS")
+
+
 def account(tenant_id: str, account_id: str) -> Key:
     return _key(f"T#{tenant_id}#ACCT#{account_id}", "ACCOUNT")
 
