@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import table_items
+from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState
 from paybridge.operations import settlement
 from paybridge.store import Store, client, keys
@@ -75,7 +76,8 @@ def test_a_payment_keeps_its_live_entry_from_reservation_to_success(
 ) -> None:
     # Given a reserved payment: it is in the live partition, keyed by its creation
     payment = reserved(ledger, 1, NOON)
-    live = (keys.live_payments(demo.TENANT), f"{NOON.isoformat()}#{payment.payment_id}")
+    shard = keys.shard(payment.payment_id, settings().live_shards)
+    live = (keys.live_payments(demo.TENANT, shard), f"{NOON.isoformat()}#{payment.payment_id}")
     assert index_entry(payment) == live
     # When it succeeds
     calls.clear()
@@ -107,7 +109,8 @@ def test_a_payment_leaves_the_live_partition_for_its_states_partition(
     else:
         completed(ledger, payment, state, moved_at)
 
-    expected = (f"T#{demo.TENANT}#{partition}", f"{moved_at.isoformat()}#{payment.payment_id}")
+    shard = keys.shard(payment.payment_id, settings().live_shards)
+    expected = (f"T#{demo.TENANT}#{partition}#{shard}", f"{moved_at.isoformat()}#{payment.payment_id}")
     assert index_entry(payment) == expected
     indexed = (PaymentState.RECEIVED, PaymentState.SUCCEEDED, PaymentState.PENDING, PaymentState.PROCESSING)
     found = {s: [p.payment_id for p in ledger.payments_in_state(demo.TENANT, s)] for s in indexed}

@@ -34,6 +34,11 @@ class Settings(BaseModel):
     # The clearing run (every 15 minutes) recovers RECEIVED payments made within this long before they became stuck;
     # the daily run recovers every one (GSI1 keeps RECEIVED and SUCCEEDED payments together: store/keys.py).
     recovery_window_seconds: int = Field(default=3600, ge=1)
+    # GSI1's partitions of a tenant's payments (live, and each state's) are each spread over this many shards, so that
+    # one tenant's payments are not capped by one index partition's 1,000 write units a second (store/keys.py; issue
+    # 22, docs/benchmarks.md "A tenant's ceiling": 16 shards, ~8,000 payments a second). Raise it freely; never lower
+    # it on a table whose higher shards still hold entries (the readers read shards 0 to LIVE_SHARDS - 1 only).
+    live_shards: int = Field(default=16, ge=1, le=256)
     # Bank transfers and direct debits clear after this many days.
     clearing_days: int = Field(default=3, ge=0)
     # A PENDING card payment of a gateway that sends events (EVENT_GATEWAYS) waits this long for its event before the

@@ -219,8 +219,7 @@ def queue(
     tenant_ids = [tenant_id] if tenant_id else db.tenant_ids()
     rows: list[Json] = []
     for done, tid in enumerate(tenant_ids, 1):
-        partition = keys.payments_by_state(tid, wanted.value)
-        rows.extend(summary(p) for p in db.indexed(partition, since, f"{until}#\uffff") if p.state is wanted)
+        rows.extend(summary(p) for p in db.indexed(tid, wanted, since, f"{until}#\uffff") if p.state is wanted)
         if progress is not None:
             progress(done, len(tenant_ids))
     return sorted(rows, key=lambda r: (r["since"], r["payment_id"]))
@@ -426,9 +425,9 @@ def chart(hours: int = 24) -> Json:
     seen: set[str] = set()
     truncated = False
     for tenant_id in db.tenant_ids():
-        partitions = [keys.live_payments(tenant_id), *(keys.payments_by_state(tenant_id, s.value) for s in LISTED)]
-        for partition in partitions:
-            for payment in db.indexed(partition, since):
+        # The live partition (RECEIVED and SUCCEEDED share it), then each listed state's, every shard of each.
+        for state in (PaymentState.RECEIVED, *LISTED):
+            for payment in db.indexed(tenant_id, state, since):
                 if payment.payment_id in seen or payment.created_at < start:
                     continue
                 if len(seen) >= CHART_LIMIT:

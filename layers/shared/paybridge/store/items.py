@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from paybridge.config import settings
 from paybridge.idempotency import IdempotencyKey, IdempotencyRecord, StoredResponse
 from paybridge.ledger import Allocation, JournalLine, Payment, PaymentState, Receivable, ReceivableKind
 from paybridge.store import attributes, keys, packing
@@ -38,23 +39,37 @@ REVERSED_STATES = frozenset({PaymentState.REFUNDED, PaymentState.DISPUTED, Payme
 _BY_STATE = frozenset({PaymentState.PROCESSING, PaymentState.PENDING, PaymentState.FAILED})
 
 
-def index_partition(tenant_id: str, state: PaymentState, settled: bool = False) -> str | None:
-    """The GSI1 partition of the tenant's payments in `state` (settled or not); None for one that neither settlement
-    nor an operator looks for."""
+def index_partition(tenant_id: str, payment_id: str, state: PaymentState, settled: bool = False) -> str | None:
+    """The GSI1 partition of the payment in `state` (settled or not): its shard (keys.shard) of the tenant's live
+    partition or of its state's; None in a state that neither settlement nor an operator looks for."""
+    return _partition(tenant_id, state, settled, keys.shard(payment_id, settings().live_shards))
+
+
+def index_partitions(tenant_id: str, state: PaymentState) -> tuple[str, ...]:
+    """Every GSI1 partition that may hold the tenant's payments in `state` (RECEIVED and SUCCEEDED: the live one):
+    each shard, and the partition written before sharding (keys.py). A reader reads them all, as one."""
+    shards: list[int | None] = [*range(settings().live_shards), None]
+    partitions = [_partition(tenant_id, state, False, shard) for shard in shards]
+    if partitions[0] is None:
+        raise ValueError(f"GSI1 holds no {state} payments")
+    return tuple(p for p in partitions if p is not None)
+
+
+def _partition(tenant_id: str, state: PaymentState, settled: bool, shard: int | None) -> str | None:
     if state in LIVE or (state in REVERSED_STATES and not settled):
-        return keys.live_payments(tenant_id)
+        return keys.live_payments(tenant_id, shard)
     if state in _BY_STATE:
-        return keys.payments_by_state(tenant_id, state.value)
+        return keys.payments_by_state(tenant_id, state.value, shard)
     return None
 
 
 def index_entry(payment: Payment) -> Item:
     """The payment's GSI1 key attributes; none in a state nobody looks for by state."""
-    partition = index_partition(payment.tenant_id, payment.state, payment.settled)
+    partition = index_partition(payment.tenant_id, payment.payment_id, payment.state, payment.settled)
     if partition is None:
         return {}
     created = payment.created_at.isoformat()
-    live = partition == keys.live_payments(payment.tenant_id)
+    live = payment.state in LIVE or payment.state in REVERSED_STATES
     since = created if live else payment.at(payment.state.value) or created
     return {"GSI1PK": partition, "GSI1SK": f"{since}#{payment.payment_id}"}
 

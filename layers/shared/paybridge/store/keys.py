@@ -28,18 +28,26 @@ to the first line), as a gateway's records are keyed by its idempotency keys (th
 reference `sbx_...` is derived; the refund id), and no ledger read addresses them.
 
 GSI1 (the payments settlement and operators look for; keys only, sparse): a RECEIVED or SUCCEEDED payment at
-GSI1PK = T#<tenant>#LIVE, GSI1SK = <created at>#<payment>, the same entry from its reservation until it is settled (its
-own request never moves it); a PROCESSING, PENDING or FAILED one at GSI1PK = T#<tenant>#STATE#<state>, GSI1SK = <when
-it entered the state>#<payment> (FAILED only for operators: paybridge.ops lists them); any other payment is not in
-it. A payment whose money came back before it was settled (REFUNDED, DISPUTED, REVERSED) keeps its live entry until
-settlement puts it in a batch. A reversal not yet settled is at GSI1PK = T#<tenant>#REVERSALS, GSI1SK = <when it
-was applied>#<payment>#<event digest>.
+GSI1PK = T#<tenant>#LIVE#<shard>, GSI1SK = <created at>#<payment>, the same entry from its reservation until it is
+settled (its own request never moves it); a PROCESSING, PENDING or FAILED one at
+GSI1PK = T#<tenant>#STATE#<state>#<shard>, GSI1SK = <when it entered the state>#<payment> (FAILED only for operators:
+paybridge.ops lists them); any other payment is not in it. A payment whose money came back before it was settled
+(REFUNDED, DISPUTED, REVERSED) keeps its live entry until settlement puts it in a batch. A reversal not yet settled
+is at GSI1PK = T#<tenant>#REVERSALS, GSI1SK = <when it was applied>#<payment>#<event digest>.
+Shards (issue 22, "A tenant's ceiling" in docs/benchmarks.md): one GSI1 partition takes 1,000 write units a second,
+so a tenant's payments are spread over LIVE_SHARDS partitions of each kind, the payment's shard a stable hash of its
+id (`shard`), and every reader reads every shard, merged by sort key, as one partition. Entries written before
+sharding are at the same keys without the shard (T#<tenant>#LIVE, T#<tenant>#STATE#<state>): read as one shard more.
+LIVE_SHARDS may be raised (an entry stays in the shard it was written to, which the readers still read) and never
+lowered while entries are in the shards it would drop. Reversals are not sharded: money comes back for a small
+fraction of payments.
 GSI2 (payments by account; keys only): GSI2PK = T#<tenant>#ACCT#<account>, GSI2SK = PAY#<created at>#<payment>.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 Key = dict[str, dict[str, str]]
 
@@ -149,12 +157,20 @@ def settlement_batch(tenant_id: str, provider: str, business_date: str) -> Key:
     return _key(f"T#{tenant_id}#BATCH#{provider}#{business_date}", "BATCH")
 
 
-def payments_by_state(tenant_id: str, state: str) -> str:
-    return f"T#{tenant_id}#STATE#{state}"
+def shard(payment_id: str, shards: int) -> int:
+    """The payment's shard of its tenant's GSI1 partitions: CRC-32 of its id (the same in every process and release,
+    unlike hash()), modulo `shards`."""
+    return zlib.crc32(payment_id.encode("utf-8")) % shards
 
 
-def live_payments(tenant_id: str) -> str:
-    return f"T#{tenant_id}#LIVE"
+def payments_by_state(tenant_id: str, state: str, shard: int | None) -> str:
+    # shard None: the partition written before sharding (issue 22), still read.
+    return f"T#{tenant_id}#STATE#{state}" + ("" if shard is None else f"#{shard}")
+
+
+def live_payments(tenant_id: str, shard: int | None) -> str:
+    # shard None: the partition written before sharding (issue 22), still read.
+    return f"T#{tenant_id}#LIVE" + ("" if shard is None else f"#{shard}")
 
 
 def payments_by_account(tenant_id: str, account_id: str) -> str:

@@ -1,15 +1,15 @@
 """What operators read (paybridge.ops) that no payment's own request does: the items an identifier might name across
-every tenant, the records a payment's requests took, its reversals, and the payments of an index partition in a
-time window whatever their state."""
+every tenant, the records a payment's requests took, its reversals, and the payments of an index partition (every
+shard of it) in a time window whatever their state."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from paybridge.ledger import Payment
+from paybridge.ledger import Payment, PaymentState
 from paybridge.store import keys
-from paybridge.store.items import Item
+from paybridge.store.items import Item, index_partitions
 from paybridge.store.reads import LedgerReads
 
 
@@ -38,16 +38,18 @@ class OperatorReads(LedgerReads):
         }
         return list(self._query(query))
 
-    def indexed(self, partition: str, since: str = "0", until: str = "\uffff") -> Iterator[Payment]:
-        """The payments of a GSI1 partition (keys.py) whose sort key falls between `since` and `until` (ISO 8601:
-        the live partition's by when they were made, a state's by when they entered it), in order, whatever their
-        state now (the index is eventually consistent)."""
-        query = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :since AND :until",
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":since": {"S": since}, ":until": {"S": until}},
-        }
-        return self._indexed(query)
+    def indexed(
+        self, tenant_id: str, state: PaymentState, since: str = "0", until: str = "\uffff"
+    ) -> Iterator[Payment]:
+        """The payments of the tenant's GSI1 partition that holds `state` (RECEIVED or SUCCEEDED: the live one),
+        every shard of it (keys.py), whose sort key falls between `since` and `until` (ISO 8601: the live partition's
+        by when they were made, a state's by when they entered it), in order, whatever their state now (the index is
+        eventually consistent)."""
+        return self._in_shards(
+            index_partitions(tenant_id, state),
+            "GSI1SK BETWEEN :since AND :until",
+            {":since": {"S": since}, ":until": {"S": until}},
+        )
 
     def batches_of(self, tenant_id: str, providers: Sequence[str], business_date: str) -> list[Item]:
         """The totals of the tenant's settlement batches of `business_date`, one per provider that has one."""

@@ -4,9 +4,11 @@ directory, GSI1 (payments by state) and GSI2 (payments by account), and of a set
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Any
 
 from paybridge.idempotency import IdempotencyKey, IdempotencyRecord
@@ -16,7 +18,7 @@ from paybridge.store.items import (
     LIVE,
     REVERSED_STATES,
     Item,
-    index_partition,
+    index_partitions,
     payment_from,
     receivable_from,
     record_from,
@@ -140,24 +142,17 @@ class LedgerReads(Table):
         self, tenant_id: str, state: PaymentState, since: str = "0", until: str = "\uffff", made_since: str = "0"
     ) -> Iterator[Payment]:
         """The tenant's payments in `state` that entered it between `since` and `until` (ISO 8601), page by page
-        through GSI1 (keys.py). A PROCESSING or PENDING payment is found in its state's partition, in the order it
-        entered the state; a RECEIVED or SUCCEEDED one in the live partition, where payments are in the order they
-        were made (before they entered their state), so every live payment made between `made_since` and `until`
-        is read and those in another state or outside the times are passed over."""
-        partition = index_partition(tenant_id, state)
-        if partition is None:
-            raise ValueError(f"GSI1 holds no {state} payments")
+        through GSI1 (keys.py), every shard of it. A PROCESSING or PENDING payment is found in its state's partition,
+        in the order it entered the state; a RECEIVED or SUCCEEDED one in the live partition, where payments are in
+        the order they were made (before they entered their state), so every live payment made between `made_since`
+        and `until` is read and those in another state or outside the times are passed over."""
         live = state in LIVE
-        query = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :since AND :until",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": partition},
-                ":since": {"S": made_since if live else since},
-                ":until": {"S": until},
-            },
-        }
-        for payment in self._indexed(query):
+        found = self._in_shards(
+            index_partitions(tenant_id, state),
+            "GSI1SK BETWEEN :since AND :until",
+            {":since": {"S": made_since if live else since}, ":until": {"S": until}},
+        )
+        for payment in found:
             entered = payment.at(state.value) or payment.created_at.isoformat()
             if payment.state is state and since <= entered <= until:
                 yield payment
@@ -165,13 +160,11 @@ class LedgerReads(Table):
     def unsettled(self, tenant_id: str, since: str, until: str) -> Iterator[Payment]:
         """The tenant's payments that succeeded between `since` and `until` (ISO 8601) and are in no batch yet:
         SUCCEEDED, or whose money came back before settlement (REFUNDED, DISPUTED, REVERSED), from the live
-        partition (keys.py), page by page."""
-        query = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK <= :until",
-            "ExpressionAttributeValues": {":pk": {"S": keys.live_payments(tenant_id)}, ":until": {"S": until}},
-        }
-        for payment in self._indexed(query):
+        partition (keys.py), every shard of it, in the order they were made, page by page."""
+        found = self._in_shards(
+            index_partitions(tenant_id, PaymentState.SUCCEEDED), "GSI1SK <= :until", {":until": {"S": until}}
+        )
+        for payment in found:
             waiting = payment.state is PaymentState.SUCCEEDED or payment.state in REVERSED_STATES
             succeeded = payment.at(PaymentState.SUCCEEDED.value) or payment.created_at.isoformat()
             if waiting and not payment.settled and since <= succeeded <= until:
@@ -217,6 +210,25 @@ class LedgerReads(Table):
             wanted = [(entry["PK"], entry["SK"]) for entry in page]
             for start in range(0, len(wanted), BATCH):
                 yield from self._in_order(wanted[start : start + BATCH])
+
+    def _in_shards(self, partitions: Sequence[str], condition: str, values: dict[str, Any]) -> Iterator[Payment]:
+        """The payments the GSI1 entries of `partitions` name (the shards of one partition: keys.py) whose sort key
+        meets `condition`, in sort key order across them all, as one partition's would be: each shard is read page
+        by page (the first pages all at once), its pages merged as the caller iterates (memory holds a page a shard),
+        and the payments read 100 at a time. The same entries always come in the same order: settlement's chunks,
+        named by their first payment, are the same on a re-run."""
+        queries = [
+            {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": f"GSI1PK = :pk AND {condition}",
+                "ExpressionAttributeValues": {":pk": {"S": partition}, **values},
+            }
+            for partition in partitions
+        ]
+        shards = (chain.from_iterable(pages) for pages in self._pages_of_each(queries))
+        merged = heapq.merge(*shards, key=lambda entry: str(entry["GSI1SK"]))
+        while chunk := list(islice(merged, BATCH)):
+            yield from self._in_order([(entry["PK"], entry["SK"]) for entry in chunk])
 
     def _in_order(self, wanted: list[tuple[str, str]]) -> Iterator[Payment]:
         found = self._batch_get({"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in wanted)

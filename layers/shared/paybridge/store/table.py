@@ -4,7 +4,7 @@ store (reads, catalogue, transactions) build on `Table`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +16,8 @@ from paybridge.store.items import Item, dump, load
 
 # BatchGetItem takes at most 100 keys a call.
 BATCH = 100
+# Queries asked at once (the first pages of GSI1's shards): botocore's client keeps 10 connections (its default).
+PARALLEL = 10
 
 
 class Table:
@@ -63,17 +65,35 @@ class Table:
         for page in self._pages(query):
             yield from page
 
-    def _pages(self, query: dict[str, Any]) -> Iterator[list[Item]]:
-        """A query's items a page at a time; the next page is read when the caller asks for it."""
-        dynamodb = client.dynamodb()
+    def _pages(self, query: dict[str, Any], first: Mapping[str, Any] | None = None) -> Iterator[list[Item]]:
+        """A query's items a page at a time (from its `first` answer, when asked already); the next page is read
+        when the caller asks for it."""
         page: dict[str, Any] = {"TableName": self.table_name, **query}
+        answer = first
         while True:
-            with sdk_errors():
-                answer = dynamodb.query(**page)
+            if answer is None:
+                answer = self._ask(page)
             yield [load(raw) for raw in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return
             page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            answer = None
+
+    def _pages_of_each(self, queries: Sequence[dict[str, Any]]) -> list[Iterator[list[Item]]]:
+        """Each query's pages, as `_pages` reads them, the first page of every one asked at once (one round trip's
+        wait for all of them, not one each: a reader of GSI1's shards asks as many, store/keys.py)."""
+        if len(queries) < 2:
+            return [self._pages(q) for q in queries]
+        from concurrent.futures import ThreadPoolExecutor  # only readers of shards need threads: not at import
+
+        with ThreadPoolExecutor(max_workers=min(len(queries), PARALLEL)) as pool:
+            firsts = list(pool.map(lambda q: self._ask({"TableName": self.table_name, **q}), queries))
+        return [self._pages(q, first) for q, first in zip(queries, firsts, strict=True)]
+
+    @staticmethod
+    def _ask(page: dict[str, Any]) -> Mapping[str, Any]:
+        with sdk_errors():
+            return client.dynamodb().query(**page)
 
     @staticmethod
     def _transact(items: list[Any], conflict: Callable[[list[str]], type[StoreError]]) -> None:

@@ -311,7 +311,8 @@ class PaymentTransactions(Table):
         """The payment's move from `previous_state` (settled or not: `was_settled`, by default as the payment is),
         conditional on it and on the amount refunded before (`refunded_before`, by default the payment's: a refund
         written meanwhile cancels the move): its changing fields (and `also`) set, and its GSI1 entry moved only when
-        its partition changes (RECEIVED → SUCCEEDED keeps it: keys.py)."""
+        its partition changes (RECEIVED → SUCCEEDED keeps it, in the shard it was written to, one written before
+        sharding too: keys.py)."""
         item = payment_item(payment)
         changed = {k: item[k] for k in ("state", "attempts", "allocations", "packed")}
         if payment.refunded:
@@ -319,8 +320,9 @@ class PaymentTransactions(Table):
         changed.update(also or {})
         removed: tuple[str, ...] = ()
         settled_before = payment.settled if was_settled is None else was_settled
-        if index_partition(payment.tenant_id, previous_state, settled_before) != index_partition(
-            payment.tenant_id, payment.state, payment.settled
+        tenant_id, payment_id = payment.tenant_id, payment.payment_id
+        if index_partition(tenant_id, payment_id, previous_state, settled_before) != index_partition(
+            tenant_id, payment_id, payment.state, payment.settled
         ):
             entry = index_entry(payment)
             changed.update(entry)
