@@ -72,9 +72,11 @@ ci: test lint validate build
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .local
 
-## bench: cold starts, DynamoDB round trips and units, CPU per request and cost, against two Powertools anchors;
-## prints one table (docs/benchmarks.md). Benchmarks, not tests: nothing fails on speed.
+## bench: cold starts, DynamoDB round trips and units, CPU and latency per request and cost, against three Powertools
+## anchors; prints one table, writes .bench/last.json and docs/images/bench-*.png (docs/benchmarks.md). Benchmarks,
+## not tests: nothing fails on speed.
 bench: $(BIN)/.installed $(DYNAMODB_LOCAL)/.installed
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 ## soak: long races (50 threads against moto's server) and the whole fault matrix for every surface, then one

@@ -1,5 +1,6 @@
-"""`make bench`: cold start, DynamoDB round trips and units, CPU per request and cost, for paybridge and the two
-anchors, measured in one run and printed as one table (docs/benchmarks.md explains every column).
+"""`make bench`: cold start, DynamoDB round trips and units, CPU and latency per request and cost, for paybridge and
+the three anchors, measured in one run and printed as one table (docs/benchmarks.md explains every column), written
+to .bench/last.json and drawn as charts in docs/images/ (when matplotlib, the `bench` extra, is installed).
 
 Benchmarks, not tests: nothing here fails on speed. A budget that is not met is marked in the table, and the exit
 status stays 0 unless the benchmark itself could not run.
@@ -14,13 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost
-from bench.operations import ANCHOR_A, ANCHOR_B, OPERATIONS, ROOT, Operation, environment, event, route_of
+from bench import coldstart, cost, report
+from bench.latency import Delays
+from bench.operations import ANCHORS_MEASURED, OPERATIONS, ROOT, Operation, environment, event, route_of
 from bench.settlement import SettlementRow, settlement_rows
 from bench.stack import aws, prepare
 
@@ -49,7 +52,7 @@ def machine() -> str:
 def functions() -> list[coldstart.Function]:
     """Each measured function once, with a fresh first request of its first operation."""
     found: dict[str, coldstart.Function] = {}
-    for operation in [ANCHOR_A, ANCHOR_B, *OPERATIONS]:
+    for operation in [*ANCHORS_MEASURED, *OPERATIONS]:
         route = route_of(operation)
         if route.function not in found:
             found[route.function] = coldstart.Function(
@@ -77,32 +80,31 @@ def run_worker(env: dict[str, str]) -> list[Figures]:
 # ---- the table --------------------------------------------------------------------------------------------------
 
 
-def ratio(value: float | None, anchor: float | None) -> str:
-    if value is None or not anchor:
-        return "—"
-    return f"{value / anchor:.2f}"
+def _r(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
-def ratios(value: float | None, a: float | None, b: float | None) -> str:
-    return f"{ratio(value, a)}/{ratio(value, b)}"
+def vs(row: report.Row, name: str, anchors: str = "abc") -> str:
+    return "/".join(_r(row.get(f"{name}_vs_{anchor}")) for anchor in anchors)
 
 
 COLUMNS = [
     ("operation", 38, "<"),
     ("fmt", 4, "<"),
     ("import ms", 9, ">"),
-    ("vs a/b", 9, ">"),
+    ("vs a/b/c", 14, ">"),
     ("1st req ms", 10, ">"),
-    ("vs a/b", 9, ">"),
+    ("vs a/b/c", 14, ">"),
     ("trips", 7, ">"),
-    ("vs a/b", 9, ">"),
     ("txn", 3, ">"),
     ("RU", 4, ">"),
     ("WU tbl+gsi", 10, ">"),
     ("engine", 6, ">"),
-    ("vs a/b", 9, ">"),
     ("CPU ms", 6, ">"),
-    ("vs a/b", 9, ">"),
+    ("vs a/b/c", 14, ">"),
+    ("p50 ms", 6, ">"),
+    ("p99 ms", 6, ">"),
+    ("p50/p99 vs c", 12, ">"),
     ("budgets", 0, "<"),
 ]
 
@@ -114,58 +116,33 @@ def line(cells: list[str]) -> str:
     return "  ".join(parts).rstrip()
 
 
-def budgets(row: Figures, cold: coldstart.ColdStart | None, anchor_a_cold: coldstart.ColdStart, b: Figures) -> str:
-    """The issue's budgets that apply to the row, met (ok) or not (OVER)."""
-    marks = []
-    if cold is not None:
-        marks.append(f"cold≤1.0xa {'ok' if cold.import_ms <= anchor_a_cold.import_ms else 'OVER'}")
-    if row["replay"]:
-        ok = row["round_trips"] == 1 and row["reads"] == 1 and row["transactions"] == 0
-        marks.append(f"replay=1 read {'ok' if ok else 'OVER'}")
-    elif row["card"]:
-        ok = row["round_trips"] <= 3 and row["transactions"] <= 2
-        units = row["write_units"] + row["index_write_units"]
-        marks.append(f"trips≤3,txn≤2 {'ok' if ok else 'OVER'}")
-        marks.append(f"WU≤12 {'ok' if units <= 12 else 'OVER'}")
-        marks.append(f"CPU≤1.0xb {'ok' if row['cpu_ms'] <= b['cpu_ms'] else 'OVER'}")
-    elif row["payment"]:
-        marks.append("card budgets: n/a (not a card payment)")
-    return "; ".join(marks)
-
-
-def table(figures: list[Figures], cold: dict[str, coldstart.ColdStart], settlement: list[SettlementRow]) -> list[str]:
-    a = next(f for f in figures if f["anchor"] == "a")
-    b_first = next(f for f in figures if f["anchor"] == "b" and not f["replay"])
-    b_replay = next(f for f in figures if f["anchor"] == "b" and f["replay"])
-    cold_a, cold_b = cold[a["function"]], cold[b_first["function"]]
+def table(rows: list[report.Row], settlement: list[SettlementRow]) -> list[str]:
     out = [line([name for name, _, _ in COLUMNS])]
     out.append(line(["-" * max(width, len(name)) for name, width, _ in COLUMNS]))
-    shown: set[str] = set()
-    for row in figures:
-        b = b_replay if row["replay"] else b_first
-        start = cold.get(row["function"]) if row["function"] not in shown else None
-        shown.add(row["function"])
-        units = row["write_units"] + row["index_write_units"]
+    for row in rows:
+        units = row["write_units_total"]
         trips = f"{row['round_trips']}" + (
             f" ({row['cold_round_trips']})" if row["cold_round_trips"] != row["round_trips"] else ""
         )
+        cold = row["import_ms"] is not None
         cells = [
-            row["label"],
+            row["operation"],
             row["format"],
-            f"{start.import_ms:.0f}" if start else "",
-            ratios(start.import_ms, cold_a.import_ms, cold_b.import_ms) if start else "",
-            f"{start.first_request_ms:.0f}" if start else "",
-            ratios(start.first_request_ms, cold_a.first_request_ms, cold_b.first_request_ms) if start else "",
+            f"{row['import_ms']:.0f}" if cold else "",
+            vs(row, "import") if cold else "",
+            f"{row['first_request_ms']:.0f}" if cold else "",
+            vs(row, "first_request") if cold else "",
             trips,
-            ratios(row["round_trips"], a["round_trips"], b["round_trips"]),
             f"{row['transactions']}",
             f"{row['read_units']:g}",
             f"{units} ({row['write_units']}+{row['index_write_units']})" if units else "0",
             f"{row['engine_write_units']:g}",
-            ratios(units, a["write_units"] + a["index_write_units"], b["write_units"] + b["index_write_units"]),
             f"{row['cpu_ms']:.2f}",
-            ratios(row["cpu_ms"], a["cpu_ms"], b["cpu_ms"]),
-            "" if row["anchor"] else budgets(row, start, cold_a, b),
+            vs(row, "cpu"),
+            f"{row['latency_p50_ms']:.1f}",
+            f"{row['latency_p99_ms']:.1f}",
+            f"{_r(row['latency_p50_vs_c'])}/{_r(row['latency_p99_vs_c'])}",
+            "; ".join(f"{name} {mark}" for name, mark in row["budgets"].items()),
         ]
         out.append(line(cells))
     for item in settlement:
@@ -173,62 +150,97 @@ def table(figures: list[Figures], cold: dict[str, coldstart.ColdStart], settleme
         if item.calls is not None:
             cells[6] = str(item.calls)
         if item.write_units is not None:
-            cells[10] = str(item.write_units)
+            cells[9] = str(item.write_units)
         if item.engine_write_units is not None:
-            cells[11] = f"{item.engine_write_units:g}"
+            cells[10] = f"{item.engine_write_units:g}"
         out.append(line(cells))
     return out
 
 
-def cost_line(figures: list[Figures]) -> list[str]:
-    def of(row: Figures) -> cost.Cost:
-        calls = row["round_trips"]
-        return cost.per_million(
-            row["cpu_ms"], calls, row["transactions"], row["read_units"], row["write_units"] + row["index_write_units"]
-        )
+def costs(rows: list[report.Row]) -> None:
+    """Each payment row's cost per million on each architecture, into the row (`cost_<arch>`)."""
+    for row in rows:
+        if row["payment"] and not row["replay"]:
+            for architecture in cost.ARCHITECTURES:
+                c = cost.per_million(
+                    row["cpu_ms"], row["wall_ms"], row["read_units"], row["write_units_total"], architecture
+                )
+                row[f"cost_{architecture}"] = {
+                    "total": round(c.total, 2),
+                    "api_gateway": c.api_gateway,
+                    "lambda": round(c.lambda_, 2),
+                    "dynamodb": round(c.dynamodb, 2),
+                    "billed_ms": c.duration_ms,
+                }
 
-    a = next(f for f in figures if f["anchor"] == "a")
-    b = next(f for f in figures if f["anchor"] == "b" and not f["replay"])
-    payments = [f for f in figures if not f["anchor"] and f["payment"] and not f["replay"]]
-    cost_a, cost_b = of(a), of(b)
-    parts = []
-    for row in payments:
-        c = of(row)
-        parts.append(
-            f"{row['label']} {row['format']} ${c.total:.2f} (API Gateway ${c.api_gateway:.2f} + Lambda "
-            f"${c.lambda_:.2f} at {c.duration_ms} ms + DynamoDB ${c.dynamodb:.2f}; "
-            f"{ratio(c.total, cost_a.total)}x a, {ratio(c.total, cost_b.total)}x b)"
-        )
-    parts.append(f"anchor (a) ${cost_a.total:.2f} ({cost_a.duration_ms} ms)")
-    parts.append(f"anchor (b) ${cost_b.total:.2f} ({cost_b.duration_ms} ms)")
-    return [
-        "cost per million payments: " + "; ".join(parts),
-        f"  ({cost.prices()}; Lambda duration = handler CPU x {cost.FULL_VCPU_MB}/{cost.MEMORY_MB} + DynamoDB latency "
-        f"assumed {cost.CALL_MS:g} ms a call, {cost.TRANSACTION_MS:g} ms a transaction)",
-    ]
+
+def cost_lines(rows: list[report.Row]) -> list[str]:
+    out = []
+    priced = [r for r in rows if "cost_x86_64" in r]
+    for architecture in cost.ARCHITECTURES:
+        key = f"cost_{architecture}"
+        anchors = {r["anchor"]: r[key]["total"] for r in priced if r["anchor"]}
+        parts = []
+        for row in priced:
+            c = row[key]
+            share = (
+                ""
+                if row["anchor"]
+                else " "
+                + "/".join(_r(c["total"] / anchors[a]) if anchors.get(a) else "—" for a in report.ANCHORS)
+                + "x a/b/c"
+            )
+            parts.append(
+                f"{row['operation']} {row['format']} ${c['total']:.2f} (Lambda ${c['lambda']:.2f} at "
+                f"{c['billed_ms']} ms, DynamoDB ${c['dynamodb']:.2f}{';' + share if share else ''})"
+            )
+        out.append(f"cost per million payments, {architecture}: " + "; ".join(parts))
+    out.append(
+        f"  ({cost.prices()}; Lambda duration = handler CPU x {cost.FULL_VCPU_MB}/{cost.MEMORY_MB} + the rest of its "
+        f"measured mean wall time: DynamoDB's latency through the proxy, {latency_model()})"
+    )
+    return out
+
+
+def latency_model() -> str:
+    delays = Delays.from_environment()
+    return f"{delays.call_ms:g} ms a call, {delays.transaction_ms:g} ms a transaction"
+
+
+LAST = ROOT / ".bench" / "last.json"
+IMAGES = ROOT / "docs" / "images"
 
 
 def main() -> int:
     started = time.monotonic()
-    progress("starting DynamoDB Local and moto's server")
-    with aws() as endpoint:
+    progress(f"starting DynamoDB Local, the latency proxy ({latency_model()}) and moto's server")
+    with aws(latency=True) as endpoint:
         env = environment(endpoint)
         prepare(env)
         progress(f"cold starts ({coldstart.RUNS} fresh processes each)")
         measured = functions()
         floor = coldstart.interpreter_ms(env)
         paybridge = {f.label for f in measured if not f.code_dir.is_relative_to(ROOT / "bench")}
-        cold = coldstart.measure(measured, env, traced=paybridge)
-        progress("DynamoDB round trips and units, CPU per request")
+        cold = coldstart.measure(measured, env, traced=paybridge, progress=progress)
         figures = run_worker(env)
-        settlement = settlement_rows(endpoint)
+    settlement = settlement_rows(progress)
+    rows = report.rows_of(figures, {label: asdict(start) for label, start in cold.items()})
+    costs(rows)
     print(f"paybridge benchmarks — {machine()}")
-    print("\n".join(table(figures, cold, settlement)))
-    print("\n".join(cost_line(figures)))
+    print("\n".join(table(rows, settlement)))
+    print("\n".join(cost_lines(rows)))
     traced = ", ".join(
         f"{label} {cold[label].traced_first_request_ms or 0:.0f} ms "
         f"(+{(cold[label].traced_first_request_ms or 0) - cold[label].first_request_ms:.0f})"
         for label in sorted(paybridge)
+    )
+    settled = [{"operation": item.label, "format": "", **asdict(item)} for item in settlement]
+    report.write_json([*rows, *settled], LAST)
+    drawn = report.charts([*rows, *settled], IMAGES)
+    charts = (
+        f"charts: {', '.join(str(path.relative_to(ROOT)) for path in drawn)}"
+        if drawn
+        else "charts: none drawn (matplotlib is not installed: pip install -e '.[bench]')"
     )
     print(
         f"notes: interpreter alone {floor:.0f} ms. Cold figures have tracing off, as locally; import + 1st request "
@@ -236,8 +248,10 @@ def main() -> int:
         "apiKey lookup. "
         "WU: write units computed from item sizes by DynamoDB's documented rules, table + GSI; engine: what DynamoDB "
         "Local answered in ConsumedCapacity (it counts a transaction's items as one; docs/benchmarks.md). "
-        "vs a/b: ratio to anchor (a) "
-        f"and (b); replays compare with (b)'s replay. Ran in {time.monotonic() - started:.0f} s."
+        "p50, p99: wall time around the handler call, every round's requests, DynamoDB's latency modelled by the "
+        f"proxy ({latency_model()}). vs a/b/c: ratio to anchors (a), (b) and (c); replays compare with (b)'s and "
+        f"(c)'s replays. {LAST.relative_to(ROOT)} holds every figure and ratio; {charts}. "
+        f"Ran in {time.monotonic() - started:.0f} s."
     )
     return 0
 

@@ -90,7 +90,11 @@ def interpreter_ms(base: Mapping[str, str], runs: int = RUNS) -> float:
 
 
 def measure(
-    functions: list[Function], base: Mapping[str, str], traced: set[str], runs: int = RUNS
+    functions: list[Function],
+    base: Mapping[str, str],
+    traced: set[str],
+    runs: int = RUNS,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, ColdStart]:
     """Median import and import-plus-first-request times; `traced` functions are also measured with X-Ray on."""
     imports: dict[str, list[float]] = {f.label: [] for f in functions}
@@ -107,7 +111,8 @@ def measure(
         for function in functions:  # compile the bytecode once, as a deployment package has it
             _run([PYTHON, "-c", f"import {function.module}"], _env(base, function))
             first(function)
-        for _ in range(runs):
+        for run in range(runs):
+            progress(f"cold starts, run {run + 1} of {runs} ({len(functions)} functions)")
             for function in functions:
                 imports[function.label].append(_run([PYTHON, "-c", f"import {function.module}"], _env(base, function)))
                 firsts[function.label].append(first(function))

@@ -39,7 +39,7 @@ class Operation:
     headers: Mapping[str, str] = field(default_factory=dict)
     payment: bool = True  # takes a payment: measured first and replayed
     card: bool = False  # a card payment: the card-payment budgets apply
-    anchor: str = ""  # "a" or "b" for the anchors; "" for paybridge
+    anchor: str = ""  # "a", "b" or "c" for the anchors; "" for paybridge
     # What a successful answer's body contains (spaces removed); "" for Caliq's OK and CRM.COM's envelope code.
     success: str = ""
     # What a request needs in the ledger before it is sent, given its $guid (put as the event is made: before the
@@ -209,14 +209,24 @@ if _only := [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(","
 # The anchors take the same JSON body as Caliq's MakePayment.
 ANCHOR_A = Operation("anchor (a) put_item", "json", "POST", "/anchor-a/payments", CALIQ_JSON, JSON, anchor="a")
 ANCHOR_B = Operation("anchor (b) idempotent", "json", "POST", "/anchor-b/payments", CALIQ_JSON, JSON, anchor="b")
+ANCHOR_C = Operation(
+    "anchor (c) transactional", "json", "POST", "/anchor-c/payments", CALIQ_JSON, JSON, anchor="c", card=True
+)
+ANCHORS_MEASURED = (ANCHOR_A, ANCHOR_B, ANCHOR_C)
 # Each anchor is a function of its own, laid out as paybridge's are (<dir>/app.py, handler app.handler).
 ANCHOR_ROUTES = {
     "a": Route("/anchor-a", "POST", "/payments", "AnchorPutItem", ANCHORS / "put_item", "app.handler"),
     "b": Route("/anchor-b", "POST", "/payments", "AnchorIdempotent", ANCHORS / "idempotent", "app.handler"),
+    "c": Route("/anchor-c", "POST", "/payments", "AnchorTransactional", ANCHORS / "transactional", "app.handler"),
 }
-# Their tables: the payments, and Powertools' idempotency table as its documentation defines it (partition key
-# `id`, TTL on `expiration`).
-ANCHOR_TABLES = {"ANCHOR_TABLE": "bench-anchor-payments", "IDEMPOTENCY_TABLE": "bench-idempotency"}
+# Their tables: the payments, Powertools' idempotency table as its documentation defines it (partition key `id`, TTL
+# on `expiration`), and anchor (c)'s payments and receivables (partition key `id`).
+ANCHOR_TABLES = {
+    "ANCHOR_TABLE": "bench-anchor-payments",
+    "IDEMPOTENCY_TABLE": "bench-idempotency",
+    "ANCHOR_C_PAYMENTS_TABLE": "bench-anchor-c-payments",
+    "ANCHOR_C_RECEIVABLES_TABLE": "bench-anchor-c-receivables",
+}
 
 _RUN = uuid.uuid4().hex[:8]  # several processes make requests against one table
 _sequence = itertools.count(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -42,9 +43,15 @@ class SettlementRow:
     write_units: int | None = None
     note: str = ""
     engine_write_units: float | None = None  # DynamoDB Local's own count
+    payments: int = 0  # the size: the payments settled
+    seconds: float | None = None  # settlement's wall time on the engine
 
 
-def _load(dynamodb: Any, table: str, count: int) -> None:
+Progress = Callable[[str], None]
+EVERY = 1000  # a progress line each this many payments, loaded and settled
+
+
+def _load(dynamodb: Any, table: str, count: int, progress: Progress) -> None:
     at = datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC)
     history = (("RECEIVED", at.isoformat()), ("SUCCEEDED", at.isoformat()))
     batch: list[dict[str, Any]] = []
@@ -67,9 +74,28 @@ def _load(dynamodb: Any, table: str, count: int) -> None:
             while request:
                 request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
             batch = []
+        if (n + 1) % EVERY == 0:
+            progress(f"settlement of {count:,}: {n + 1:,} payments loaded")
 
 
-def _one(size: int) -> SettlementRow:
+def _settled_progress(size: int, progress: Progress) -> Callable[..., None]:
+    """A hook on the store's client: a progress line each time another EVERY payments were written settled (each
+    payment's update in settlement's transactions, named by its key)."""
+    settled = 0
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        nonlocal settled
+        before = settled
+        for entry in params.get("TransactItems", []):
+            update = entry.get("Update", {})
+            settled += "#PAY#" in str(update.get("Key", {}).get("PK", {}).get("S", ""))
+        if settled // EVERY > before // EVERY:
+            progress(f"settlement of {size:,}: {settled // EVERY * EVERY:,} payments settled")
+
+    return hook
+
+
+def _one(size: int, progress: Progress) -> SettlementRow:
     with aws() as endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         config.reset()
@@ -80,9 +106,14 @@ def _one(size: int) -> SettlementRow:
         table = server.NAMES["LedgerTable"]
         db = Store(table)
         demo.load(db)
-        _load(dynamodb, table, size)
+        _load(dynamodb, table, size, progress)
         meter = Meter(boto3.client("dynamodb"))
         meter.attach(client.dynamodb())
+        client.dynamodb().meta.events.register(
+            "before-parameter-build.dynamodb.TransactWriteItems",
+            _settled_progress(size, progress),
+            unique_id="bench-progress",
+        )
         started = time.perf_counter()
         report = settlement.settle(DAY, datetime(2026, 11, 21, 2, 30, tzinfo=UTC), db)
         wall = time.perf_counter() - started
@@ -97,16 +128,25 @@ def _one(size: int) -> SettlementRow:
         f"a payment; {tally.describe()}; Scans {tally.scans}; cancelled {cancelled}"
     )
     return SettlementRow(
-        f"settlement, {size // 1000}k payments", calls, units, note, engine_write_units=tally.engine_all_write_units
+        f"settlement, {size // 1000}k payments",
+        calls,
+        units,
+        note,
+        engine_write_units=tally.engine_all_write_units,
+        payments=size,
+        seconds=round(wall, 3),
     )
 
 
-def settlement_rows(endpoint: str) -> list[SettlementRow]:
-    """One row a size; `endpoint` (the other benchmarks' server) is left alone: each size gets its own."""
-    del endpoint
+def settlement_rows(progress: Progress = lambda _: None) -> list[SettlementRow]:
+    """One row a size, each in an engine of its own (without the latency proxy: these rows count calls)."""
     saved = os.environ.get("AWS_ENDPOINT_URL")
     try:
-        return [_one(size) for size in SIZES]
+        rows = []
+        for size in SIZES:
+            progress(f"settlement of {size:,} payments")
+            rows.append(_one(size, progress))
+        return rows
     finally:
         if saved is not None:
             os.environ["AWS_ENDPOINT_URL"] = saved

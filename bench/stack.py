@@ -1,6 +1,6 @@
 """AWS for the benchmark: DynamoDB Local and moto's server, each in a process of its own (their CPU is not the
-handler's), with the template's table, the demo data, a receivable for the benchmark's payments, and the anchors'
-tables."""
+handler's), optionally behind the latency proxy (bench.latency), with the template's table, the demo data, a
+receivable for the benchmark's payments, and the anchors' tables."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import boto3
 
+from bench.latency import proxy
 from bench.operations import ANCHOR_TABLES, BENCH_RECEIVABLE, ROOT, environment
 from paybridge import config
 from paybridge.ledger import Receivable, ReceivableKind
@@ -33,11 +34,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def aws() -> Iterator[str]:
+def aws(latency: bool = False) -> Iterator[str]:
     """AWS for the benchmark, each service in a process of its own (their CPU is not the handler's): DynamoDB Local
     (paybridge_local.dynamodb_local, Amazon's engine, as in `make run`) for DynamoDB, moto's server for the rest.
     Yields moto's endpoint; AWS_ENDPOINT_URL_DYNAMODB, in this process's environment while the block runs, points
-    DynamoDB at the engine (`environment` passes it to the handlers' processes)."""
+    DynamoDB at the engine, or with `latency` at the latency proxy in front of it (`environment` passes it to the
+    handlers' processes)."""
     moto_port = free_port()
     code = (
         "import threading\n"
@@ -50,9 +52,11 @@ def aws() -> Iterator[str]:
     )
     previous = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     try:
-        with DynamoDBLocal(free_port()) as engine:
+        with ExitStack() as stack:
+            engine = stack.enter_context(DynamoDBLocal(free_port()))
+            dynamodb = stack.enter_context(proxy(engine.endpoint, free_port())) if latency else engine.endpoint
             _wait_for(moto_port, process)
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb
             yield f"http://127.0.0.1:{moto_port}"
     finally:
         if previous is None:
@@ -121,6 +125,19 @@ def prepare(env: Mapping[str, str]) -> None:
     dynamodb.update_time_to_live(
         TableName=ANCHOR_TABLES["IDEMPOTENCY_TABLE"],
         TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True},
+    )
+    # Anchor (c)'s own tables (docs/benchmarks.md, "Anchor (c)"), and its receivable, as large as paybridge's.
+    for name in ("ANCHOR_C_PAYMENTS_TABLE", "ANCHOR_C_RECEIVABLES_TABLE"):
+        dynamodb.create_table(
+            TableName=ANCHOR_TABLES[name],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+    _, trans_id, sub_id, amount = BENCH_RECEIVABLE
+    dynamodb.put_item(
+        TableName=ANCHOR_TABLES["ANCHOR_C_RECEIVABLES_TABLE"],
+        Item={"id": {"S": f"invoice-{trans_id}-{sub_id}"}, "outstanding": {"N": str(amount)}, "currency": {"S": "GBP"}},
     )
 
 

@@ -1,6 +1,7 @@
 """The handlers' own process: it imports them as Lambda does and calls them with API Gateway's events, while
-DynamoDB Local (another process) serves DynamoDB. First it counts what each request asks of DynamoDB, then, with
-nothing attached, it measures the CPU time each request costs this process.
+DynamoDB Local (another process, behind the latency proxy when `make bench` runs it) serves DynamoDB. First it counts
+what each request asks of DynamoDB, then, with nothing attached, it measures the CPU time each request costs this
+process and each request's wall time around the handler call (its latency, DynamoDB's modelled latency included).
 
 `python -m bench.worker OUT` writes its figures to OUT as JSON (its stdout, where the handlers print their EMF
 metrics and logs as Lambda would, goes to /dev/null).
@@ -21,7 +22,8 @@ from typing import Any
 import boto3
 
 from bench.counting import Meter, Tally
-from bench.operations import ANCHOR_A, ANCHOR_B, OPERATIONS, Operation, event, route_of
+from bench.operations import ANCHOR_A, ANCHOR_B, ANCHOR_C, OPERATIONS, Operation, event, route_of
+from bench.report import percentile
 from bench.stack import reset_ledger
 from paybridge.api import auth
 from paybridge.store import client as store_client
@@ -64,11 +66,13 @@ class Figures:
     index_write_units: int
     engine_write_units: float  # DynamoDB Local's ConsumedCapacity, table + indexes (docs/benchmarks.md compares)
     cpu_ms: float
-    wall_ms: float
+    wall_ms: float  # the mean wall time of a request, every round's requests
+    latency_p50_ms: float  # the median and the 99th percentile of the same
+    latency_p99_ms: float
 
 
 def rows() -> list[Row]:
-    found = [Row(ANCHOR_A), Row(ANCHOR_B), Row(ANCHOR_B, replay=True)]
+    found = [Row(ANCHOR_A), Row(ANCHOR_B), Row(ANCHOR_B, replay=True), Row(ANCHOR_C), Row(ANCHOR_C, replay=True)]
     for operation in OPERATIONS:
         found.append(Row(operation))
         if operation.payment:
@@ -92,10 +96,19 @@ class Bench:
         return self.handler(operation)(request, LocalContext(route_of(operation).function))
 
     def clients(self) -> list[Any]:
-        """Every DynamoDB client the handlers use: paybridge's store client, and the anchors' (module globals)."""
+        """Every DynamoDB client the handlers use: paybridge's store client, and the anchors' (module globals). The
+        sandbox gateway's own client is not one of them, for paybridge as for anchor (c)."""
         anchor_a = self.handler(ANCHOR_A).__globals__
         anchor_b = self.handler(ANCHOR_B).__globals__
-        return [store_client.dynamodb(), anchor_a["dynamodb"], anchor_b["dynamodb"], anchor_b["persistence"].client]
+        anchor_c = self.handler(ANCHOR_C).__globals__
+        return [
+            store_client.dynamodb(),
+            anchor_a["dynamodb"],
+            anchor_b["dynamodb"],
+            anchor_b["persistence"].client,
+            anchor_c["dynamodb"],
+            anchor_c["persistence"].client,
+        ]
 
     # ---- one request, counted ------------------------------------------------------------------------------------
 
@@ -112,8 +125,9 @@ class Bench:
 
     # ---- CPU -------------------------------------------------------------------------------------------------
 
-    def timed(self, row: Row, requests: int) -> tuple[float, float]:
-        """CPU and wall milliseconds per request, over `requests` requests (events built beforehand)."""
+    def timed(self, row: Row, requests: int) -> tuple[float, list[float]]:
+        """CPU milliseconds per request over `requests` requests (events built beforehand), and each request's wall
+        milliseconds around the handler call."""
         if row.replay:
             first = event(row.operation)
             check(row, self.call(row.operation, first), replayed=False)
@@ -123,13 +137,17 @@ class Bench:
         handler = self.handler(row.operation)
         context = LocalContext(route_of(row.operation).function)
         answers = []
-        cpu, wall = time.process_time(), time.perf_counter()
+        walls = []
+        clock = time.perf_counter
+        cpu = time.process_time()
         for request in events:
+            started = clock()
             answers.append(handler(request, context))
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            walls.append((clock() - started) * 1000)
+        cpu = time.process_time() - cpu
         for answer in answers:
             check(row, answer, replayed=row.replay)
-        return cpu * 1000 / requests, wall * 1000 / requests
+        return cpu * 1000 / requests, walls
 
 
 def check(row: Row, answer: dict[str, Any], replayed: bool) -> None:
@@ -147,12 +165,17 @@ def check(row: Row, answer: dict[str, Any], replayed: bool) -> None:
         raise RuntimeError(f"{row.label} ({row.operation.format}): unexpected answer {answer}")
 
 
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
 def main(out: str) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the handlers' EMF metrics and logs
     warnings.simplefilter("ignore")
     bench = Bench()
     table = rows()
+    progress(f"DynamoDB round trips and units ({len(table)} rows)")
     for row in table:
         bench.handler(row.operation)
     # A fresh ledger, as before each CPU round: what a request costs must not depend on what the cold-start
@@ -173,8 +196,9 @@ def main(out: str) -> None:
         client.meta.events.register("after-call.dynamodb", refused, unique_id="bench-cancelled")
     for row in table:  # every path once before timing
         bench.timed(row, 3)
-    rounds: list[list[tuple[float, float]]] = [[] for _ in table]
-    for _ in range(ROUNDS):
+    rounds: list[list[tuple[float, list[float]]]] = [[] for _ in table]
+    for n in range(ROUNDS):
+        progress(f"CPU and latency, round {n + 1} of {ROUNDS} ({len(table)} rows of {REQUESTS} requests)")
         for i, row in enumerate(table):
             reset_ledger(bench.peek)
             rounds[i].append(bench.timed(row, REQUESTS))
@@ -185,6 +209,7 @@ def main(out: str) -> None:
         raise RuntimeError(f"bench: {cancelled} transactions cancelled; the figures would not be the paths'")
     figures = []
     for row, (cold, warm), timings in zip(table, tallies, rounds, strict=True):
+        walls = [w for _, round_walls in timings for w in round_walls]
         figures.append(
             Figures(
                 label=row.label,
@@ -205,7 +230,9 @@ def main(out: str) -> None:
                 index_write_units=warm.index_write_units,
                 engine_write_units=warm.engine_all_write_units,
                 cpu_ms=statistics.median(c for c, _ in timings),
-                wall_ms=statistics.median(w for _, w in timings),
+                wall_ms=statistics.fmean(walls),
+                latency_p50_ms=percentile(walls, 50),
+                latency_p99_ms=percentile(walls, 99),
             )
         )
     with open(out, "w") as handle:
