@@ -71,8 +71,12 @@ def username_token(password: str) -> str:
 
 
 PAYLOCK_URL = f"/paylock/collectionattempts/{paylock_demo.ATTEMPTS[0][0]}/payments"
+# A payment Paylock takes (its Payor is required since issue 17): the crash test below needs the request to get past
+# validation to the reads after authentication.
 PAYLOCK_BODY = (
-    '{"PaymentToken": "tok_approve", "PaymentAmount": 20.00, "Fingerprint": "fp-secrets", "LastFour": "4242"}'
+    '{"PaymentToken": "tok_approve", "PaymentAmount": 20.00, "Fingerprint": "fp-secrets", "LastFour": "4242", '
+    '"Payor": {"FirstName": "Jordan", "LastName": "Avery", "Zip": "30301"}, "CardType": "visa", '
+    '"PaymentMethod": "CC"}'
 )
 BILLIECART_BODY = '{"SalaryPackageId": "SP-1001", "Amount": 11.00, "GstAmount": 1.00, "BudgetCategory": "Car Lease"}'
 REQUESTS = {
