@@ -151,6 +151,20 @@ def ledger(aws_env: None) -> Iterator[Store]:
         yield db
 
 
+@pytest.fixture
+def calls(ledger: Store) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB call the process's client makes from now on: (operation, parameters)."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def spy(params: dict[str, Any], model: Any, **_: Any) -> None:
+        seen.append((model.name, params))
+
+    events = client.dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb", spy, unique_id="calls-spy")
+    yield seen
+    events.unregister("before-parameter-build.dynamodb", unique_id="calls-spy")
+
+
 @dataclass
 class Answer:
     status: int

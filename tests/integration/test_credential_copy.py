@@ -3,7 +3,6 @@ the copy follows the tenant: put_tenant rewrites every lasting credential's copy
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -12,31 +11,17 @@ import pytest
 
 from conftest import TABLE, reset_caches
 from paybridge.api import auth
-from paybridge.store import Store, client
+from paybridge.store import Store
 from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def reads(ledger: Store) -> Iterator[list[str]]:
-    """The DynamoDB operations the process's client makes, from now on."""
-    made: list[str] = []
-
-    def spy(model: Any, **_: Any) -> None:
-        made.append(model.name)
-
-    events = client.dynamodb().meta.events
-    events.register("before-parameter-build.dynamodb", spy)
-    yield made
-    events.unregister("before-parameter-build.dynamodb", spy)
-
-
-def test_an_api_keys_first_look_up_is_one_read(ledger: Store, reads: list[str]) -> None:
+def test_an_api_keys_first_look_up_is_one_read(ledger: Store, calls: list[tuple[str, dict[str, Any]]]) -> None:
     auth.forget()
 
     tenant = auth.authenticate(ledger, "caliq", demo.CALIQ_API_KEY)
-    made = list(reads)
+    made = [name for name, _ in calls]
 
     assert made == ["GetItem"]  # the credential, which carries its tenant: no second read
     assert tenant == ledger.tenant(demo.TENANT)

@@ -4,7 +4,6 @@ Settlement still finds what it looks for, by the time a payment entered its stat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,7 @@ from conftest import table_items
 from paybridge.config import settings
 from paybridge.ledger import Payment, PaymentState
 from paybridge.operations import settlement
-from paybridge.store import Store, client, keys
+from paybridge.store import Store, keys
 from paybridge_local import demo
 
 pytestmark = pytest.mark.integration
@@ -55,20 +54,6 @@ def raw(payment: Payment) -> dict[str, Any]:
 def index_entry(payment: Payment) -> tuple[str, str] | None:
     item = raw(payment)
     return (item["GSI1PK"]["S"], item["GSI1SK"]["S"]) if "GSI1PK" in item else None
-
-
-@pytest.fixture
-def calls(ledger: Store) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB call the store makes: (operation, parameters)."""
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def spy(params: dict[str, Any], model: Any, **_: Any) -> None:
-        seen.append((model.name, params))
-
-    events = client.dynamodb().meta.events
-    events.register("before-parameter-build.dynamodb", spy, unique_id="index-spy")
-    yield seen
-    events.unregister("before-parameter-build.dynamodb", unique_id="index-spy")
 
 
 def test_a_payment_keeps_its_live_entry_from_reservation_to_success(

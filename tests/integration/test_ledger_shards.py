@@ -6,7 +6,6 @@ partition written before sharding, merged in sort key order as one partition's w
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -82,20 +81,6 @@ def crc_shard(payment: Payment, shards: int = SHARDS) -> int:
     # Pinned here, not taken from keys.shard: a new hash would strand every entry of a live table in a shard the
     # readers no longer compute for its payment's moves.
     return zlib.crc32(payment.payment_id.encode("utf-8")) % shards
-
-
-@pytest.fixture
-def calls(ledger: Store) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB call the store makes: (operation, parameters)."""
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def spy(params: dict[str, Any], model: Any, **_: Any) -> None:
-        seen.append((model.name, params))
-
-    events = client.dynamodb().meta.events
-    events.register("before-parameter-build.dynamodb", spy, unique_id="shard-spy")
-    yield seen
-    events.unregister("before-parameter-build.dynamodb", unique_id="shard-spy")
 
 
 def crash_on(operation: str, nth: int) -> None:
