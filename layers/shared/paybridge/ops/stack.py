@@ -34,16 +34,12 @@ class StackNotFound(Exception):
 
 def cloudformation(name: str, region: str | None = None) -> None:
     """Point this process at the deployed stack `name` (the operator's AWS credentials and region)."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    from paybridge.store import StoreError, stacks
 
     try:
-        described = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=name)
-    except (BotoCoreError, ClientError) as exc:
+        outputs, parameters = stacks.described(name, region)
+    except StoreError as exc:
         raise StackNotFound(f"stack {name}: {exc}") from exc
-    stack = described["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     environment = {env: outputs[key] for key, env in OUTPUTS.items() if key in outputs}
     environment |= {env: parameters[key] for key, env in PARAMETERS.items() if key in parameters}
     if region:

@@ -34,14 +34,14 @@ TRANSIENT_CODES = frozenset(
 TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
-def aws_client(service: str, read_timeout: float) -> Any:
+def aws_client(service: str, read_timeout: float, region: str | None = None) -> Any:
     """A client of `service`, in a botocore session of its own (as boto3.client makes one when it has none). botocore's
     session and client machinery are imported here, by the first request, not by the handler's import."""
     import botocore.session
     from botocore.config import Config
 
     config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3})
-    return botocore.session.get_session().create_client(service, config=config)
+    return botocore.session.get_session().create_client(service, region_name=region, config=config)
 
 
 @cache
